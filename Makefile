@@ -1,0 +1,40 @@
+# Whereabouts: `make run` serves the app with the seed data; `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+DEV_ENV := DEBUG=1 DATABASE_URL=$${DATABASE_URL:-sqlite:///db.sqlite3}
+
+.PHONY: run test test-sqlite test-postgres lint format migrations-check install
+
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(INSTALLED)
+
+run: $(INSTALLED)
+	$(DEV_ENV) $(PY) manage.py migrate --verbosity 0
+	$(DEV_ENV) $(PY) manage.py load_seed
+	$(DEV_ENV) $(PY) manage.py create_demo_staff
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+# The whole suite on SQLite, then on PostgreSQL when DATABASE_URL points at one.
+test: $(INSTALLED)
+	DATABASE_URL=sqlite:///db.sqlite3 $(PY) -m pytest $(PYTEST_ARGS)
+	@case "$$DATABASE_URL" in \
+	  postgres*) $(PY) -m pytest $(PYTEST_ARGS) ;; \
+	  *) echo "PostgreSQL run skipped: set DATABASE_URL=postgres://USER@HOST:PORT/NAME to run the suite on PostgreSQL too." ;; \
+	esac
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(INSTALLED)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations-check: $(INSTALLED)
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run

@@ -1,0 +1,485 @@
+"""Individuals and their status history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.functions import Substr
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from . import names
+from .history import EvidentialModel, EvidentialQuerySet, save_with_history
+from .partial_dates import PartialDate, PartialDateField, partial_date_check
+
+
+class Status(models.TextChoices):
+    DISAPPEARED = "disappeared", _("Whereabouts unknown (disappeared)")
+    ABDUCTED = "abducted", _("Abducted")
+    ARRESTED = "arrested", _("Arrested")
+    FORCIBLY_REPATRIATED = "forcibly_repatriated", _("Forcibly repatriated")
+    DETAINED = "detained", _("Detained")
+    SENTENCED = "sentenced", _("Sentenced")
+    PRISON_CAMP = "political_prison_camp", _("Held in a political prison camp")
+    RELEASED = "released", _("Released")
+    REACHED_SAFETY = "reached_safety", _("Reached safety")
+    DECEASED_REPORTED = "deceased_reported", _("Deceased (reported)")
+    DECEASED_CONFIRMED = "deceased_confirmed", _("Deceased (confirmed)")
+    UNKNOWN = "unknown", _("Unknown")
+
+    @classmethod
+    def clarified(cls) -> frozenset[str]:
+        """Statuses that clarify a person's fate (UN WGEID's "clarified" cases).
+
+        Every other status leaves the case "outstanding". A reported death is
+        outstanding until it is confirmed.
+        """
+        return frozenset({cls.RELEASED, cls.REACHED_SAFETY, cls.DECEASED_CONFIRMED})
+
+    @classmethod
+    def is_clarified(cls, value: str) -> bool:
+        return value in cls.clarified()
+
+
+class Confidence(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed")
+    LIKELY = "likely", _("Likely")
+    POSSIBLE = "possible", _("Possible")
+    UNVERIFIED = "unverified", _("Unverified")
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class PublicationState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    PUBLISHED = "published", _("Published")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class PublicationBasis(models.TextChoices):
+    NONE = "", _("Not recorded")
+    CONSENT = "consent", _("Consent of the person or their family")
+    ALREADY_PUBLIC = "already_public", _("Already public in the cited sources")
+    PUBLIC_INTEREST = "public_interest", _("Editor's public-interest decision")
+
+
+class Category(models.Model):
+    """A kind of case: forcibly repatriated refugee, missionary, abductee…"""
+
+    slug = models.SlugField(_("slug"), unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseIdCounter(models.Model):
+    """The last case number handed out for a prefix.
+
+    A row lock on the counter serializes allocations, so two cases created at
+    the same moment get different numbers, and a number is never handed out
+    twice, even after its case is withdrawn.
+    """
+
+    prefix = models.CharField(max_length=10, primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}: {self.last_number}"
+
+    @classmethod
+    def allocate(cls, prefix: str | None = None) -> str:
+        prefix = prefix or settings.CASE_ID_PREFIX
+        with transaction.atomic():
+            cls.objects.get_or_create(prefix=prefix)
+            counter = cls.objects.select_for_update().get(prefix=prefix)
+            counter.last_number += 1
+            counter.save(update_fields=["last_number"])
+        return f"{prefix}-{counter.last_number:04d}"
+
+
+class PersonQuerySet(EvidentialQuerySet):
+    def published(self) -> PersonQuerySet:
+        return self.filter(publication_state=PublicationState.PUBLISHED)
+
+    def visible_to(self, user) -> PersonQuerySet:
+        if user.is_active and user.has_perm("cases.view_person"):
+            return self
+        return self.published()
+
+    def matching_name(self, name: str) -> PersonQuerySet:
+        """Persons whose name or a variant shares the normalised or folded key."""
+        key, folded = names.normalise(name), names.fold(name)
+        if not key:
+            return self.none()
+        return self.filter(
+            Q(name_key=key) | Q(name_folded=folded) | Q(variants__key=key) | Q(variants__folded=folded)
+        ).distinct()
+
+
+class Person(EvidentialModel):
+    case_id = models.CharField(_("case ID"), max_length=20, unique=True, editable=False)
+    external_ref = models.CharField(
+        _("external reference"), max_length=100, blank=True, help_text=_("Your organisation's own reference.")
+    )
+
+    name = models.CharField(
+        _("name"), max_length=200, blank=True, help_text=_("Primary romanized name, family name first.")
+    )
+    descriptor = models.CharField(
+        _("descriptor"),
+        max_length=200,
+        blank=True,
+        help_text=_("For an unnamed person, e.g. “Teenage boy, sentenced January 2024”."),
+    )
+    family_name_native = models.CharField(_("family name (native script)"), max_length=50, blank=True)
+    given_name_native = models.CharField(_("given name (native script)"), max_length=100, blank=True)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex, default=Sex.UNKNOWN)
+    birth_date = PartialDateField(_("birth date"))
+    nationality = CountryField(_("nationality"), blank=True)
+    categories = models.ManyToManyField(Category, blank=True, related_name="persons", verbose_name=_("categories"))
+    religion = models.CharField(_("religion or belief"), max_length=100, blank=True)
+    summary = models.TextField(_("public summary"), blank=True)
+    internal_notes = models.TextField(_("internal notes"), blank=True, help_text=_("Restricted: never public."))
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned caseworker"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_persons",
+    )
+
+    publication_state = models.CharField(
+        _("publication state"), max_length=20, choices=PublicationState, default=PublicationState.DRAFT
+    )
+    publication_basis = models.CharField(
+        _("basis for publication"), max_length=20, choices=PublicationBasis, blank=True
+    )
+    consent_given_by = models.CharField(_("consent given by"), max_length=200, blank=True)
+    consent_given_on = PartialDateField(_("consent given on"))
+    public_interest_reason = models.TextField(_("public-interest reason"), blank=True)
+    reprisal_risk = models.BooleanField(
+        _("reprisal risk"), default=False, help_text=_("The family faces reprisals: publish under the pseudonym only.")
+    )
+    pseudonym = models.CharField(_("pseudonym"), max_length=200, blank=True)
+
+    # Derived from the status events by refresh_status(), and only there.
+    current_status = models.CharField(_("current status"), max_length=30, choices=Status, blank=True, editable=False)
+    status_since = PartialDateField(_("status since"), editable=False)
+    last_confirmed = PartialDateField(_("last confirmed"), editable=False)
+
+    # Derived from the name on save, for finding the same person under another spelling.
+    name_key = models.CharField(max_length=200, blank=True, editable=False)
+    name_folded = models.CharField(max_length=200, blank=True, editable=False)
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[categories])
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case_id"]
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        constraints = [
+            models.CheckConstraint(condition=~Q(name="") | ~Q(descriptor=""), name="person_has_name_or_descriptor"),
+            models.UniqueConstraint(
+                fields=["external_ref"], condition=~Q(external_ref=""), name="person_external_ref_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(reprisal_risk=False) | ~Q(pseudonym=""), name="person_reprisal_risk_has_pseudonym"
+            ),
+            models.CheckConstraint(
+                condition=~Q(publication_state=PublicationState.PUBLISHED) | ~Q(publication_basis=""),
+                name="person_published_has_basis",
+            ),
+            models.CheckConstraint(
+                condition=~Q(publication_basis=PublicationBasis.CONSENT) | ~Q(consent_given_by=""),
+                name="person_consent_names_who",
+            ),
+            models.CheckConstraint(
+                condition=~Q(publication_basis=PublicationBasis.PUBLIC_INTEREST) | ~Q(public_interest_reason=""),
+                name="person_public_interest_has_reason",
+            ),
+            partial_date_check("birth_date", "person"),
+            partial_date_check("consent_given_on", "person"),
+            partial_date_check("status_since", "person"),
+            partial_date_check("last_confirmed", "person"),
+        ]
+        indexes = [
+            # Duplicate suggestions: Person.objects.matching_name().
+            models.Index(fields=["name_key"], name="person_name_key"),
+            models.Index(fields=["name_folded"], name="person_name_folded"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.display_name}".strip()
+
+    @property
+    def name_native(self) -> str:
+        return f"{self.family_name_native}{self.given_name_native}"
+
+    @property
+    def display_name(self) -> str:
+        """The name staff see: the name, else the descriptor."""
+        return self.name or self.descriptor
+
+    @property
+    def public_name(self) -> str:
+        """The name the public may see: the pseudonym when the family faces reprisals."""
+        return self.pseudonym if self.reprisal_risk else self.display_name
+
+    @property
+    def is_clarified(self) -> bool:
+        return Status.is_clarified(self.current_status)
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_key = names.normalise(self.name)
+        self.name_folded = names.fold(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key", "name_folded"}
+        if not self.case_id:
+            with transaction.atomic():
+                self.case_id = CaseIdCounter.allocate()
+                super().save(*args, **kwargs)
+            return
+        super().save(*args, **kwargs)
+
+    def record_status(
+        self,
+        status: str,
+        *,
+        by,
+        reason: str = "",
+        date: PartialDate | None = None,
+        place: str = "",
+        description: str = "",
+        internal_note: str = "",
+        confidence: str = Confidence.UNVERIFIED,
+        is_public: bool = False,
+    ) -> StatusEvent:
+        """Record a status change: the one way a status event comes to be.
+
+        Writes the event and the person's derived fields in one transaction,
+        each with a history row naming ``by`` and ``reason``.
+        """
+        event = StatusEvent(
+            person=self,
+            status=status,
+            date=date,
+            place=place,
+            description=description,
+            internal_note=internal_note,
+            confidence=confidence,
+            is_public=is_public,
+            recorded_by=by,
+        )
+        event.full_clean(exclude=["person", "recorded_by"])
+        reason = reason or f"Recorded status: {Status(status).label}"
+        with transaction.atomic():
+            self._lock()
+            save_with_history(event, by=by, reason=reason)
+            self.refresh_status(by=by, reason=reason)
+        return event
+
+    def refresh_status(self, *, by, reason: str) -> None:
+        """Recompute the current status, its "since" date and "last confirmed".
+
+        The only code that writes those fields. The current status is the
+        latest event by date, ties broken by recording time; an event with an
+        unknown date never displaces a dated one. Withdrawn events count for
+        nothing.
+        """
+        status, since, last_confirmed = derive_status(self.status_events.active().in_timeline_order())
+        changed = (status, since, last_confirmed) != (self.current_status, self.status_since, self.last_confirmed)
+        if changed:
+            self.current_status, self.status_since, self.last_confirmed = status, since, last_confirmed
+            save_with_history(
+                self,
+                by=by,
+                reason=reason,
+                update_fields=["current_status", "status_since", "last_confirmed", "updated_at"],
+            )
+
+    def _lock(self) -> None:
+        """Take the person's row lock so status changes to one person queue up."""
+        Person.objects.select_for_update().filter(pk=self.pk).first()
+
+
+class NameVariant(models.Model):
+    """Another name of a person: a spelling, an alias, a former name, a native form."""
+
+    class Kind(models.TextChoices):
+        ROMANIZATION = "romanization", _("Romanization variant")
+        ALIAS = "alias", _("Alias")
+        FORMER = "former", _("Former name")
+        NATIVE = "native", _("Native script")
+        OTHER = "other", _("Other")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="variants", verbose_name=_("person"))
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.ROMANIZATION)
+    is_public = models.BooleanField(_("public"), default=False)
+    note = models.CharField(_("internal note"), max_length=300, blank=True)
+    key = models.CharField(max_length=200, editable=False)
+    folded = models.CharField(max_length=200, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["person", "name"]
+        verbose_name = _("name variant")
+        verbose_name_plural = _("name variants")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "name"], name="namevariant_unique_per_person"),
+            models.CheckConstraint(condition=~Q(name=""), name="namevariant_not_blank"),
+        ]
+        indexes = [
+            # Duplicate suggestions and name search: Person.objects.matching_name().
+            models.Index(fields=["key"], name="namevariant_key"),
+            models.Index(fields=["folded"], name="namevariant_folded"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.key = names.normalise(self.name)
+        self.folded = names.fold(self.name)
+        super().save(*args, **kwargs)
+
+
+# Oldest first by first day (whatever the precision), then by recording time;
+# events with an unknown date come before every dated one, so the last event
+# is the current one.
+TIMELINE_ORDER = [Substr("date", 1, 10).asc(nulls_first=True), "recorded_at", "pk"]
+
+
+class StatusEventQuerySet(EvidentialQuerySet):
+    def active(self) -> StatusEventQuerySet:
+        return self.filter(withdrawn=False)
+
+    def in_timeline_order(self) -> StatusEventQuerySet:
+        """Oldest first; events with an unknown date before every dated one."""
+        return self.order_by(*TIMELINE_ORDER)
+
+
+class StatusEvent(EvidentialModel):
+    """One change in a person's situation, as far as it is known."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="status_events", verbose_name=_("person"))
+    status = models.CharField(_("status"), max_length=30, choices=Status)
+    date = PartialDateField(_("date"))
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    description = models.TextField(_("public description"), blank=True)
+    internal_note = models.TextField(_("internal note"), blank=True, help_text=_("Restricted: never public."))
+    confidence = models.CharField(_("confidence"), max_length=20, choices=Confidence, default=Confidence.UNVERIFIED)
+    is_public = models.BooleanField(_("public"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
+    withdrawn = models.BooleanField(_("withdrawn"), default=False, editable=False)
+    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True, editable=False)
+
+    history = HistoricalRecords()
+    objects = StatusEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["person", *TIMELINE_ORDER]
+        verbose_name = _("status event")
+        verbose_name_plural = _("status events")
+        constraints = [
+            partial_date_check("date", "statusevent"),
+            models.CheckConstraint(
+                condition=Q(withdrawn=False) | ~Q(withdrawn_reason=""), name="statusevent_withdrawal_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        date = self.date.display() if self.date else _("date unknown")
+        return f"{self.get_status_display()} ({date})"
+
+    @property
+    def is_clarified(self) -> bool:
+        return Status.is_clarified(self.status)
+
+    CORRECTABLE_FIELDS = frozenset(
+        {"status", "date", "place", "description", "internal_note", "confidence", "is_public"}
+    )
+
+    def correct(self, *, by, reason: str, **changes) -> None:
+        """Correct an event's details; the person's derived fields follow."""
+        unknown = set(changes) - self.CORRECTABLE_FIELDS
+        if unknown:
+            raise TypeError(f"Cannot correct {', '.join(sorted(unknown))} on a status event.")
+        for field, value in changes.items():
+            setattr(self, field, value)
+        self.full_clean(exclude=["person", "recorded_by"])
+        with transaction.atomic():
+            self.person._lock()
+            save_with_history(self, by=by, reason=reason)
+            self.person.refresh_status(by=by, reason=reason)
+
+    def withdraw(self, *, by, reason: str) -> None:
+        """Withdraw an event recorded in error. It stays in the history."""
+        if not reason:
+            raise ValueError("Withdrawing a status event needs a reason.")
+        with transaction.atomic():
+            self.person._lock()
+            self.withdrawn, self.withdrawn_reason = True, reason
+            save_with_history(self, by=by, reason=reason, update_fields=["withdrawn", "withdrawn_reason"])
+            self.person.refresh_status(by=by, reason=reason)
+
+
+def derive_status(timeline: Iterable[StatusEvent]) -> tuple[str, PartialDate | None, PartialDate | None]:
+    """(current status, since, last confirmed) from events in timeline order.
+
+    "Since" is the date of the first event in the run that agrees with the
+    latest, so a later confirmation of "detained" does not move it.
+    """
+    timeline = list(timeline)
+    if not timeline:
+        return "", None, None
+    latest = timeline[-1]
+    since = None
+    for event in reversed(timeline):
+        if event.status != latest.status:
+            break
+        since = event.date or since
+    return latest.status, since, latest.date
+
+
+def timeline_order(events: Iterable[StatusEvent]) -> list[StatusEvent]:
+    """Events in timeline order, for lists already fetched (same order as the queryset)."""
+    return sorted(
+        events,
+        key=lambda e: (e.date is not None, e.date.first_day if e.date else None, e.recorded_at, e.pk or 0),
+    )

@@ -1,0 +1,146 @@
+"""Keys for finding one person under many spellings of a name.
+
+Two keys are kept for every name:
+
+* the **normalised key** ignores case, spaces, hyphens, apostrophes and
+  accents ("Choi-Chun-gil", "choi chungil" and "CHOI Chun Gil" share one), and
+  keeps Hangul as composed syllables (NFC), so NFC and NFD input agree;
+* the **folded key** also maps the family name through a table of its usual
+  spellings (Kim/Gim, Lee/Yi/Rhee/Ri, Park/Pak/Bak, Choi/Choe…) and folds the
+  vowel and consonant spellings that romanization systems and passports write
+  differently for the same sound ("Kook-kie", "Guk-gi" and "Kuk-ki").
+
+Folding is deliberately coarse: it finds candidates. A name alone never
+identifies a person; people decide.
+"""
+
+import re
+import unicodedata
+
+# Family names, each spelling mapped to one canonical form.
+_SURNAME_SPELLINGS = {
+    "kim": "kim gim ghim kym",
+    "lee": "lee yi rhee ri li rhie yee i lie",
+    "park": "park pak bak bahk pahk parg",
+    "choi": "choi choe chey choy chwe",
+    "jeong": "jeong jung chung chong cheong jong joung",
+    "kang": "kang gang kahng",
+    "cho": "cho jo joe",
+    "yoon": "yoon yun youn",
+    "jang": "jang chang",
+    "lim": "lim im rim yim",
+    "han": "han hahn",
+    "oh": "oh o",
+    "seo": "seo suh so seoh",
+    "shin": "shin sin shinn",
+    "kwon": "kwon gwon kweon",
+    "hwang": "hwang whang",
+    "ahn": "ahn an",
+    "song": "song",
+    "ryu": "ryu yoo yu ryoo rhyu",
+    "hong": "hong",
+    "jeon": "jeon jun chun chon cheon",
+    "ko": "ko go koh goh",
+    "moon": "moon mun",
+    "yang": "yang",
+    "son": "son sohn",
+    "bae": "bae pae bai",
+    "baek": "baek paek paik baik",
+    "heo": "heo hur huh ho",
+    "nam": "nam",
+    "noh": "noh roh no ro",
+    "kwak": "kwak gwak",
+    "sung": "sung seong",
+    "cha": "cha",
+    "joo": "joo ju chu choo",
+    "woo": "woo u",
+    "koo": "koo gu ku",
+    "min": "min",
+    "na": "na ra",
+    "jin": "jin chin",
+    "eom": "eom um uhm",
+    "chae": "chae",
+    "won": "won",
+    "bang": "bang pang",
+    "kong": "kong gong",
+    "hyun": "hyun hyeon hyon",
+    "ham": "ham hahm",
+    "byun": "byun byeon pyon byon",
+    "yeom": "yeom yum yom",
+    "namgoong": "namgoong namgung",
+    "hwangbo": "hwangbo",
+    "jegal": "jegal chegal",
+    "sunwoo": "sunwoo seonu sonu",
+}
+SURNAMES = {
+    spelling: canonical for canonical, spellings in _SURNAME_SPELLINGS.items() for spelling in spellings.split()
+}
+
+# McCune–Reischauer marks aspiration with an apostrophe inside a syllable
+# (Ch'oe): it is dropped, not treated as a break between words.
+_APOSTROPHES = re.compile(r"['’‘`ʼʻ]")
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—_.,\"·]+")
+
+# Applied in order to a lower-case ASCII given name.
+_FOLDS = [
+    (r"tch", "c"),
+    (r"ch", "c"),
+    (r"j", "c"),
+    (r"sh", "s"),
+    (r"([ktp])h", r"\1"),
+    (r"g", "k"),
+    (r"d", "t"),
+    (r"b", "p"),
+    (r"r", "l"),
+    (r"(ee|ie|ea|y$)", "i"),
+    (r"(ae|ai|ay)", "e"),
+    (r"(eo|eu|oo|ou|o)", "u"),
+    (r"wu", "u"),
+    (r"(.)\1+", r"\1"),
+]
+_FOLDS = [(re.compile(pattern), replacement) for pattern, replacement in _FOLDS]
+
+
+def _strip_accents(text: str) -> str:
+    # Decompose Latin letters to drop accents (ŏ, ŭ), but never Hangul, whose
+    # syllables must stay composed to compare equal.
+    out = []
+    for char in text:
+        if "\uac00" <= char <= "\ud7a3":
+            out.append(char)
+        else:
+            out.append("".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)))
+    return "".join(out)
+
+
+def _parts(name: str) -> list[str]:
+    text = _strip_accents(unicodedata.normalize("NFC", name or "")).casefold()
+    text = _APOSTROPHES.sub("", text)
+    return [part for part in _SEPARATORS.split(text) if part]
+
+
+def normalise(name: str) -> str:
+    """The normalised key: case, spaces, hyphens, apostrophes and accents ignored."""
+    return "".join(_parts(name))
+
+
+def fold_given(text: str) -> str:
+    for pattern, replacement in _FOLDS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def fold(name: str) -> str:
+    """The folded key: canonical family name, then the folded rest of the name."""
+    parts = _parts(name)
+    if not parts:
+        return ""
+    if not all(part.isascii() for part in parts):
+        return "".join(parts)  # Native script: the normalised key is the key.
+    if len(parts) > 1 and parts[0] in SURNAMES:
+        family, rest = SURNAMES[parts[0]], parts[1:]
+    elif len(parts) > 1 and parts[-1] in SURNAMES:
+        family, rest = SURNAMES[parts[-1]], parts[:-1]  # Western order: "Cheol-ok Kim".
+    else:
+        family, rest = "", parts
+    return family + fold_given("".join(rest))

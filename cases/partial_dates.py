@@ -1,0 +1,253 @@
+"""Partial dates: a year, a month or a day, possibly approximate, or unknown.
+
+Human-rights sources rarely give exact dates ("in January 2024", "around
+2014"). A :class:`PartialDate` keeps the precision it was given with, sorts and
+filters by its first day, and displays at its own precision.
+
+In the database a partial date is one text column whose value starts with the
+ISO first day, so that ordering and range filters work the same on SQLite and
+PostgreSQL::
+
+    2014-01-01y     the year 2014
+    2014-10-01m~    about October 2014
+    2014-10-07d     7 October 2014
+
+Unknown is NULL. To read a first day in SQL: ``CAST(LEFT(col, 10) AS date)``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+from dataclasses import dataclass
+from functools import total_ordering
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dates import MONTHS
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+YEAR, MONTH, DAY = "y", "m", "d"
+_INPUT = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?(?P<approx>~)?")
+_STORED = re.compile(r"(\d{4})-(\d{2})-(\d{2})([ymd])(~?)")
+MIN_YEAR = 1800
+
+
+@total_ordering
+@dataclass(frozen=True)
+class PartialDate:
+    year: int
+    month: int | None = None
+    day: int | None = None
+    approximate: bool = False
+
+    def __post_init__(self) -> None:
+        if self.day is not None and self.month is None:
+            raise ValueError("A partial date with a day needs a month.")
+        # datetime.date raises ValueError for an impossible month or day.
+        datetime.date(self.year, self.month or 1, self.day or 1)
+
+    @classmethod
+    def parse(cls, text: str, *, allow_future: bool = False) -> PartialDate | None:
+        """Read ``2014``, ``2014-10``, ``2014-10-07``, optionally ending in ``~``.
+
+        Blank means unknown and gives ``None``. Anything else that is not a
+        real date raises ``ValueError`` with a message a person can act on.
+        """
+        text = (text or "").strip()
+        if not text:
+            return None
+        match = _INPUT.fullmatch(text)
+        if not match:
+            raise ValueError(
+                _(
+                    "“%(value)s” is not a date: write a year (2014), a month (2014-10) or a day (2014-10-07), "
+                    "with ~ at the end if approximate."
+                )
+                % {"value": text}
+            )
+        year = int(match["year"])
+        month = int(match["month"]) if match["month"] else None
+        day = int(match["day"]) if match["day"] else None
+        if year < MIN_YEAR:
+            raise ValueError(_("%(year)s is too early: years start at %(min)s.") % {"year": year, "min": MIN_YEAR})
+        if month is not None and not 1 <= month <= 12:
+            raise ValueError(
+                _("“%(value)s” has no month %(month)s: months go from 1 to 12.") % {"value": text, "month": month}
+            )
+        if day is not None:
+            last = calendar.monthrange(year, month)[1]
+            if not 1 <= day <= last:
+                raise ValueError(
+                    _("“%(value)s” is not a real day: %(month)s %(year)s has %(last)s days.")
+                    % {"value": text, "month": MONTHS[month], "year": year, "last": last}
+                )
+        value = cls(year, month, day, approximate=bool(match["approx"]))
+        if not allow_future and value.first_day > timezone.localdate():
+            raise ValueError(_("“%(value)s” is in the future.") % {"value": text})
+        return value
+
+    @classmethod
+    def from_storage(cls, stored: str) -> PartialDate:
+        match = _STORED.fullmatch(stored)
+        if not match:
+            raise ValueError(f"{stored!r} is not a stored partial date.")
+        year, month, day, precision, approx = match.groups()
+        return cls(
+            int(year),
+            int(month) if precision in (MONTH, DAY) else None,
+            int(day) if precision == DAY else None,
+            approximate=bool(approx),
+        )
+
+    @property
+    def precision(self) -> str:
+        if self.day is not None:
+            return DAY
+        if self.month is not None:
+            return MONTH
+        return YEAR
+
+    @property
+    def first_day(self) -> datetime.date:
+        return datetime.date(self.year, self.month or 1, self.day or 1)
+
+    def to_storage(self) -> str:
+        return f"{self.first_day.isoformat()}{self.precision}{'~' if self.approximate else ''}"
+
+    def __str__(self) -> str:
+        """The canonical input form, e.g. ``2014-10~``."""
+        text = f"{self.year:04d}"
+        if self.month is not None:
+            text += f"-{self.month:02d}"
+        if self.day is not None:
+            text += f"-{self.day:02d}"
+        return text + ("~" if self.approximate else "")
+
+    def display(self) -> str:
+        """At its own precision: "2014", "October 2014", "7 October 2014", "c. 2014"."""
+        if self.day is not None:
+            text = f"{self.day} {MONTHS[self.month]} {self.year}"
+        elif self.month is not None:
+            text = f"{MONTHS[self.month]} {self.year}"
+        else:
+            text = str(self.year)
+        return _("c. %(date)s") % {"date": text} if self.approximate else text
+
+    def _key(self) -> tuple:
+        return (self.first_day, self.precision, self.approximate)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, PartialDate):
+            return NotImplemented
+        return self._key() < other._key()
+
+
+def display_partial_date(value: PartialDate | None) -> str:
+    return value.display() if value is not None else _("date unknown")
+
+
+class PartialDateFormField(forms.CharField):
+    default_error_messages = {"invalid": "%(message)s"}
+
+    def __init__(self, *, allow_future: bool = False, **kwargs) -> None:
+        self.allow_future = allow_future
+        kwargs.setdefault("max_length", 12)
+        kwargs.setdefault(
+            "help_text",
+            gettext_lazy("A year (2014), month (2014-10) or day (2014-10-07); add ~ if approximate; blank if unknown."),
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("placeholder", "YYYY-MM-DD")
+
+    def prepare_value(self, value):
+        return str(value) if isinstance(value, PartialDate) else value
+
+    def to_python(self, value):
+        if isinstance(value, PartialDate):
+            return value
+        try:
+            return PartialDate.parse(value, allow_future=self.allow_future)
+        except ValueError as error:
+            raise ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"message": str(error)}
+            ) from None
+
+
+class PartialDateField(models.CharField):
+    """A model field holding a :class:`PartialDate`, or NULL when unknown."""
+
+    description = gettext_lazy("Partial date (year, month or day; possibly approximate)")
+
+    def __init__(self, *args, allow_future: bool = False, **kwargs) -> None:
+        self.allow_future = allow_future
+        kwargs["max_length"] = 12
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+        # The length limit applies to the stored text, not to the value.
+        self.validators[:] = [v for v in self.validators if not isinstance(v, MaxLengthValidator)]
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        del kwargs["max_length"]
+        if self.allow_future:
+            kwargs["allow_future"] = True
+        return name, path, args, kwargs
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else PartialDate.from_storage(value)
+
+    def to_python(self, value):
+        if value is None or isinstance(value, PartialDate):
+            return value
+        if isinstance(value, datetime.date):
+            return PartialDate(value.year, value.month, value.day)
+        try:
+            if _STORED.fullmatch(value):
+                return PartialDate.from_storage(value)
+            return PartialDate.parse(value, allow_future=True)
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid") from None
+
+    def validate(self, value, model_instance) -> None:
+        super().validate(value, model_instance)
+        if value is not None and not self.allow_future and value.first_day > timezone.localdate():
+            raise ValidationError(_("“%(value)s” is in the future.") % {"value": value}, code="future")
+
+    def get_prep_value(self, value):
+        # Lookups with a plain date compare against the first day only, so
+        # that ``date__gte=date(2014, 1, 1)`` includes every 2014 precision.
+        if value is None or value == "":
+            return None
+        if isinstance(value, PartialDate):
+            return value.to_storage()
+        if isinstance(value, datetime.datetime):
+            return value.date().isoformat()
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return self.to_python(value).to_storage()
+
+    def value_to_string(self, obj) -> str:
+        value = self.value_from_object(obj)
+        return "" if value is None else str(value)
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": PartialDateFormField, "allow_future": self.allow_future, **kwargs})
+
+
+def partial_date_check(field: str, model: str) -> models.CheckConstraint:
+    """A constraint that the stored precision agrees with the stored first day."""
+    shapes = Q()
+    for suffix in ("d", "-01m", "-01-01y"):
+        shapes |= Q(**{f"{field}__endswith": suffix}) | Q(**{f"{field}__endswith": suffix + "~"})
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True}) | shapes,
+        name=f"{model}_{field}_precision_matches_date",
+    )

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Whereabouts"
+admin.site.site_title = "Whereabouts staff"
+admin.site.index_title = "Cases, sources and people"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("public.urls")),
+]

@@ -1,0 +1,101 @@
+"""Load the seed cases and sources; safe to run any number of times."""
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from cases.history import save_with_history
+from cases.models import Category, NameVariant, Person, PublicationState
+from cases.partial_dates import PartialDate
+from sources.models import Citation, Source
+
+DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "north_korea_seed.json"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load seed cases and sources from a JSON file (default: the North Korea briefing). "
+        "A person whose external reference exists, or a source with the same URL or title, "
+        "is left as it is: loading twice changes nothing, and never overwrites later edits."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", nargs="?", default=str(DEFAULT_FILE))
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise CommandError(f"Cannot read {path}: {error}") from None
+        created = load_seed(data)
+        self.stdout.write(f"Seed: {created['persons']} persons and {created['sources']} sources added.")
+
+
+@transaction.atomic
+def load_seed(data: dict) -> dict:
+    reason = data["reason"]
+    sources, created = {}, {"persons": 0, "sources": 0}
+    for item in data["sources"]:
+        item = dict(item)
+        key = item.pop("key")
+        item["published_on"] = PartialDate.parse(item["published_on"])
+        existing = Source.objects.filter(url=item["url"]) if item["url"] else Source.objects.filter(title=item["title"])
+        source = existing.first()
+        if source is None:
+            source = Source(**item)
+            source.full_clean()
+            save_with_history(source, by=None, reason=reason)
+            created["sources"] += 1
+        sources[key] = source
+
+    for item in data["persons"]:
+        if Person.objects.filter(external_ref=item["external_ref"]).exists():
+            continue
+        _load_person(item, sources, reason)
+        created["persons"] += 1
+    return created
+
+
+def _cite(source: Source, reason: str, **target) -> None:
+    save_with_history(Citation(source=source, **target), by=None, reason=reason)
+
+
+def _load_person(item: dict, sources: dict, reason: str) -> None:
+    fields = {
+        name: item[name]
+        for name in (
+            "external_ref",
+            "name",
+            "descriptor",
+            "family_name_native",
+            "given_name_native",
+            "sex",
+            "nationality",
+            "summary",
+            "publication_basis",
+        )
+        if name in item
+    }
+    person = Person(**fields)
+    person.full_clean(exclude=["case_id"])
+    save_with_history(person, by=None, reason=reason)
+    person.categories.set(Category.objects.filter(slug__in=item.get("categories", [])))
+    for variant in item.get("variants", []):
+        save_with_history(NameVariant(person=person, **variant), by=None, reason=reason)
+    for citation in item.get("citations", []):
+        citation = dict(citation)
+        _cite(sources[citation.pop("source")], reason, person=person, **citation)
+    for event_data in item.get("events", []):
+        event_data = dict(event_data)
+        citations = event_data.pop("citations", [])
+        event_data["date"] = PartialDate.parse(event_data["date"])
+        event = person.record_status(by=None, reason=reason, **event_data)
+        for citation in citations:
+            citation = dict(citation)
+            _cite(sources[citation.pop("source")], reason, status_event=event, **citation)
+    person.publication_state = PublicationState.PUBLISHED
+    save_with_history(person, by=None, reason=f"{reason}: published (already public in the cited source)")

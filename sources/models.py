@@ -1,0 +1,221 @@
+"""Sources, and the citations that tie each claim to the sources behind it."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from cases.history import EvidentialModel, EvidentialQuerySet
+from cases.models import Person, PublicationState, StatusEvent
+from cases.partial_dates import PartialDateField, partial_date_check
+
+
+class SourceKind(models.TextChoices):
+    UN = "un", _("UN document")
+    GOVERNMENT = "government", _("Government")
+    PARLIAMENTARY = "parliamentary", _("Parliamentary")
+    NGO = "ngo", _("NGO report")
+    NEWS = "news", _("News")
+    COURT = "court", _("Court document")
+    TESTIMONY = "testimony", _("Testimony or interview")
+    OTHER = "other", _("Other")
+
+
+class Reliability(models.TextChoices):
+    HIGHLY_RELIABLE = "highly_reliable", _("Highly reliable")
+    RELIABLE = "reliable", _("Reliable")
+    FAIRLY_RELIABLE = "fairly_reliable", _("Fairly reliable")
+    UNRELIABLE = "unreliable", _("Unreliable")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+def document_path(instance: Source, filename: str) -> str:
+    # An opaque name: the original file name may itself be sensitive
+    # ("interview-with-<name>.pdf"), and it must not be guessable.
+    return f"sources/{uuid.uuid4().hex}"
+
+
+# The types a document may have, recognised from its first bytes.
+_SIGNATURES = [
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+]
+
+
+def sniff_content_type(head: bytes) -> str:
+    """The document's type from its content, never from its name."""
+    for signature, content_type in _SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "image/webp"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        # The head may end inside a multi-byte character.
+        try:
+            text = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return "application/octet-stream"
+    if "\x00" in text:
+        return "application/octet-stream"
+    lowered = text.lstrip("\ufeff \t\r\n").lower()
+    if lowered.startswith(("<!doctype html", "<html")):
+        return "text/html"
+    return "text/plain"
+
+
+class SourceQuerySet(EvidentialQuerySet):
+    def public(self) -> SourceQuerySet:
+        return self.filter(is_restricted=False, withdrawn=False)
+
+
+class Source(EvidentialModel):
+    title = models.CharField(_("title"), max_length=500)
+    kind = models.CharField(_("kind"), max_length=20, choices=SourceKind, default=SourceKind.OTHER)
+    publisher = models.CharField(_("publisher or author"), max_length=300, blank=True)
+    published_on = PartialDateField(_("publication date"))
+    url = models.URLField(_("URL"), max_length=2000, blank=True)
+    archived_url = models.URLField(_("archived URL"), max_length=2000, blank=True)
+    document = models.FileField(_("uploaded copy"), upload_to=document_path, blank=True, max_length=200)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False)
+    file_size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True, editable=False)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True, editable=False)
+    accessed_on = models.DateField(_("accessed on"), null=True, blank=True)
+    language = models.CharField(_("language"), max_length=20, blank=True, help_text=_("e.g. en, ko"))
+    reliability = models.CharField(_("reliability"), max_length=20, choices=Reliability, default=Reliability.UNKNOWN)
+    is_restricted = models.BooleanField(
+        _("restricted"),
+        default=True,
+        help_text=_("A restricted source (confidential testimony, for instance) is never public. Untick to allow it."),
+    )
+    internal_notes = models.TextField(_("internal notes"), blank=True, help_text=_("Restricted: never public."))
+    withdrawn = models.BooleanField(_("withdrawn"), default=False, editable=False)
+    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True, editable=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = SourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256="") | Q(sha256__regex=r"^[0-9a-f]{64}$"), name="source_sha256_is_hex"
+            ),
+            # The same document or address is one source, cited many times.
+            models.UniqueConstraint(fields=["sha256"], condition=~Q(sha256=""), name="source_sha256_unique"),
+            models.UniqueConstraint(fields=["url"], condition=~Q(url=""), name="source_url_unique"),
+            models.CheckConstraint(condition=~Q(title=""), name="source_has_title"),
+            partial_date_check("published_on", "source"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_public(self) -> bool:
+        return not self.is_restricted and not self.withdrawn
+
+    def save(self, *args, **kwargs) -> None:
+        if self.document and not self.sha256:
+            self._describe_document()
+        super().save(*args, **kwargs)
+
+    def _describe_document(self) -> None:
+        """Compute the SHA-256, size and type of the uploaded copy on the server."""
+        digest, size, head = hashlib.sha256(), 0, b""
+        self.document.open("rb")
+        try:
+            for chunk in self.document.chunks():
+                if not head:
+                    head = chunk[:2048]
+                digest.update(chunk)
+                size += len(chunk)
+        finally:
+            self.document.seek(0)
+        self.sha256, self.file_size, self.content_type = digest.hexdigest(), size, sniff_content_type(head)
+
+
+class CitationQuerySet(EvidentialQuerySet):
+    def active(self) -> CitationQuerySet:
+        return self.filter(withdrawn=False)
+
+    def public(self) -> CitationQuerySet:
+        """Citations the public may see: a public source citing a public claim."""
+        published = PublicationState.PUBLISHED
+        return self.active().filter(
+            Q(source__is_restricted=False, source__withdrawn=False)
+            & (
+                Q(person__publication_state=published)
+                | Q(
+                    status_event__is_public=True,
+                    status_event__withdrawn=False,
+                    status_event__person__publication_state=published,
+                )
+            )
+        )
+
+
+class Citation(EvidentialModel):
+    """A source backing one claim: about a person, or about one status event."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations", verbose_name=_("source"))
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="citations", verbose_name=_("person")
+    )
+    status_event = models.ForeignKey(
+        StatusEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="citations",
+        verbose_name=_("status event"),
+    )
+    locator = models.CharField(_("locator"), max_length=200, blank=True, help_text=_("e.g. “para. 354”, “p. 12”"))
+    excerpt = models.TextField(_("quoted excerpt"), blank=True)
+    note = models.TextField(_("internal note"), blank=True, help_text=_("Restricted: never public."))
+    withdrawn = models.BooleanField(_("withdrawn"), default=False, editable=False)
+    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True, editable=False)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = CitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("citation")
+        verbose_name_plural = _("citations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(person__isnull=False, status_event__isnull=True)
+                | Q(person__isnull=True, status_event__isnull=False),
+                name="citation_cites_exactly_one_claim",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = f", {self.locator}" if self.locator else ""
+        return f"{self.source}{where}"
+
+    @property
+    def claim(self) -> Person | StatusEvent:
+        return self.person or self.status_event
