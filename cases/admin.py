@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
 from .history import save_with_history
@@ -13,6 +14,8 @@ def admin_reason(form, action: str = "Changed") -> str:
 
 class TrackedAdmin(SimpleHistoryAdmin):
     """Admin for tracked models: every save carries a reason; nothing is deleted."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         save_with_history(obj, by=request.user, reason=admin_reason(form, "Changed" if change else "Added"))

@@ -113,10 +113,16 @@ def _strip_accents(text: str) -> str:
     return "".join(out)
 
 
-def _parts(name: str) -> list[str]:
+def _words(name: str) -> list[list[str]]:
+    """The name's words (split at spaces), each as its parts (split at hyphens)."""
     text = _strip_accents(unicodedata.normalize("NFC", name or "")).casefold()
     text = _APOSTROPHES.sub("", text)
-    return [part for part in _SEPARATORS.split(text) if part]
+    words = [[part for part in _SEPARATORS.split(word) if part] for word in text.split()]
+    return [word for word in words if word]
+
+
+def _parts(name: str) -> list[str]:
+    return [part for word in _words(name) for part in word]
 
 
 def normalise(name: str) -> str:
@@ -132,15 +138,22 @@ def fold_given(text: str) -> str:
 
 def fold(name: str) -> str:
     """The folded key: canonical family name, then the folded rest of the name."""
-    parts = _parts(name)
+    words = _words(name)
+    parts = [part for word in words for part in word]
     if not parts:
         return ""
     if not all(part.isascii() for part in parts):
         return "".join(parts)  # Native script: the normalised key is the key.
-    if len(parts) > 1 and parts[0] in SURNAMES:
-        family, rest = SURNAMES[parts[0]], parts[1:]
-    elif len(parts) > 1 and parts[-1] in SURNAMES:
-        family, rest = SURNAMES[parts[-1]], parts[:-1]  # Western order: "Cheol-ok Kim".
-    else:
-        family, rest = "", parts
+    family, rest = "", parts
+    if len(parts) > 1:
+        first, last = words[0], words[-1]
+        # A lone family name stands first ("Kim Kook-ki") or, in western
+        # order, last ("Kook-ki Kim"); a hyphenated word is a given name, even
+        # when its first syllable is also a family name ("Min-ho Park").
+        if len(words) > 1 and len(first) == 1 and first[0] in SURNAMES:
+            family, rest = SURNAMES[first[0]], parts[1:]
+        elif len(words) > 1 and len(last) == 1 and last[0] in SURNAMES:
+            family, rest = SURNAMES[last[0]], parts[:-1]
+        elif parts[0] in SURNAMES:
+            family, rest = SURNAMES[parts[0]], parts[1:]  # "Choi-Chun-gil"
     return family + fold_given("".join(rest))

@@ -164,6 +164,7 @@ class PartialDateFormField(forms.CharField):
             gettext_lazy("A year (2014), month (2014-10) or day (2014-10-07); add ~ if approximate; blank if unknown."),
         )
         super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, MaxLengthValidator)]
         self.widget.attrs.setdefault("placeholder", "YYYY-MM-DD")
 
     def prepare_value(self, value):
@@ -222,16 +223,10 @@ class PartialDateField(models.CharField):
             raise ValidationError(_("“%(value)s” is in the future.") % {"value": value}, code="future")
 
     def get_prep_value(self, value):
-        # Lookups with a plain date compare against the first day only, so
-        # that ``date__gte=date(2014, 1, 1)`` includes every 2014 precision.
         if value is None or value == "":
             return None
         if isinstance(value, PartialDate):
             return value.to_storage()
-        if isinstance(value, datetime.datetime):
-            return value.date().isoformat()
-        if isinstance(value, datetime.date):
-            return value.isoformat()
         return self.to_python(value).to_storage()
 
     def value_to_string(self, obj) -> str:
@@ -240,6 +235,61 @@ class PartialDateField(models.CharField):
 
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": PartialDateFormField, "allow_future": self.allow_future, **kwargs})
+
+
+class _FirstDayComparison:
+    """Compare a partial date by its first day, whatever either side's precision.
+
+    The stored text starts with the first day, so "on or before D" must also
+    take every suffix of D (``2014-10-07d~`` <= ``2014-10-07~``), and "before
+    D" none of them (``2014-10-07`` sorts before every suffix).
+    """
+
+    after_every_suffix = False
+
+    def get_prep_lookup(self):
+        if hasattr(self.rhs, "resolve_expression"):
+            return super().get_prep_lookup()
+        return _first_day_text(self.rhs, after_every_suffix=self.after_every_suffix)
+
+
+@PartialDateField.register_lookup
+class PartialDateLessThan(_FirstDayComparison, models.lookups.LessThan):
+    pass
+
+
+@PartialDateField.register_lookup
+class PartialDateGreaterThanOrEqual(_FirstDayComparison, models.lookups.GreaterThanOrEqual):
+    pass
+
+
+@PartialDateField.register_lookup
+class PartialDateLessThanOrEqual(_FirstDayComparison, models.lookups.LessThanOrEqual):
+    after_every_suffix = True
+
+
+@PartialDateField.register_lookup
+class PartialDateGreaterThan(_FirstDayComparison, models.lookups.GreaterThan):
+    after_every_suffix = True
+
+
+@PartialDateField.register_lookup
+class PartialDateRange(models.lookups.Range):
+    """``date__range=(start, end)``: first day from ``start`` to ``end``, both included."""
+
+    def get_prep_lookup(self):
+        start, end = self.rhs
+        return [_first_day_text(start, after_every_suffix=False), _first_day_text(end, after_every_suffix=True)]
+
+
+def _first_day_text(value, *, after_every_suffix: bool) -> str:
+    if isinstance(value, PartialDate):
+        value = value.first_day
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if not isinstance(value, datetime.date):
+        raise TypeError(f"Compare a partial date with a date or a PartialDate, not {value!r}.")
+    return value.isoformat() + ("~" if after_every_suffix else "")
 
 
 def partial_date_check(field: str, model: str) -> models.CheckConstraint:

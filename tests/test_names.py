@@ -94,7 +94,7 @@ def test_fold_maps_family_name_spellings_to_one(surnames):
     [
         ("Cheol-ok Kim", "Kim Cheol-ok"),
         ("Kook-ki Gim", "Kim Kook-ki"),
-        ("Chun-gil Choe", "Choi Chun-gil"),
+        ("Yong-su Pak", "Park Yong-su"),
     ],
 )
 def test_fold_reads_western_order_like_family_name_first(western, eastern):
@@ -104,10 +104,11 @@ def test_fold_reads_western_order_like_family_name_first(western, eastern):
 @pytest.mark.parametrize(
     ("western", "eastern"),
     [
-        # The given name's first syllable is also a family name (Min, Sung), but the
+        # The given name's first syllable is also a family name (Min, Sung, Chun), but the
         # hyphenated "Min-ho" is clearly the given name and "Park" the family name.
         ("Min-ho Park", "Park Min-ho"),
         ("Sung-min Kim", "Kim Sung-min"),
+        ("Chun-gil Choe", "Choi Chun-gil"),
     ],
 )
 def test_fold_reads_western_order_when_the_given_name_starts_with_a_family_name_syllable(western, eastern):
@@ -120,7 +121,8 @@ def test_fold_reads_western_order_when_the_given_name_starts_with_a_family_name_
         ("Kim Cheol-ok", "Kim Jeong-wook"),
         ("Park Min-ho", "Lee Min-ho"),
         ("Kim Min-ho", "Choi Min-ho"),
-        ("Kim Kook-ki", "Kim Kook-hee"),
+        ("Kim Min-ho", "Kim Min-su"),
+        ("Kim Cheol-ok", "Cheol-ok Park"),
     ],
 )
 def test_fold_keeps_different_people_apart(one, other):

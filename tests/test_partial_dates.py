@@ -360,14 +360,17 @@ def test_form_field_error_carries_the_explanation(text, reason):
     assert error.value.code == "invalid"
 
 
-def test_form_field_refuses_the_future_unless_allowed():
+def test_form_field_refuses_the_future():
+    with pytest.raises(ValidationError, match="is in the future"):
+        PartialDateFormField().clean(one_year_ahead().isoformat())
+
+
+def test_form_field_allowing_the_future_accepts_it():
     future = one_year_ahead()
 
-    with pytest.raises(ValidationError, match="is in the future"):
-        PartialDateFormField().clean(future.isoformat())
-    assert PartialDateFormField(allow_future=True).clean(future.isoformat()) == PartialDate(
-        future.year, future.month, future.day
-    )
+    value = PartialDateFormField(allow_future=True).clean(future.isoformat())
+
+    assert value == PartialDate(future.year, future.month, future.day)
 
 
 def test_form_with_a_valid_partial_date_is_valid():
@@ -399,6 +402,25 @@ def test_form_shows_an_initial_partial_date_in_its_canonical_form():
 
     assert 'value="2014-10~"' in html
     assert 'placeholder="YYYY-MM-DD"' in html
+
+
+@pytest.mark.django_db
+def test_model_form_saves_a_person_with_a_partial_birth_date():
+    # The admin edits persons through a model form like this one.
+    form_class = forms.modelform_factory(Person, fields=["name", "birth_date"])
+    form = form_class(data={"name": "Kim Cheol-ok", "birth_date": "2014-10~"})
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["birth_date"] == PartialDate(2014, 10, approximate=True)
+
+
+@pytest.mark.django_db
+def test_model_form_shows_why_a_birth_date_is_refused():
+    form_class = forms.modelform_factory(Person, fields=["name", "birth_date"])
+    form = form_class(data={"name": "Kim Cheol-ok", "birth_date": "2014-02-30"})
+
+    assert not form.is_valid()
+    assert form.errors["birth_date"] == ["“2014-02-30” is not a real day: February 2014 has 28 days."]
 
 
 def test_model_field_offers_the_partial_date_form_field():
@@ -525,19 +547,17 @@ def test_lt_filter_with_plain_date_excludes_the_first_day_itself(persons_born_ar
 
 
 def test_lte_filter_with_plain_date_includes_that_day(persons_born_around_2014):
-    # "Born on or before 31 December 2014" must include someone born on that day.
+    # "Born on or before 31 December 2014" compares first days, so it includes someone born on that day.
     found = {p.name for p in Person.objects.filter(birth_date__lte=datetime.date(2014, 12, 31))}
 
-    assert "Born 2014-12-31" in found
-    assert "Born 2015" not in found
+    assert found == {f"Born {text}" for text in persons_born_around_2014} - {"Born 2015"}
 
 
 def test_gt_filter_with_plain_date_excludes_dates_starting_that_day(persons_born_around_2014):
     # "Born after 1 January 2014" compares first days, so "2014" (first day 1 January) is not after it.
     found = {p.name for p in Person.objects.filter(birth_date__gt=datetime.date(2014, 1, 1))}
 
-    assert found.isdisjoint({"Born 2013-12-31", "Born 2014", "Born 2014~", "Born 2014-01", "Born 2014-01-01"})
-    assert "Born 2014-06~" in found
+    assert found == {"Born 2014-06~", "Born 2014-12", "Born 2014-12-31", "Born 2015"}
 
 
 def test_exact_lookup_with_a_partial_date_matches_that_precision_only(persons_born_around_2014):
@@ -653,3 +673,18 @@ def test_recording_a_status_in_the_future_is_refused_on_the_date():
 
     assert "date" in error.value.message_dict
     assert not person.status_events.exists()
+
+
+def test_range_filter_compares_first_days_and_includes_both_ends(persons_born_around_2014):
+    found = {
+        p.name
+        for p in Person.objects.filter(birth_date__range=(datetime.date(2014, 6, 1), datetime.date(2014, 12, 31)))
+    }
+
+    assert found == {"Born 2014-06~", "Born 2014-12", "Born 2014-12-31"}
+
+
+def test_comparison_with_a_partial_date_uses_its_first_day(persons_born_around_2014):
+    found = {p.name for p in Person.objects.filter(birth_date__lte=PartialDate(2014, 1))}
+
+    assert "Born 2014" in found and "Born 2014-12" not in found
