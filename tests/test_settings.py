@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def start(**env) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY"}}
     environment.update({"DATABASE_URL": "sqlite:///:memory:", **env})
-    return subprocess.run(  # noqa: S603 (fixed arguments)
+    return subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
     )
 
