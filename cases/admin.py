@@ -1,24 +1,115 @@
+"""Admin building blocks shared by every tracked model, and the vocabulary admin."""
+
+from django import forms
 from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from .history import save_with_history
-from .models import Category, NameVariant, Person, StatusEvent
+from .history import VersionedModel, changes_since, save_with_history
+from .models import Category
+
+
+def https_url_fields(field, **kwargs):
+    """Form fields for a model form, with URLs taken as https:// when no scheme is typed."""
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+class VersionedModelForm(forms.ModelForm):
+    """A form that saves only over the version it was loaded with (no lost updates).
+
+    The version travels in a hidden field. On save, the row is locked and its
+    version compared; when someone saved in between, the form is refused with
+    what they changed, and nothing is written.
+    """
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Set on a revert form: it is loaded from an old version on purpose.
+    is_revert = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance._state.adding:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance._state.adding:
+            return cleaned_data
+        model = type(self.instance)
+        current = model._base_manager.select_for_update().filter(pk=self.instance.pk).values_list("version", flat=True)
+        current_version = current.first()
+        if self.is_revert:
+            self.instance.version = current_version
+            return cleaned_data
+        expected = cleaned_data.get("expected_version")
+        if expected is None:
+            raise ValidationError(
+                "This form was sent without the version it was loaded at, so it could overwrite someone "
+                "else's changes. Reload the page and make your change again.",
+                code="no_version",
+            )
+        if expected != current_version:
+            changes = changes_since(self.instance, expected)
+            raise ValidationError(
+                format_html(
+                    "Someone else saved this {} while you were editing it, so your changes were not saved. "
+                    "Reload the page to see the current version, then make your change again. "
+                    "Changed meanwhile:<ul>{}</ul>",
+                    model._meta.verbose_name,
+                    format_html_join("", "<li>{}</li>", ((line,) for line in changes)),
+                ),
+                code="stale",
+            )
+        self.instance.version = expected
+        return cleaned_data
 
 
 def admin_reason(form, action: str = "Changed") -> str:
     if not form.instance.pk or not form.has_changed():
         return f"{action} in admin"
-    return f"{action} in admin: {', '.join(form.changed_data)}"
+    changed = [name for name in form.changed_data if name != "expected_version"]
+    return f"{action} in admin: {', '.join(changed)}" if changed else f"{action} in admin"
 
 
 class TrackedAdmin(SimpleHistoryAdmin):
-    """Admin for tracked models: every save carries a reason; nothing is deleted."""
+    """Admin for tracked models.
 
+    Every save carries the user and a reason; nothing is deleted; edits are
+    refused when someone else saved in between; only editors revert, and a
+    revert is a new change that restores the editable fields only.
+    """
+
+    form = VersionedModelForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if getattr(request, "revert_to", None):
+            form = type(form.__name__, (form,), {"is_revert": True})
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not issubclass(self.model, VersionedModel) or any(
+            "expected_version" in (options.get("fields") or ()) for _, options in fieldsets
+        ):
+            return fieldsets
+        name, options = fieldsets[0]
+        return [(name, {**options, "fields": [*options["fields"], "expected_version"]}), *fieldsets[1:]]
+
+    def change_reason(self, request, form, change: bool) -> str:
+        revert_to = getattr(request, "revert_to", None)
+        if revert_to is not None:
+            return f"Reverted to the version of {revert_to.history_date:%Y-%m-%d %H:%M UTC}"
+        return admin_reason(form, "Changed" if change else "Added")
+
     def save_model(self, request, obj, form, change):
-        save_with_history(obj, by=request.user, reason=admin_reason(form, "Changed" if change else "Added"))
+        save_with_history(obj, by=request.user, reason=self.change_reason(request, form, change))
 
     def save_formset(self, request, form, formset, change):
         for inline_form in formset.forms:
@@ -28,70 +119,71 @@ class TrackedAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def revert_disabled(self, request, obj=None):
+        return not request.user.has_perm("cases.revert_history")
 
-class NameVariantInline(admin.TabularInline):
-    model = NameVariant
-    extra = 1
-    fields = ["name", "kind", "is_public", "note"]
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            if self.revert_disabled(request):
+                raise PermissionDenied
+            history = self.model.history.filter(pk=version_id, id=object_id).first()
+            if history is None:
+                raise PermissionDenied
+            request.revert_to = history
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
-
-@admin.register(Person)
-class PersonAdmin(TrackedAdmin):
-    list_display = ["case_id", "display_name", "current_status", "status_since", "publication_state", "assigned_to"]
-    list_filter = ["current_status", "publication_state", "categories", "reprisal_risk"]
-    search_fields = ["case_id", "name", "descriptor", "family_name_native", "given_name_native", "variants__name"]
-    readonly_fields = ["case_id", "current_status", "status_since", "last_confirmed", "created_at", "updated_at"]
-    autocomplete_fields = ["categories"]
-    list_select_related = ["assigned_to"]
-    inlines = [NameVariantInline]
-    fieldsets = [
-        (None, {"fields": ["case_id", "name", "descriptor", ("family_name_native", "given_name_native")]}),
-        ("About", {"fields": ["sex", "birth_date", "nationality", "categories", "religion", "external_ref"]}),
-        ("Status (from the status events)", {"fields": ["current_status", "status_since", "last_confirmed"]}),
-        ("Public summary", {"fields": ["summary"]}),
-        ("Restricted", {"fields": ["internal_notes", "assigned_to"]}),
-        (
-            "Publication",
-            {
-                "fields": [
-                    "publication_state",
-                    "publication_basis",
-                    ("consent_given_by", "consent_given_on"),
-                    "public_interest_reason",
-                    ("reprisal_risk", "pseudonym"),
-                ]
-            },
-        ),
-        ("Record", {"fields": ["created_at", "updated_at"]}),
-    ]
+    def save_form(self, request, form, change):
+        instance = super().save_form(request, form, change)
+        revert_to = getattr(request, "revert_to", None)
+        if revert_to is None:
+            return instance
+        # A revert restores what people edit, never what the system keeps:
+        # workflow state, derived fields and withdrawals stay as they are now.
+        current = self.model._base_manager.get(pk=instance.pk)
+        for name, value in form.cleaned_data.items():
+            field = next((f for f in self.model._meta.concrete_fields if f.name == name), None)
+            if field is not None and field.editable:
+                setattr(current, field.attname, getattr(instance, field.attname))
+        return current
 
 
-@admin.register(StatusEvent)
-class StatusEventAdmin(TrackedAdmin):
-    list_display = ["person", "status", "date", "confidence", "is_public", "withdrawn", "recorded_at"]
-    list_filter = ["status", "confidence", "is_public", "withdrawn"]
-    search_fields = ["person__case_id", "person__name", "place", "description"]
-    autocomplete_fields = ["person"]
-    list_select_related = ["person"]
-    fields = ["person", "status", "date", "place", "description", "internal_note", "confidence", "is_public"]
-    readonly_fields = ["recorded_by", "recorded_at", "withdrawn", "withdrawn_reason"]
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="Recorded in the history of each record."
+    )
 
-    def get_readonly_fields(self, request, obj=None):
-        # An event stays with the person it was recorded for.
-        return [*self.readonly_fields, "person"] if obj else self.readonly_fields
 
-    def save_model(self, request, obj, form, change):
-        # Through the one status-change path, so the person's derived fields follow.
-        data = {field: form.cleaned_data[field] for field in StatusEvent.CORRECTABLE_FIELDS}
-        if change:
-            obj.correct(by=request.user, reason=admin_reason(form, "Corrected"), **data)
-        else:
-            event = obj.person.record_status(by=request.user, reason="Recorded in admin", **data)
-            obj.pk, obj.recorded_at = event.pk, event.recorded_at
+def withdraw_selected(modeladmin, request, queryset):
+    """Withdraw records (never delete them), with a reason, after a confirmation page."""
+    allowed = [obj for obj in queryset if not obj.withdrawn and modeladmin.has_change_permission(request, obj)]
+    form = WithdrawForm(request.POST if "confirm" in request.POST else None)
+    if form.is_valid():
+        for obj in allowed:
+            obj.withdraw(by=request.user, reason=form.cleaned_data["reason"])
+        modeladmin.message_user(request, f"Withdrew {len(allowed)} of {queryset.count()} selected.")
+        return None
+    return TemplateResponse(
+        request,
+        "admin/withdraw_selected.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": f"Withdraw {modeladmin.model._meta.verbose_name_plural}",
+            "opts": modeladmin.model._meta,
+            "objects": allowed,
+            "skipped": queryset.count() - len(allowed),
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
+withdraw_selected.short_description = "Withdraw selected (with a reason)"
+withdraw_selected.allowed_permissions = ("change",)
 
 
 @admin.register(Category)
 class CategoryAdmin(TrackedAdmin):
+    form = forms.ModelForm
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}

@@ -1,6 +1,7 @@
 """Writing tracked models so that every history row says who and why."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class EvidentialRecordDeletion(Exception):
@@ -42,3 +43,102 @@ class EvidentialModel(models.Model):
         raise EvidentialRecordDeletion(
             f"{self._meta.verbose_name} {self.pk} is an evidential record: withdraw it instead of deleting."
         )
+
+
+class WithdrawableModel(EvidentialModel):
+    """An evidential record that is withdrawn, with a reason, instead of deleted."""
+
+    withdrawn = models.BooleanField(_("withdrawn"), default=False, editable=False)
+    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def withdraw(self, *, by, reason: str) -> None:
+        """Withdraw the record. It stays in the database and in the history."""
+        if not reason.strip():
+            raise ValueError(f"Withdrawing a {self._meta.verbose_name} needs a reason.")
+        self.withdrawn, self.withdrawn_reason = True, reason
+        save_with_history(self, by=by, reason=reason, update_fields=["withdrawn", "withdrawn_reason"])
+
+
+class ConcurrentEdit(Exception):
+    """Someone else saved the record since this copy of it was read."""
+
+    def __init__(self, instance: models.Model, expected_version: int) -> None:
+        self.instance, self.expected_version = instance, expected_version
+        super().__init__(
+            f"{instance._meta.verbose_name} {instance.pk} was changed by someone else since version "
+            f"{expected_version} was read; nothing was saved."
+        )
+
+
+class VersionedModel(models.Model):
+    """Optimistic locking: an edit saves only over the version it was made from.
+
+    Every edit raises ``version`` by one, and the UPDATE only matches the row
+    while it still has the version this copy was read at; otherwise
+    :class:`ConcurrentEdit` is raised and nothing is written. Saving only the
+    ``unversioned_fields`` (values the system derives) is not an edit.
+    """
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    unversioned_fields: frozenset[str] = frozenset()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        is_edit = not self._state.adding and (
+            update_fields is None or set(update_fields) - self.unversioned_fields
+        )
+        if not is_edit:
+            super().save(*args, **kwargs)
+            return
+        self._expected_version = self.version
+        self.version += 1
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "version"}
+        try:
+            super().save(*args, **kwargs)
+        except BaseException:
+            self.version = self._expected_version
+            raise
+        finally:
+            self._expected_version = None
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        expected = getattr(self, "_expected_version", None)
+        if expected is None:
+            return super()._do_update(base_qs, using, pk_val, values, update_fields, forced_update)
+        updated = super()._do_update(
+            base_qs.filter(version=expected), using, pk_val, values, update_fields, forced_update
+        )
+        if not updated and base_qs.filter(pk=pk_val).exists():
+            raise ConcurrentEdit(self, expected)
+        return updated
+
+
+def _shorten(value, limit: int = 80) -> str:
+    text = "—" if value in (None, "") else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def changes_since(instance: models.Model, version: int) -> list[str]:
+    """What was saved to ``instance`` after ``version``, one line per history row, oldest first."""
+    records = list(instance.history.order_by("history_date", "history_id"))
+    start = max((i for i, record in enumerate(records) if record.version <= version), default=0)
+    lines = []
+    for previous, record in zip(records[start:], records[start + 1 :], strict=False):
+        delta = record.diff_against(previous)
+        fields = [
+            f"{instance._meta.get_field(change.field).verbose_name}: {_shorten(change.old)} → {_shorten(change.new)}"
+            for change in delta.changes
+            if change.field not in {"version", "updated_at"}
+        ]
+        who = record.history_user or "the system"
+        when = record.history_date.strftime("%Y-%m-%d %H:%M UTC")
+        lines.append(f"{when}, {who}: {record.history_change_reason or 'no reason given'} ({'; '.join(fields)})")
+    return lines

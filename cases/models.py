@@ -14,7 +14,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from . import names
-from .history import EvidentialModel, EvidentialQuerySet, save_with_history
+from .history import EvidentialModel, EvidentialQuerySet, VersionedModel, WithdrawableModel, save_with_history
 from .partial_dates import PartialDate, PartialDateField, partial_date_check
 
 
@@ -121,22 +121,21 @@ class PersonQuerySet(EvidentialQuerySet):
     def published(self) -> PersonQuerySet:
         return self.filter(publication_state=PublicationState.PUBLISHED)
 
-    def visible_to(self, user) -> PersonQuerySet:
-        if user.is_active and user.has_perm("cases.view_person"):
-            return self
-        return self.published()
-
     def matching_name(self, name: str) -> PersonQuerySet:
         """Persons whose name or a variant shares the normalised or folded key."""
         key, folded = names.normalise(name), names.fold(name)
         if not key:
             return self.none()
         return self.filter(
-            Q(name_key=key) | Q(name_folded=folded) | Q(variants__key=key) | Q(variants__folded=folded)
+            Q(name_key=key)
+            | Q(name_folded=folded)
+            | Q(native_key=key)
+            | Q(variants__key=key)
+            | Q(variants__folded=folded)
         ).distinct()
 
 
-class Person(EvidentialModel):
+class Person(EvidentialModel, VersionedModel):
     case_id = models.CharField(_("case ID"), max_length=20, unique=True, editable=False)
     external_ref = models.CharField(
         _("external reference"), max_length=100, blank=True, help_text=_("Your organisation's own reference.")
@@ -182,6 +181,16 @@ class Person(EvidentialModel):
         _("reprisal risk"), default=False, help_text=_("The family faces reprisals: publish under the pseudonym only.")
     )
     pseudonym = models.CharField(_("pseudonym"), max_length=200, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted for review by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted for review at"), null=True, blank=True, editable=False)
 
     # Derived from the status events by refresh_status(), and only there.
     current_status = models.CharField(_("current status"), max_length=30, choices=Status, blank=True, editable=False)
@@ -191,6 +200,7 @@ class Person(EvidentialModel):
     # Derived from the name on save, for finding the same person under another spelling.
     name_key = models.CharField(max_length=200, blank=True, editable=False)
     name_folded = models.CharField(max_length=200, blank=True, editable=False)
+    native_key = models.CharField(max_length=100, blank=True, editable=False)
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -198,10 +208,21 @@ class Person(EvidentialModel):
     history = HistoricalRecords(m2m_fields=[categories])
     objects = PersonQuerySet.as_manager()
 
+    # Derived by refresh_status(): saving only these is not an edit (see VersionedModel).
+    unversioned_fields = frozenset(
+        {"current_status", "status_since", "last_confirmed", "updated_at", "name_key", "name_folded", "native_key"}
+    )
+
     class Meta:
         ordering = ["case_id"]
         verbose_name = _("person")
         verbose_name_plural = _("persons")
+        permissions = [
+            ("submit_person", "Can submit a case for review"),
+            ("publish_person", "Can publish a case"),
+            ("withdraw_person", "Can withdraw a case from publication"),
+            ("revert_history", "Can revert a record to an earlier version"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(name="") | ~Q(descriptor=""), name="person_has_name_or_descriptor"),
             models.UniqueConstraint(
@@ -231,6 +252,7 @@ class Person(EvidentialModel):
             # Duplicate suggestions: Person.objects.matching_name().
             models.Index(fields=["name_key"], name="person_name_key"),
             models.Index(fields=["name_folded"], name="person_name_folded"),
+            models.Index(fields=["native_key"], name="person_native_key"),
         ]
 
     def __str__(self) -> str:
@@ -257,9 +279,10 @@ class Person(EvidentialModel):
     def save(self, *args, **kwargs) -> None:
         self.name_key = names.normalise(self.name)
         self.name_folded = names.fold(self.name)
+        self.native_key = names.normalise(self.name_native)
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "name" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "name_key", "name_folded"}
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "name_key", "name_folded", "native_key"}
         if not self.case_id:
             with transaction.atomic():
                 self.case_id = CaseIdCounter.allocate()
@@ -286,7 +309,6 @@ class Person(EvidentialModel):
         each with a history row naming ``by`` and ``reason``.
         """
         event = StatusEvent(
-            person=self,
             status=status,
             date=date,
             place=place,
@@ -294,10 +316,14 @@ class Person(EvidentialModel):
             internal_note=internal_note,
             confidence=confidence,
             is_public=is_public,
-            recorded_by=by,
         )
+        label = dict(Status.choices).get(status, status)
+        return self.record_event(event, by=by, reason=reason or f"Recorded status: {label}")
+
+    def record_event(self, event: StatusEvent, *, by, reason: str) -> StatusEvent:
+        """Record an unsaved status event built elsewhere (a form); see :meth:`record_status`."""
+        event.person, event.recorded_by = self, by
         event.full_clean(exclude=["person", "recorded_by"])
-        reason = reason or f"Recorded status: {Status(status).label}"
         with transaction.atomic():
             self._lock()
             save_with_history(event, by=by, reason=reason)
@@ -386,7 +412,7 @@ class StatusEventQuerySet(EvidentialQuerySet):
         return self.order_by(*TIMELINE_ORDER)
 
 
-class StatusEvent(EvidentialModel):
+class StatusEvent(WithdrawableModel, VersionedModel):
     """One change in a person's situation, as far as it is known."""
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="status_events", verbose_name=_("person"))
@@ -406,8 +432,6 @@ class StatusEvent(EvidentialModel):
         related_name="+",
     )
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
-    withdrawn = models.BooleanField(_("withdrawn"), default=False, editable=False)
-    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = StatusEventQuerySet.as_manager()
@@ -449,13 +473,10 @@ class StatusEvent(EvidentialModel):
             self.person.refresh_status(by=by, reason=reason)
 
     def withdraw(self, *, by, reason: str) -> None:
-        """Withdraw an event recorded in error. It stays in the history."""
-        if not reason:
-            raise ValueError("Withdrawing a status event needs a reason.")
+        """Withdraw an event recorded in error. It stays in the history; the person's status follows."""
         with transaction.atomic():
             self.person._lock()
-            self.withdrawn, self.withdrawn_reason = True, reason
-            save_with_history(self, by=by, reason=reason, update_fields=["withdrawn", "withdrawn_reason"])
+            super().withdraw(by=by, reason=reason)
             self.person.refresh_status(by=by, reason=reason)
 
 

@@ -100,6 +100,14 @@ if not re.fullmatch(r"[A-Z][A-Z0-9]{0,9}", CASE_ID_PREFIX):
         f"CASE_ID_PREFIX={CASE_ID_PREFIX!r} must be 1 to 10 capital letters or digits, starting with a letter."
     )
 
+# Four eyes: an editor may not publish a version they submitted for review,
+# unless this is on (for one-person organisations).
+WORKFLOW_ALLOW_SELF_PUBLISH = env_bool("ALLOW_SELF_PUBLISH", False)
+# A case with no new information for this many days is listed as stale.
+STALE_CASE_DAYS = env_int("STALE_CASE_DAYS", 180, minimum=1)
+# Uploaded copies of sources larger than this are refused.
+SOURCE_UPLOAD_MAX_BYTES = env_int("SOURCE_UPLOAD_MAX_MB", 25, minimum=1) * 1024 * 1024
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -113,6 +121,7 @@ INSTALLED_APPS = [
     "simple_history",
     "cases",
     "sources",
+    "workflow",
     "public",
 ]
 

@@ -1,6 +1,7 @@
-"""The public site. It shows published cases and public facts only."""
+"""The public site. It reads published versions only (see workflow.snapshots)."""
 
 from django.db import connection
+from django.db.models import Count, Q
 from django.db.utils import DatabaseError
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -8,19 +9,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.generic import ListView
 
-from cases.models import Person, Status
-
-from .records import public_cases
+from workflow.models import PublishedVersion
 
 
 @require_safe
 def home(request):
-    cases = public_cases()
+    cases = PublishedVersion.objects.current()
+    counts = cases.aggregate(total=Count("pk"), clarified=Count("pk", filter=Q(is_clarified=True)))
     context = {
-        "total": len(cases),
-        "outstanding": sum(1 for case in cases if not case.is_clarified),
-        "clarified": sum(1 for case in cases if case.is_clarified),
-        "recent": sorted(cases, key=lambda case: case.updated_at, reverse=True)[:5],
+        "total": counts["total"],
+        "clarified": counts["clarified"],
+        "outstanding": counts["total"] - counts["clarified"],
+        "recent": cases.order_by("-published_at", "-pk")[:5],
     }
     return render(request, "public/home.html", context)
 
@@ -32,10 +32,7 @@ class CaseListView(ListView):
     http_method_names = ["get", "head"]
 
     def get_queryset(self):
-        return public_cases()
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(statuses=Status, **kwargs)
+        return PublishedVersion.objects.current().order_by("case_id")
 
 
 @require_safe
@@ -45,7 +42,7 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-        Person.objects.exists()
+        PublishedVersion.objects.exists()
     except DatabaseError:
         return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")

@@ -1,31 +1,152 @@
+import hashlib
+
+from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import format_html
 
-from cases.admin import TrackedAdmin
+from cases.admin import TrackedAdmin, VersionedModelForm, https_url_fields, withdraw_selected
 
-from .models import Citation, Source
+from .models import ALLOWED_CONTENT_TYPES, Citation, Source, sniff_content_type
+
+
+def _existing_source_message(source: Source, what: str) -> str:
+    url = reverse("admin:sources_source_change", args=[source.pk])
+    return format_html(
+        '{} is already source <a href="{}">“{}”</a>: cite that source instead of adding a twin.', what, url, source
+    )
+
+
+class SourceForm(VersionedModelForm):
+    class Meta:
+        model = Source
+        fields = "__all__"
+        formfield_callback = https_url_fields
+
+    def clean_document(self):
+        document = self.cleaned_data.get("document")
+        if not document or not hasattr(document, "content_type"):
+            return document  # unchanged, or cleared
+        limit = settings.SOURCE_UPLOAD_MAX_BYTES
+        if document.size > limit:
+            raise ValidationError(
+                f"The file is {filesizeformat(document.size)}; uploads are limited to {filesizeformat(limit)}."
+            )
+        digest, head = hashlib.sha256(), b""
+        for chunk in document.chunks():
+            head = head or chunk[:2048]
+            digest.update(chunk)
+        document.seek(0)
+        content_type = sniff_content_type(head)
+        if content_type not in ALLOWED_CONTENT_TYPES:
+            raise ValidationError(
+                "This file is not a PDF, an image (PNG, JPEG, GIF, WebP), an HTML page or plain text, "
+                "whatever its name says. Convert it to one of those, or link to it by URL."
+            )
+        twin = Source.objects.filter(sha256=digest.hexdigest()).exclude(pk=self.instance.pk).first()
+        if twin is not None:
+            raise ValidationError(_existing_source_message(twin, "This file"))
+        # The server, not the upload, says what the document is.
+        self.instance.sha256 = ""
+        return document
+
+    def clean_url(self):
+        url = self.cleaned_data.get("url", "")
+        twin = Source.objects.filter(url=url).exclude(pk=self.instance.pk).first() if url else None
+        if twin is not None:
+            raise ValidationError(_existing_source_message(twin, "This URL"))
+        return url
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not (cleaned_data.get("url") or cleaned_data.get("document") or cleaned_data.get("publisher")):
+            self.add_error(None, "Give a URL, an uploaded copy, or at least who published the source.")
+        return cleaned_data
+
+
+class CitingClaimInline(admin.TabularInline):
+    """Every claim that cites the source, on the source's page."""
+
+    model = Citation
+    fields = ["claim", "locator", "excerpt", "withdrawn"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "claim citing this source"
+    verbose_name_plural = "claims citing this source"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="claim")
+    def claim(self, citation: Citation) -> str:
+        if citation.person_id:
+            person = citation.person
+            url = reverse("admin:cases_person_change", args=[person.pk])
+            return format_html('<a href="{}">{}</a> (about the person)', url, person)
+        event = citation.status_event
+        url = reverse("admin:cases_statusevent_change", args=[event.pk])
+        return format_html('<a href="{}">{}</a> of {}', url, event, event.person)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("person", "status_event__person")
 
 
 @admin.register(Source)
 class SourceAdmin(TrackedAdmin):
+    form = SourceForm
     list_display = ["title", "kind", "publisher", "published_on", "reliability", "is_restricted", "withdrawn"]
     list_filter = ["kind", "reliability", "is_restricted", "withdrawn"]
     search_fields = ["title", "publisher", "url"]
-    readonly_fields = [
-        "sha256",
-        "file_size",
-        "content_type",
-        "withdrawn",
-        "withdrawn_reason",
-        "created_at",
-        "updated_at",
+    readonly_fields = ["download", "sha256", "file_size", "content_type", "withdrawn", "withdrawn_reason"]
+    inlines = [CitingClaimInline]
+    actions = [withdraw_selected]
+    fieldsets = [
+        (None, {"fields": ["title", "kind", "publisher", "published_on", "language", "reliability"]}),
+        ("Where to find it", {"fields": ["url", "archived_url", "accessed_on"]}),
+        ("Uploaded copy", {"fields": ["document", "download", "sha256", "file_size", "content_type"]}),
+        ("Restricted", {"fields": ["is_restricted", "internal_notes", "withdrawn", "withdrawn_reason"]}),
     ]
+
+    @admin.display(description="download")
+    def download(self, source: Source) -> str:
+        if not source.document:
+            return "—"
+        return format_html('<a href="{}">Download the uploaded copy</a>', reverse("sources:document", args=[source.pk]))
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class CitationForm(VersionedModelForm):
+    class Meta:
+        model = Citation
+        fields = "__all__"
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if bool(cleaned_data.get("person")) == bool(cleaned_data.get("status_event")):
+            raise ValidationError("A citation backs exactly one claim: choose a person or a status event, not both.")
+        return cleaned_data
 
 
 @admin.register(Citation)
 class CitationAdmin(TrackedAdmin):
+    form = CitationForm
     list_display = ["source", "person", "status_event", "locator", "withdrawn"]
     list_filter = ["withdrawn"]
     search_fields = ["source__title", "person__case_id", "person__name", "locator"]
     autocomplete_fields = ["source", "person", "status_event"]
     list_select_related = ["source", "person", "status_event__person"]
-    readonly_fields = ["withdrawn", "withdrawn_reason", "created_at"]
+    readonly_fields = ["withdrawn", "withdrawn_reason"]
+    actions = [withdraw_selected]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)

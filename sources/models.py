@@ -11,8 +11,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cases.history import EvidentialModel, EvidentialQuerySet
-from cases.models import Person, PublicationState, StatusEvent
+from cases.history import EvidentialQuerySet, VersionedModel, WithdrawableModel
+from cases.models import Person, StatusEvent
 from cases.partial_dates import PartialDateField, partial_date_check
 
 
@@ -51,6 +51,12 @@ _SIGNATURES = [
 ]
 
 
+# What an uploaded copy may be: documents a browser shows, nothing that runs.
+ALLOWED_CONTENT_TYPES = frozenset(
+    {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/html", "text/plain"}
+)
+
+
 def sniff_content_type(head: bytes) -> str:
     """The document's type from its content, never from its name."""
     for signature, content_type in _SIGNATURES:
@@ -76,10 +82,11 @@ def sniff_content_type(head: bytes) -> str:
 
 class SourceQuerySet(EvidentialQuerySet):
     def public(self) -> SourceQuerySet:
+        """Sources that may be shown publicly (see also Source.is_public)."""
         return self.filter(is_restricted=False, withdrawn=False)
 
 
-class Source(EvidentialModel):
+class Source(WithdrawableModel, VersionedModel):
     title = models.CharField(_("title"), max_length=500)
     kind = models.CharField(_("kind"), max_length=20, choices=SourceKind, default=SourceKind.OTHER)
     publisher = models.CharField(_("publisher or author"), max_length=300, blank=True)
@@ -99,8 +106,6 @@ class Source(EvidentialModel):
         help_text=_("A restricted source (confidential testimony, for instance) is never public. Untick to allow it."),
     )
     internal_notes = models.TextField(_("internal notes"), blank=True, help_text=_("Restricted: never public."))
-    withdrawn = models.BooleanField(_("withdrawn"), default=False, editable=False)
-    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True, editable=False)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )
@@ -114,6 +119,7 @@ class Source(EvidentialModel):
         ordering = ["title"]
         verbose_name = _("source")
         verbose_name_plural = _("sources")
+        permissions = [("download_document", "Can download the uploaded copy of a source")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(sha256="") | Q(sha256__regex=r"^[0-9a-f]{64}$"), name="source_sha256_is_hex"
@@ -133,7 +139,9 @@ class Source(EvidentialModel):
         return not self.is_restricted and not self.withdrawn
 
     def save(self, *args, **kwargs) -> None:
-        if self.document and not self.sha256:
+        if not self.document:
+            self.sha256, self.file_size, self.content_type = "", None, ""
+        elif not self.sha256:
             self._describe_document()
         super().save(*args, **kwargs)
 
@@ -156,23 +164,12 @@ class CitationQuerySet(EvidentialQuerySet):
     def active(self) -> CitationQuerySet:
         return self.filter(withdrawn=False)
 
-    def public(self) -> CitationQuerySet:
-        """Citations the public may see: a public source citing a public claim."""
-        published = PublicationState.PUBLISHED
-        return self.active().filter(
-            Q(source__is_restricted=False, source__withdrawn=False)
-            & (
-                Q(person__publication_state=published)
-                | Q(
-                    status_event__is_public=True,
-                    status_event__withdrawn=False,
-                    status_event__person__publication_state=published,
-                )
-            )
-        )
+    def of_public_sources(self) -> CitationQuerySet:
+        """Active citations of public sources: the only ones a public record may show."""
+        return self.active().filter(source__is_restricted=False, source__withdrawn=False)
 
 
-class Citation(EvidentialModel):
+class Citation(WithdrawableModel, VersionedModel):
     """A source backing one claim: about a person, or about one status event."""
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations", verbose_name=_("source"))
@@ -190,8 +187,6 @@ class Citation(EvidentialModel):
     locator = models.CharField(_("locator"), max_length=200, blank=True, help_text=_("e.g. “para. 354”, “p. 12”"))
     excerpt = models.TextField(_("quoted excerpt"), blank=True)
     note = models.TextField(_("internal note"), blank=True, help_text=_("Restricted: never public."))
-    withdrawn = models.BooleanField(_("withdrawn"), default=False, editable=False)
-    withdrawn_reason = models.TextField(_("reason for withdrawal"), blank=True, editable=False)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )

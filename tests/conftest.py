@@ -72,3 +72,43 @@ def _static_files_without_collectstatic(settings):
     }
     settings.WHITENOISE_AUTOREFRESH = True
     settings.WHITENOISE_USE_FINDERS = True
+
+
+def _form_values(form) -> dict:
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        if value is True:
+            data[form.add_prefix(name)] = "on"
+        elif isinstance(value, list | tuple):
+            data[form.add_prefix(name)] = [str(item) for item in value]
+        else:
+            data[form.add_prefix(name)] = str(value)
+    return data
+
+
+def admin_form_data(response, **changes) -> dict:
+    """What a browser would post back from an admin add/change page, with ``changes`` applied."""
+    data = _form_values(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(_form_values(formset.management_form))
+        for form in formset.forms:
+            data.update(_form_values(form))
+    data.update(changes)
+    return data
+
+
+def publish_case(person: Person, *, by=None) -> Person:
+    """Take ``person`` through review to publication, as the seed loader does (system user)."""
+    from workflow.services import publish, submit_for_review
+
+    if not person.publication_basis:
+        person.publication_basis = "already_public"
+        save_with_history(person, by=None, reason="test data")
+    submit_for_review(person, by=by)
+    publish(person, by=None)
+    person.refresh_from_db()
+    return person

@@ -6,7 +6,7 @@ from django.urls import reverse
 from cases.models import Person, Status, StatusEvent
 from sources.models import Source
 
-from .conftest import make_event, make_person, make_source, make_user
+from .conftest import admin_form_data, make_event, make_person, make_source, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -35,20 +35,20 @@ def test_anonymous_visitor_is_sent_to_login(client):
 
 
 def test_adding_a_person_with_variants_writes_history_with_user_and_reason(admin_client):
+    page = admin_client.get(reverse("admin:cases_person_add"))
     response = admin_client.post(
         reverse("admin:cases_person_add"),
-        {
-            "name": "Kim Kook-ki",
-            "family_name_native": "김",
-            "given_name_native": "국기",
-            "sex": "unknown",
-            "birth_date": "1954~",
-            "publication_state": "draft",
-            "variants-TOTAL_FORMS": "1",
-            "variants-INITIAL_FORMS": "0",
-            "variants-0-name": "Kim Kook-kie",
-            "variants-0-kind": "romanization",
-        },
+        admin_form_data(
+            page,
+            **{
+                "name": "Kim Kook-ki",
+                "family_name_native": "김",
+                "given_name_native": "국기",
+                "birth_date": "1954~",
+                "variants-0-name": "Kim Kook-kie",
+                "variants-0-kind": "romanization",
+            },
+        ),
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     person = Person.objects.get()
@@ -62,16 +62,9 @@ def test_adding_a_person_with_variants_writes_history_with_user_and_reason(admin
 
 
 def test_malformed_birth_date_is_a_form_error_not_a_crash(admin_client):
+    page = admin_client.get(reverse("admin:cases_person_add"))
     response = admin_client.post(
-        reverse("admin:cases_person_add"),
-        {
-            "name": "Kim Test",
-            "sex": "unknown",
-            "birth_date": "2014-02-30",
-            "publication_state": "draft",
-            "variants-TOTAL_FORMS": "0",
-            "variants-INITIAL_FORMS": "0",
-        },
+        reverse("admin:cases_person_add"), admin_form_data(page, name="Kim Test", birth_date="2014-02-30")
     )
     assert response.status_code == 200
     assert "not a real day" in response.content.decode()
@@ -80,11 +73,12 @@ def test_malformed_birth_date_is_a_form_error_not_a_crash(admin_client):
 
 def test_adding_a_status_event_in_the_admin_updates_the_person(admin_client):
     person = make_person()
+    url = reverse("admin:cases_statusevent_add")
+    page = admin_client.get(url, {"person": person.pk})
     response = admin_client.post(
-        reverse("admin:cases_statusevent_add"),
-        {"person": person.pk, "status": Status.ARRESTED, "date": "2014-10", "confidence": "likely"},
+        url, admin_form_data(page, status=Status.ARRESTED, date="2014-10", confidence="likely")
     )
-    assert response.status_code == 302
+    assert response.status_code == 302, response.context["adminform"].form.errors
     person.refresh_from_db()
     assert person.current_status == Status.ARRESTED
     assert str(person.status_since) == "2014-10"
@@ -96,11 +90,9 @@ def test_correcting_a_status_event_in_the_admin_recomputes_the_person(admin_clie
     person = make_person()
     make_event(person, Status.ARRESTED, "2014")
     later = make_event(person, Status.RELEASED, "2016")
-    response = admin_client.post(
-        reverse("admin:cases_statusevent_change", args=[later.pk]),
-        {"status": Status.RELEASED, "date": "2012", "confidence": "confirmed"},
-    )
-    assert response.status_code == 302
+    url = reverse("admin:cases_statusevent_change", args=[later.pk])
+    response = admin_client.post(url, admin_form_data(admin_client.get(url), date="2012"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
     person.refresh_from_db()
     assert person.current_status == Status.ARRESTED
     assert later.history.first().history_change_reason == "Corrected in admin: date"

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from cases.models import Person, Status, StatusEvent
 
-from .conftest import make_event, make_person, make_user
+from .conftest import admin_form_data, make_event, make_person, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -49,18 +49,10 @@ def test_failing_person_history_also_undoes_the_event(monkeypatch):
 def test_failing_history_during_a_request_leaves_nothing_behind(client, monkeypatch):
     admin = make_user("admin", is_staff=True, is_superuser=True)
     client.force_login(admin)
+    page = client.get(reverse("admin:cases_person_add"))
     fail_history_for(monkeypatch, Person)
     with pytest.raises(HistoryFailure):
-        client.post(
-            reverse("admin:cases_person_add"),
-            {
-                "name": "Kim Test",
-                "sex": "unknown",
-                "publication_state": "draft",
-                "variants-TOTAL_FORMS": "0",
-                "variants-INITIAL_FORMS": "0",
-            },
-        )
+        client.post(reverse("admin:cases_person_add"), admin_form_data(page, name="Kim Test"))
     monkeypatch.undo()
     assert not Person.objects.exists()
     assert not Person.history.exists()

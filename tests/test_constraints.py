@@ -1,6 +1,9 @@
 """The database refuses records that break the domain's invariants."""
 
+import hashlib
+
 import pytest
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, models, transaction
 
 from cases.history import EvidentialRecordDeletion
@@ -74,13 +77,18 @@ def test_source_sha256_must_be_64_lowercase_hex_characters(digest):
         cursor.execute("UPDATE sources_source SET sha256 = %s WHERE id = %s", [digest, source.pk])
 
 
-def test_source_sha256_accepts_a_real_digest():
-    source = make_source()
-    Source.objects.filter(pk=source.pk)  # no bulk update on tracked models: go through save
-    source.sha256 = "0123456789abcdef" * 4
-    source.save()
+def test_source_sha256_size_and_type_are_computed_by_the_server(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    content = b"%PDF-1.4 a small test document"
+    source = make_source(document=ContentFile(content, name="interview-with-a-family.pdf"))
     source.refresh_from_db()
-    assert source.sha256 == "0123456789abcdef" * 4
+    assert source.sha256 == hashlib.sha256(content).hexdigest()
+    assert source.file_size == len(content)
+    assert source.content_type == "application/pdf"
+    assert "interview" not in source.document.name
 
 
 def test_same_url_cannot_be_two_sources():

@@ -5,21 +5,14 @@ from django.core.management import call_command
 from django.db.utils import OperationalError
 from django.urls import reverse
 
-from cases.history import save_with_history
-from cases.models import Person, PublicationBasis, PublicationState, Status
+from cases.models import Person, PublicationState, Status
+from workflow.models import PublishedVersion
 
-from .conftest import make_event, make_person, make_variant
+from .conftest import make_citation, make_event, make_person, make_source, make_variant, publish_case
 
 pytestmark = pytest.mark.django_db
 
 SENTINEL = "SENTINEL-7f3a-restricted"
-
-
-def publish(person: Person) -> Person:
-    person.publication_state = PublicationState.PUBLISHED
-    person.publication_basis = PublicationBasis.ALREADY_PUBLIC
-    save_with_history(person, by=None, reason="test publish")
-    return person
 
 
 def public_pages(client) -> str:
@@ -61,8 +54,9 @@ def test_unpublished_cases_are_not_shown(client):
 def test_restricted_fields_of_a_published_case_are_not_shown(client):
     person = make_person(name="Park Public", internal_notes=SENTINEL, external_ref=SENTINEL)
     make_variant(person, f"{SENTINEL} hidden variant", is_public=False)
-    make_event(person, Status.ARRESTED, "2014", is_public=True, internal_note=SENTINEL)
-    publish(person)
+    event = make_event(person, Status.ARRESTED, "2014", is_public=True, internal_note=SENTINEL)
+    make_citation(make_source(), status_event=event, note=SENTINEL)
+    publish_case(person)
     html = public_pages(client)
     assert "Park Public" in html
     assert SENTINEL not in html
@@ -70,9 +64,9 @@ def test_restricted_fields_of_a_published_case_are_not_shown(client):
 
 def test_status_of_a_non_public_event_does_not_show_through(client):
     person = make_person(name="Lee Public")
-    make_event(person, Status.ARRESTED, "2014", is_public=True)
+    make_citation(make_source(), status_event=make_event(person, Status.ARRESTED, "2014", is_public=True))
     make_event(person, Status.DECEASED_REPORTED, "2020", is_public=False)
-    publish(person)
+    publish_case(person)
     person.refresh_from_db()
     assert person.current_status == Status.DECEASED_REPORTED  # staff see it
     html = public_pages(client)
@@ -83,7 +77,8 @@ def test_status_of_a_non_public_event_does_not_show_through(client):
 def test_reprisal_risk_shows_only_the_pseudonym(client):
     person = make_person(name=f"{SENTINEL} real name", reprisal_risk=True, pseudonym="Ms A")
     make_variant(person, f"{SENTINEL} variant", is_public=True)
-    publish(person)
+    make_citation(make_source(), person=person)
+    publish_case(person)
     html = public_pages(client)
     assert "Ms A" in html
     assert SENTINEL not in html
@@ -109,6 +104,6 @@ def test_healthz_reports_an_unavailable_database(client, monkeypatch):
     def broken(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(Person.objects, "exists", broken)
+    monkeypatch.setattr(PublishedVersion.objects, "exists", broken)
     response = client.get("/healthz")
     assert response.status_code == 503

@@ -8,9 +8,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from cases.history import save_with_history
-from cases.models import Category, NameVariant, Person, PublicationState
+from cases.models import Category, NameVariant, Person
 from cases.partial_dates import PartialDate
 from sources.models import Citation, Source
+from workflow.services import publish, submit_for_review
 
 DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "north_korea_seed.json"
 
@@ -97,5 +98,6 @@ def _load_person(item: dict, sources: dict, reason: str) -> None:
         for citation in citations:
             citation = dict(citation)
             _cite(sources[citation.pop("source")], reason, status_event=event, **citation)
-    person.publication_state = PublicationState.PUBLISHED
-    save_with_history(person, by=None, reason=f"{reason}: published (already public in the cited source)")
+    # Through the same review path as every case: the public sees a published version.
+    submit_for_review(person, by=None, reason=reason)
+    publish(person, by=None, reason=f"{reason}: published (already public in the cited source)")

@@ -1,0 +1,24 @@
+"""Display helpers for public records, whose values are stored as plain text."""
+
+from django import template
+
+from cases.models import Confidence, Status
+from cases.partial_dates import PartialDate, display_partial_date
+
+register = template.Library()
+
+
+@register.filter
+def partial_date(value: str | None) -> str:
+    """``"2014-10"`` → "October 2014"; blank → "date unknown"."""
+    return display_partial_date(PartialDate.parse(value, allow_future=True) if value else None)
+
+
+@register.filter
+def status_label(value: str) -> str:
+    return Status(value).label if value in Status.values else ""
+
+
+@register.filter
+def confidence_label(value: str) -> str:
+    return Confidence(value).label if value in Confidence.values else ""

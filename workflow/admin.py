@@ -1,0 +1,371 @@
+"""The caseworkers' and editors' admin: cases, their status history, review and publishing."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
+
+from cases.admin import TrackedAdmin, VersionedModelForm, admin_reason, withdraw_selected
+from cases.models import NameVariant, Person, PublicationState, Status, StatusEvent
+from sources.models import Citation
+
+from . import services
+from .models import PublishedVersion
+
+
+class FateFilter(admin.SimpleListFilter):
+    title = "fate"
+    parameter_name = "fate"
+
+    def lookups(self, request, model_admin):
+        return [("clarified", "Clarified"), ("outstanding", "Outstanding")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "clarified":
+            return queryset.filter(current_status__in=Status.clarified())
+        if self.value() == "outstanding":
+            return queryset.exclude(current_status__in=Status.clarified())
+        return queryset
+
+
+class NameVariantInline(admin.TabularInline):
+    model = NameVariant
+    extra = 1
+    fields = ["name", "kind", "is_public", "note"]
+
+
+class StatusEventInline(admin.TabularInline):
+    """The status history, read-only here: changes go through "Record a status change"."""
+
+    model = StatusEvent
+    fields = ["event", "date", "place", "confidence", "is_public", "withdrawn"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="status")
+    def event(self, event: StatusEvent) -> str:
+        return event.get_status_display()
+
+
+class PersonCitationInline(admin.TabularInline):
+    """Sources behind what is said of the person (the summary, the identity)."""
+
+    model = Citation
+    fk_name = "person"
+    fields = ["source", "locator", "excerpt", "note", "withdrawn"]
+    readonly_fields = ["withdrawn"]
+    autocomplete_fields = ["source"]
+    extra = 0
+    can_delete = False
+    verbose_name = "citation about the person"
+    verbose_name_plural = "citations about the person"
+
+
+class PersonForm(VersionedModelForm):
+    not_a_duplicate = forms.BooleanField(
+        required=False, label="None of the possible duplicates is this person: create a new case"
+    )
+
+    class Meta:
+        model = Person
+        fields = "__all__"
+
+    def names_entered(self) -> list[str]:
+        native = f"{self.cleaned_data.get('family_name_native', '')}{self.cleaned_data.get('given_name_native', '')}"
+        # The variants are an inline formset, validated after this form: read
+        # their names from the submitted data.
+        variants = [
+            value for key, value in self.data.items() if key.startswith("variants-") and key.endswith("-name")
+        ]
+        return [name for name in [self.cleaned_data.get("name", ""), native, *variants] if name.strip()]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not self.instance._state.adding or cleaned_data.get("not_a_duplicate"):
+            return cleaned_data
+        candidates = {}
+        for name in self.names_entered():
+            for person in Person.objects.matching_name(name)[:20]:
+                candidates[person.pk] = person
+        if candidates:
+            rows = format_html_join(
+                "",
+                '<li><a href="{}" target="_blank" rel="noopener">{}</a>: born {}; {}{}</li>',
+                (
+                    (
+                        reverse("admin:cases_person_change", args=[person.pk]),
+                        person,
+                        person.birth_date.display() if person.birth_date else "date unknown",
+                        person.get_current_status_display() or "no status recorded",
+                        f" since {person.status_since.display()}" if person.status_since else "",
+                    )
+                    for person in candidates.values()
+                ),
+            )
+            raise ValidationError(
+                format_html(
+                    "These cases have the same name or a spelling of it. A name alone never identifies a "
+                    "person: compare birth year, dates and places. If none of them is this person, tick "
+                    "“None of the possible duplicates is this person” and save again.<ul>{}</ul>",
+                    rows,
+                ),
+                code="possible_duplicate",
+            )
+        return cleaned_data
+
+
+@admin.register(Person)
+class PersonAdmin(TrackedAdmin):
+    form = PersonForm
+    change_form_template = "admin/cases/person/change_form.html"
+    list_display = ["case_id", "display_name", "current_status", "status_since", "publication_state", "assigned_to"]
+    list_filter = ["current_status", FateFilter, "categories", "publication_state", "assigned_to", "reprisal_risk"]
+    search_fields = [
+        "case_id",
+        "name",
+        "descriptor",
+        "family_name_native",
+        "given_name_native",
+        "variants__name",
+        "external_ref",
+    ]
+    readonly_fields = [
+        "case_id",
+        "current_status",
+        "status_since",
+        "last_confirmed",
+        "publication_state",
+        "submitted_by",
+        "submitted_at",
+        "created_at",
+        "updated_at",
+    ]
+    autocomplete_fields = ["categories"]
+    list_select_related = ["assigned_to"]
+    inlines = [NameVariantInline, StatusEventInline, PersonCitationInline]
+    actions = ["submit_selected"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ["case_id", "name", "descriptor", ("family_name_native", "given_name_native")]}),
+            ("About", {"fields": ["sex", "birth_date", "nationality", "categories", "religion", "external_ref"]}),
+            ("Status (from the status events)", {"fields": ["current_status", "status_since", "last_confirmed"]}),
+            ("Public summary", {"fields": ["summary"]}),
+            ("Restricted", {"fields": ["internal_notes", "assigned_to"]}),
+            (
+                "Publication",
+                {
+                    "fields": [
+                        "publication_state",
+                        ("submitted_by", "submitted_at"),
+                        "publication_basis",
+                        ("consent_given_by", "consent_given_on"),
+                        "public_interest_reason",
+                        ("reprisal_risk", "pseudonym"),
+                    ]
+                },
+            ),
+            ("Record", {"fields": ["created_at", "updated_at", "expected_version"]}),
+        ]
+        if obj is None:
+            fieldsets.insert(0, ("Possible duplicates", {"fields": ["not_a_duplicate"]}))
+        return fieldsets
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/workflow/<str:action>/",
+                self.admin_site.admin_view(self.workflow_view),
+                name="cases_person_workflow",
+            ),
+            *super().get_urls(),
+        ]
+
+    # action: (permission needed, needs a reason, service)
+    TRANSITIONS = {
+        "submit": ("cases.submit_person", False, services.submit_for_review),
+        "return_to_draft": ("cases.submit_person", True, services.return_to_draft),
+        "publish": ("cases.publish_person", False, services.publish),
+        "withdraw": ("cases.withdraw_person", True, services.withdraw),
+    }
+
+    def available_transitions(self, request, person: Person) -> list[str]:
+        states = {
+            "submit": {PublicationState.DRAFT, PublicationState.PUBLISHED},
+            "return_to_draft": {PublicationState.IN_REVIEW, PublicationState.WITHDRAWN},
+            "publish": {PublicationState.IN_REVIEW},
+            "withdraw": {PublicationState.PUBLISHED, PublicationState.IN_REVIEW},
+        }
+        return [
+            action
+            for action, (permission, _, _) in self.TRANSITIONS.items()
+            if request.user.has_perm(permission) and person.publication_state in states[action]
+        ]
+
+    def workflow_view(self, request, object_id, action):
+        return _workflow_view(self, request, object_id, action)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        person = self.get_object(request, object_id)
+        extra_context = extra_context or {}
+        if person is not None:
+            extra_context.update(
+                transitions=self.available_transitions(request, person),
+                publication_problems=services.publication_problems(person),
+                published_versions=person.published_versions.order_by("-number"),
+                can_record_status=request.user.has_perm("cases.add_statusevent"),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description="Submit selected cases for review", permissions=["submit"])
+    def submit_selected(self, request, queryset):
+        done = 0
+        for person in queryset:
+            if not self.has_change_permission(request, person):
+                continue
+            try:
+                services.submit_for_review(person, by=request.user)
+            except services.WorkflowError:
+                continue
+            done += 1
+        skipped = queryset.count() - done
+        self.message_user(
+            request, f"Submitted {done} case(s) for review; {skipped} skipped (not a draft or not yours to change)."
+        )
+
+    def has_submit_permission(self, request):
+        return request.user.has_perm("cases.submit_person")
+
+    def has_change_permission(self, request, obj=None):
+        # A withdrawn case is out of the caseworkers' hands until an editor
+        # returns it to draft.
+        allowed = super().has_change_permission(request, obj)
+        if obj is not None and obj.publication_state == PublicationState.WITHDRAWN:
+            return allowed and request.user.has_perm("cases.withdraw_person")
+        return allowed
+
+
+@require_POST
+def _workflow_view(model_admin: PersonAdmin, request, object_id, action):
+    person = model_admin.get_object(request, object_id)
+    if person is None or not model_admin.has_view_permission(request, person):
+        raise PermissionDenied
+    if action not in model_admin.TRANSITIONS:
+        raise PermissionDenied
+    permission, _, transition = model_admin.TRANSITIONS[action]
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    try:
+        transition(person, by=request.user, reason=request.POST.get("reason", "").strip())
+    except services.WorkflowError as error:
+        model_admin.message_user(
+            request,
+            format_html("Not done:<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((p,) for p in error.problems))),
+            messages.ERROR,
+        )
+    else:
+        model_admin.message_user(request, f"{person}: {action.replace('_', ' ')} done.", messages.SUCCESS)
+    return HttpResponseRedirect(reverse("admin:cases_person_change", args=[person.pk]))
+
+
+class EventCitationInline(admin.TabularInline):
+    """The sources behind a status change: recorded with it."""
+
+    model = Citation
+    fk_name = "status_event"
+    fields = ["source", "locator", "excerpt", "note", "withdrawn"]
+    readonly_fields = ["withdrawn"]
+    autocomplete_fields = ["source"]
+    extra = 1
+    can_delete = False
+    verbose_name = "source behind this status change"
+    verbose_name_plural = "sources behind this status change"
+
+
+class StatusEventForm(VersionedModelForm):
+    class Meta:
+        model = StatusEvent
+        fields = "__all__"
+
+
+@admin.register(StatusEvent)
+class StatusEventAdmin(TrackedAdmin):
+    form = StatusEventForm
+    list_display = ["person", "status", "date", "confidence", "is_public", "withdrawn", "recorded_at"]
+    list_filter = ["status", "confidence", "is_public", "withdrawn"]
+    search_fields = ["person__case_id", "person__name", "place", "description"]
+    autocomplete_fields = ["person"]
+    list_select_related = ["person"]
+    readonly_fields = ["recorded_by", "recorded_at", "withdrawn", "withdrawn_reason"]
+    inlines = [EventCitationInline]
+    actions = [withdraw_selected]
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "person",
+                        "status",
+                        "date",
+                        "place",
+                        "description",
+                        "confidence",
+                        "is_public",
+                        "expected_version",
+                    ]
+                },
+            ),
+            ("Restricted", {"fields": ["internal_note"]}),
+            ("Record", {"fields": ["recorded_by", "recorded_at", "withdrawn", "withdrawn_reason"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # An event stays with the person it was recorded for.
+        return [*self.readonly_fields, "person"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        # Through the one status-change path, so the person's derived fields follow.
+        reason = self.change_reason(request, form, change)
+        if change:
+            obj.correct(
+                by=request.user, reason=reason, **{name: getattr(obj, name) for name in StatusEvent.CORRECTABLE_FIELDS}
+            )
+        else:
+            obj.person.record_event(obj, by=request.user, reason="Recorded in admin")
+
+    def change_reason(self, request, form, change):
+        if getattr(request, "revert_to", None) is not None:
+            return super().change_reason(request, form, change)
+        return admin_reason(form, "Corrected" if change else "Recorded")
+
+
+@admin.register(PublishedVersion)
+class PublishedVersionAdmin(admin.ModelAdmin):
+    """Read-only: versions are made by publishing and changed only by redaction."""
+
+    list_display = ["case_id", "number", "name", "status", "is_current", "published_at", "withdrawn_at"]
+    list_filter = ["is_current", "status"]
+    search_fields = ["case_id", "name"]
+    readonly_fields = [field.name for field in PublishedVersion._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

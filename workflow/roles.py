@@ -1,0 +1,87 @@
+"""The staff roles and exactly what each may do (DESIGN.md, "Roles").
+
+Created by the data migration ``workflow/0002_create_roles``; a change here
+needs a new migration that calls :func:`apply_roles` again.
+"""
+
+CASEWORKER = frozenset(
+    {
+        "cases.view_person",
+        "cases.add_person",
+        "cases.change_person",
+        "cases.submit_person",
+        "cases.view_namevariant",
+        "cases.add_namevariant",
+        "cases.change_namevariant",
+        "cases.delete_namevariant",
+        "cases.view_statusevent",
+        "cases.add_statusevent",
+        "cases.change_statusevent",
+        "cases.view_category",
+        # To record the sources behind a status change, and to see them.
+        "sources.view_source",
+        "sources.view_citation",
+        "sources.add_citation",
+        "workflow.view_publishedversion",
+    }
+)
+
+RESEARCHER = frozenset(
+    {
+        "cases.view_person",
+        "cases.view_namevariant",
+        "cases.view_statusevent",
+        "cases.view_category",
+        "sources.view_source",
+        "sources.add_source",
+        "sources.change_source",
+        "sources.download_document",
+        "sources.view_citation",
+        "sources.add_citation",
+        "sources.change_citation",
+        "workflow.view_publishedversion",
+    }
+)
+
+EDITOR = CASEWORKER | RESEARCHER | {
+    "cases.publish_person",
+    "cases.withdraw_person",
+    "cases.revert_history",
+    "cases.add_category",
+    "cases.change_category",
+}
+
+ADMINISTRATOR = frozenset(
+    {
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+        "auth.add_group",
+        "auth.change_group",
+        "auth.view_permission",
+    }
+)
+
+ROLES = {"Caseworker": CASEWORKER, "Researcher": RESEARCHER, "Editor": EDITOR, "Administrator": ADMINISTRATOR}
+
+
+def apply_roles(apps) -> None:
+    """Create the groups and give each exactly its permissions."""
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after migrations; a fresh database
+    # needs them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, permissions in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for permission in sorted(permissions):
+            app_label, codename = permission.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)

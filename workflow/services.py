@@ -1,0 +1,154 @@
+"""The review workflow: draft → in review → published → withdrawn, and back to draft.
+
+Publishing writes across apps (the case, its public record built from its
+citations and sources), so the transitions live here rather than on Person.
+Each transition runs in one transaction, writes its history with the user and
+a reason, and refuses with a :class:`WorkflowError` that says why.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from cases.history import save_with_history
+from cases.models import Person, PublicationBasis, PublicationState
+from sources.models import Citation
+
+from .models import PublishedVersion
+from .snapshots import build_record, denormalise
+
+
+class WorkflowError(Exception):
+    """A transition that is not allowed; ``problems`` says every reason."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__(" ".join(self.problems))
+
+
+def _locked(person: Person) -> Person:
+    """The person's current row, locked until the transaction ends."""
+    return Person.objects.select_for_update().get(pk=person.pk)
+
+
+def _set_state(person: Person, state: str, *, by, reason: str, **fields) -> None:
+    person.publication_state = state
+    for name, value in fields.items():
+        setattr(person, name, value)
+    save_with_history(person, by=by, reason=reason, update_fields=["publication_state", *fields, "updated_at"])
+
+
+def publication_problems(person: Person) -> list[str]:
+    """What stops ``person`` from being published, in words an editor can act on."""
+    problems = []
+    basis = person.publication_basis
+    if not basis:
+        problems.append(
+            "No basis for publication is recorded: choose consent, already public in the cited sources, "
+            "or a public-interest decision."
+        )
+    elif basis == PublicationBasis.CONSENT and not (person.consent_given_by and person.consent_given_on):
+        problems.append("Consent is the basis, but who gave it and when are not both recorded.")
+    elif basis == PublicationBasis.PUBLIC_INTEREST and not person.public_interest_reason.strip():
+        problems.append("A public-interest decision is the basis, but its reason is not recorded.")
+    if person.reprisal_risk and not person.pseudonym.strip():
+        problems.append("The family faces reprisals, but there is no pseudonym to publish under.")
+    public_citations = Citation.objects.of_public_sources()
+    events = person.status_events.active().filter(is_public=True)
+    for event in events:
+        if not public_citations.filter(status_event=event).exists():
+            problems.append(f"The public status event “{event}” cites no public source.")
+    if basis == PublicationBasis.ALREADY_PUBLIC and not (
+        public_citations.filter(person=person).exists()
+        or public_citations.filter(status_event__in=events).exists()
+    ):
+        problems.append("“Already public in the cited sources” needs at least one public source cited.")
+    return problems
+
+
+@transaction.atomic
+def submit_for_review(person: Person, *, by, reason: str = "") -> Person:
+    person = _locked(person)
+    if person.publication_state not in (PublicationState.DRAFT, PublicationState.PUBLISHED):
+        raise WorkflowError(f"A case that is {person.get_publication_state_display().lower()} cannot be submitted.")
+    _set_state(
+        person,
+        PublicationState.IN_REVIEW,
+        by=by,
+        reason=reason or "Submitted for review",
+        submitted_by=by,
+        submitted_at=timezone.now(),
+    )
+    return person
+
+
+@transaction.atomic
+def return_to_draft(person: Person, *, by, reason: str) -> Person:
+    if not reason.strip():
+        raise WorkflowError("Say why the case goes back to draft.")
+    person = _locked(person)
+    if person.publication_state not in (PublicationState.IN_REVIEW, PublicationState.WITHDRAWN):
+        raise WorkflowError("Only a case in review or withdrawn can go back to draft.")
+    _set_state(person, PublicationState.DRAFT, by=by, reason=reason, submitted_by=None, submitted_at=None)
+    return person
+
+
+@transaction.atomic
+def publish(person: Person, *, by, reason: str = "") -> PublishedVersion:
+    """Publish the case: check the rules, then store its public record as a new version.
+
+    ``by`` is ``None`` only for the system (the seed loader), which has no
+    four-eyes partner.
+    """
+    person = _locked(person)
+    if person.publication_state != PublicationState.IN_REVIEW:
+        raise WorkflowError("Only a case in review can be published: submit it for review first.")
+    problems = publication_problems(person)
+    if (
+        by is not None
+        and person.submitted_by_id == by.pk
+        and not settings.WORKFLOW_ALLOW_SELF_PUBLISH
+    ):
+        problems.insert(0, "You submitted this version for review: another editor must publish it (four eyes).")
+    if problems:
+        raise WorkflowError(problems)
+
+    now = timezone.now()
+    previous = list(person.published_versions.filter(is_current=True))
+    number = (person.published_versions.aggregate(Max("number"))["number__max"] or 0) + 1
+    for old in previous:
+        old.is_current = False
+        save_with_history(old, by=by, reason=f"Superseded by version {number}")
+    version = PublishedVersion(
+        person=person,
+        number=number,
+        published_at=now,
+        published_by=by,
+        record=build_record(person, number=number, published_at=now),
+    )
+    denormalise(version)
+    save_with_history(version, by=by, reason=reason or f"Published version {number}")
+    # Versions withdrawn with the case stay withdrawn: whatever made the case
+    # come down may be in them. Only the new version is public.
+    _set_state(person, PublicationState.PUBLISHED, by=by, reason=reason or f"Published version {number}")
+    return version
+
+
+@transaction.atomic
+def withdraw(person: Person, *, by, reason: str) -> Person:
+    """Take the case off the public site at once, every version of it; nothing is deleted."""
+    if not reason.strip():
+        raise WorkflowError("Say why the case is withdrawn.")
+    person = _locked(person)
+    public_versions = list(person.published_versions.public())
+    if person.publication_state != PublicationState.PUBLISHED and not public_versions:
+        raise WorkflowError("Only a published case can be withdrawn.")
+    now = timezone.now()
+    for version in public_versions:
+        version.withdrawn_at = now
+        save_with_history(version, by=by, reason=reason)
+    _set_state(person, PublicationState.WITHDRAWN, by=by, reason=reason)
+    return person

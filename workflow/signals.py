@@ -1,0 +1,64 @@
+"""Restrictions take effect on the public record at once, whichever way they are made.
+
+Whether a source is restricted in the admin, by an import or from a shell,
+the published versions that show it are redacted in the same transaction.
+Only restrictions act here: making something public again reaches the public
+only through an editor's next publication.
+"""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from cases.models import NameVariant, Person, StatusEvent
+from sources.models import Citation, Source
+
+from .snapshots import redact_published_versions
+
+
+def _redact(person_ids, instance, what: str) -> None:
+    redact_published_versions(
+        person_ids, by=getattr(instance, "_history_user", None), reason=f"Public record redacted: {what}"
+    )
+
+
+@receiver(post_save, sender=Source)
+def source_saved(sender, instance: Source, raw=False, **kwargs):
+    if raw or instance.is_public:
+        return
+    cited = Citation.objects.filter(source=instance)
+    person_ids = {*cited.values_list("person_id", flat=True), *cited.values_list("status_event__person_id", flat=True)}
+    _redact(person_ids - {None}, instance, f"source “{instance}” is no longer public")
+
+
+@receiver(post_save, sender=Citation)
+def citation_saved(sender, instance: Citation, raw=False, **kwargs):
+    if raw or not instance.withdrawn:
+        return
+    person_id = instance.person_id or instance.status_event.person_id
+    _redact([person_id], instance, f"citation of “{instance.source}” withdrawn")
+
+
+@receiver(post_save, sender=StatusEvent)
+def status_event_saved(sender, instance: StatusEvent, raw=False, **kwargs):
+    if raw or (instance.is_public and not instance.withdrawn):
+        return
+    _redact([instance.person_id], instance, f"status event “{instance}” is no longer public")
+
+
+@receiver(post_save, sender=NameVariant)
+def name_variant_saved(sender, instance: NameVariant, raw=False, **kwargs):
+    if raw or instance.is_public:
+        return
+    _redact([instance.person_id], instance, "a name variant is no longer public")
+
+
+@receiver(post_delete, sender=NameVariant)
+def name_variant_deleted(sender, instance: NameVariant, **kwargs):
+    _redact([instance.person_id], instance, "a name variant was removed")
+
+
+@receiver(post_save, sender=Person)
+def person_saved(sender, instance: Person, raw=False, **kwargs):
+    if raw or not instance.reprisal_risk:
+        return
+    _redact([instance.pk], instance, "the family faces reprisals: pseudonym only")

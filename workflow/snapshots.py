@@ -1,0 +1,173 @@
+"""What the public may see of a case: decided here, and only here.
+
+:func:`build_record` makes a case's public record when an editor publishes
+it; :func:`redact_published_versions` takes out of every stored version what
+has since become restricted. The public site renders nothing but these
+records, so the HTML pages, the JSON, the CSV and the feed cannot disagree,
+and a field that is not copied here cannot reach the public.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from types import SimpleNamespace
+
+from django.db import transaction
+
+from cases.history import save_with_history
+from cases.models import TIMELINE_ORDER, Person, Status, derive_status
+from cases.partial_dates import PartialDate
+from sources.models import Citation, Source
+
+from .models import PublishedVersion
+
+
+def _date(value: PartialDate | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _public_citations(queryset) -> list[Citation]:
+    """Citations the public may see of a public claim: active, of a public source."""
+    return list(queryset.of_public_sources())
+
+
+def build_record(person: Person, *, number: int, published_at: datetime.datetime) -> dict:
+    """The public record of ``person``: public facts only, the identity policy applied."""
+    events = list(
+        person.status_events.active()
+        .filter(is_public=True)
+        .order_by(*TIMELINE_ORDER)
+    )
+    citations: list[Citation] = _public_citations(person.citations.select_related("source").order_by("pk"))
+    person_citation_ids = [citation.pk for citation in citations]
+    event_records = []
+    for event in events:
+        event_citations = _public_citations(event.citations.select_related("source").order_by("pk"))
+        citations.extend(event_citations)
+        event_records.append(
+            {
+                "id": event.pk,
+                "status": event.status,
+                "date": _date(event.date),
+                "place": event.place,
+                "description": event.description,
+                "confidence": event.confidence,
+                "citations": [citation.pk for citation in event_citations],
+            }
+        )
+    sources: dict[int, Source] = {citation.source_id: citation.source for citation in citations}
+    record = {
+        "case_id": person.case_id,
+        "version": number,
+        "published_at": published_at.isoformat(),
+        "name": person.display_name,
+        "name_native": person.name_native,
+        "other_names": [
+            {"id": variant.pk, "name": variant.name} for variant in person.variants.filter(is_public=True)
+        ],
+        "pseudonymous": False,
+        "sex": person.sex,
+        "birth_date": _date(person.birth_date),
+        "nationality": str(person.nationality or ""),
+        "categories": [{"slug": c.slug, "name": c.name} for c in person.categories.all()],
+        "summary": person.summary,
+        "events": event_records,
+        "person_citations": person_citation_ids,
+        "citations": [
+            {"id": c.pk, "source": c.source_id, "locator": c.locator, "excerpt": c.excerpt} for c in citations
+        ],
+        "sources": [
+            {
+                "id": source.pk,
+                "title": source.title,
+                "kind": source.kind,
+                "publisher": source.publisher,
+                "published_on": _date(source.published_on),
+                "url": source.url,
+                "archived_url": source.archived_url,
+            }
+            for source in sources.values()
+        ],
+    }
+    return _apply_identity_policy(_with_status(record), person)
+
+
+def _with_status(record: dict) -> dict:
+    """Set the public status from the public events the record holds, and from nothing else."""
+    timeline = [
+        SimpleNamespace(status=event["status"], date=PartialDate.parse(event["date"], allow_future=True))
+        for event in record["events"]
+    ]
+    status, since, last_confirmed = derive_status(timeline)
+    record.update(status=status, status_since=_date(since), last_confirmed=_date(last_confirmed))
+    return record
+
+
+def _apply_identity_policy(record: dict, person: Person) -> dict:
+    """When the family faces reprisals, the pseudonym replaces every name and identifying detail."""
+    if person.reprisal_risk:
+        record.update(name=person.pseudonym, name_native="", other_names=[], birth_date=None, pseudonymous=True)
+    return record
+
+
+def denormalise(version: PublishedVersion) -> None:
+    """Copy the record's list fields to the version's own columns."""
+    record = version.record
+    version.case_id = record["case_id"]
+    version.name = record["name"]
+    version.status = record["status"]
+    version.is_clarified = Status.is_clarified(record["status"])
+    version.nationality = record["nationality"]
+
+
+def redact(record: dict, person: Person, *, event_ids: set, variant_ids: set, citation_ids: set) -> dict:
+    """``record`` without what is no longer public; never adds anything."""
+    redacted = dict(record)
+    redacted["other_names"] = [name for name in record["other_names"] if name["id"] in variant_ids]
+    redacted["citations"] = [c for c in record["citations"] if c["id"] in citation_ids]
+    kept = {c["id"] for c in redacted["citations"]}
+    redacted["person_citations"] = [pk for pk in record["person_citations"] if pk in kept]
+    redacted["events"] = [
+        {**event, "citations": [pk for pk in event["citations"] if pk in kept]}
+        for event in record["events"]
+        if event["id"] in event_ids
+    ]
+    cited_sources = {c["source"] for c in redacted["citations"]}
+    redacted["sources"] = [source for source in record["sources"] if source["id"] in cited_sources]
+    return _apply_identity_policy(_with_status(redacted), person)
+
+
+@transaction.atomic
+def redact_published_versions(person_ids: Iterable[int], *, by, reason: str) -> int:
+    """Rebuild every published version of these persons without what has become restricted.
+
+    Called whenever a source is restricted or withdrawn, a citation
+    withdrawn, an event or a name variant made non-public, or a reprisal risk
+    flagged, so the change takes effect on the public record at once, in
+    every version. Returns how many versions changed.
+    """
+    versions = list(
+        PublishedVersion.objects.filter(person_id__in=set(person_ids)).select_related("person").order_by("pk")
+    )
+    changed = 0
+    for person_id in {version.person_id for version in versions}:
+        person = next(version.person for version in versions if version.person_id == person_id)
+        allowed = {
+            "event_ids": set(person.status_events.active().filter(is_public=True).values_list("pk", flat=True)),
+            "variant_ids": set(person.variants.filter(is_public=True).values_list("pk", flat=True)),
+            "citation_ids": {
+                citation.pk
+                for citation in _public_citations(
+                    Citation.objects.filter(person=person) | Citation.objects.filter(status_event__person=person)
+                )
+            },
+        }
+        for version in (v for v in versions if v.person_id == person_id):
+            record = redact(version.record, person, **allowed)
+            if record != version.record:
+                version.record = record
+                denormalise(version)
+                save_with_history(version, by=by, reason=reason)
+                changed += 1
+    return changed
