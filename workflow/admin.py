@@ -3,8 +3,9 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
@@ -85,9 +86,7 @@ class PersonForm(VersionedModelForm):
         native = f"{self.cleaned_data.get('family_name_native', '')}{self.cleaned_data.get('given_name_native', '')}"
         # The variants are an inline formset, validated after this form: read
         # their names from the submitted data.
-        variants = [
-            value for key, value in self.data.items() if key.startswith("variants-") and key.endswith("-name")
-        ]
+        variants = [value for key, value in self.data.items() if key.startswith("variants-") and key.endswith("-name")]
         return [name for name in [self.cleaned_data.get("name", ""), native, *variants] if name.strip()]
 
     def clean(self):
@@ -192,12 +191,12 @@ class PersonAdmin(TrackedAdmin):
             *super().get_urls(),
         ]
 
-    # action: (permission needed, needs a reason, service)
+    # action: (permission needed, service); the services check states and reasons.
     TRANSITIONS = {
-        "submit": ("cases.submit_person", False, services.submit_for_review),
-        "return_to_draft": ("cases.submit_person", True, services.return_to_draft),
-        "publish": ("cases.publish_person", False, services.publish),
-        "withdraw": ("cases.withdraw_person", True, services.withdraw),
+        "submit": ("cases.submit_person", services.submit_for_review),
+        "return_to_draft": ("cases.submit_person", services.return_to_draft),
+        "publish": ("cases.publish_person", services.publish),
+        "withdraw": ("cases.withdraw_person", services.withdraw),
     }
 
     def available_transitions(self, request, person: Person) -> list[str]:
@@ -209,12 +208,34 @@ class PersonAdmin(TrackedAdmin):
         }
         return [
             action
-            for action, (permission, _, _) in self.TRANSITIONS.items()
+            for action, (permission, _) in self.TRANSITIONS.items()
             if request.user.has_perm(permission) and person.publication_state in states[action]
         ]
 
+    @method_decorator(require_POST)
     def workflow_view(self, request, object_id, action):
-        return _workflow_view(self, request, object_id, action)
+        """One workflow button: a transition, refused with its reasons as a message."""
+        person = self.get_object(request, object_id)
+        if person is None or not self.has_view_permission(request, person):
+            raise Http404
+        if action not in self.TRANSITIONS:
+            raise PermissionDenied
+        permission, transition = self.TRANSITIONS[action]
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        try:
+            transition(person, by=request.user, reason=request.POST.get("reason", "").strip())
+        except services.WorkflowError as error:
+            self.message_user(
+                request,
+                format_html(
+                    "Not done:<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((p,) for p in error.problems))
+                ),
+                messages.ERROR,
+            )
+        else:
+            self.message_user(request, f"{person}: {action.replace('_', ' ')} done.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:cases_person_change", args=[person.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         person = self.get_object(request, object_id)
@@ -254,29 +275,6 @@ class PersonAdmin(TrackedAdmin):
         if obj is not None and obj.publication_state == PublicationState.WITHDRAWN:
             return allowed and request.user.has_perm("cases.withdraw_person")
         return allowed
-
-
-@require_POST
-def _workflow_view(model_admin: PersonAdmin, request, object_id, action):
-    person = model_admin.get_object(request, object_id)
-    if person is None or not model_admin.has_view_permission(request, person):
-        raise PermissionDenied
-    if action not in model_admin.TRANSITIONS:
-        raise PermissionDenied
-    permission, _, transition = model_admin.TRANSITIONS[action]
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-    try:
-        transition(person, by=request.user, reason=request.POST.get("reason", "").strip())
-    except services.WorkflowError as error:
-        model_admin.message_user(
-            request,
-            format_html("Not done:<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((p,) for p in error.problems))),
-            messages.ERROR,
-        )
-    else:
-        model_admin.message_user(request, f"{person}: {action.replace('_', ' ')} done.", messages.SUCCESS)
-    return HttpResponseRedirect(reverse("admin:cases_person_change", args=[person.pk]))
 
 
 class EventCitationInline(admin.TabularInline):

@@ -43,13 +43,17 @@ RESEARCHER = frozenset(
     }
 )
 
-EDITOR = CASEWORKER | RESEARCHER | {
-    "cases.publish_person",
-    "cases.withdraw_person",
-    "cases.revert_history",
-    "cases.add_category",
-    "cases.change_category",
-}
+EDITOR = (
+    CASEWORKER
+    | RESEARCHER
+    | {
+        "cases.publish_person",
+        "cases.withdraw_person",
+        "cases.revert_history",
+        "cases.add_category",
+        "cases.change_category",
+    }
+)
 
 ADMINISTRATOR = frozenset(
     {

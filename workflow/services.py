@@ -62,8 +62,7 @@ def publication_problems(person: Person) -> list[str]:
         if not public_citations.filter(status_event=event).exists():
             problems.append(f"The public status event “{event}” cites no public source.")
     if basis == PublicationBasis.ALREADY_PUBLIC and not (
-        public_citations.filter(person=person).exists()
-        or public_citations.filter(status_event__in=events).exists()
+        public_citations.filter(person=person).exists() or public_citations.filter(status_event__in=events).exists()
     ):
         problems.append("“Already public in the cited sources” needs at least one public source cited.")
     return problems
@@ -107,11 +106,7 @@ def publish(person: Person, *, by, reason: str = "") -> PublishedVersion:
     if person.publication_state != PublicationState.IN_REVIEW:
         raise WorkflowError("Only a case in review can be published: submit it for review first.")
     problems = publication_problems(person)
-    if (
-        by is not None
-        and person.submitted_by_id == by.pk
-        and not settings.WORKFLOW_ALLOW_SELF_PUBLISH
-    ):
+    if by is not None and person.submitted_by_id == by.pk and not settings.WORKFLOW_ALLOW_SELF_PUBLISH:
         problems.insert(0, "You submitted this version for review: another editor must publish it (four eyes).")
     if problems:
         raise WorkflowError(problems)

@@ -34,11 +34,7 @@ def _public_citations(queryset) -> list[Citation]:
 
 def build_record(person: Person, *, number: int, published_at: datetime.datetime) -> dict:
     """The public record of ``person``: public facts only, the identity policy applied."""
-    events = list(
-        person.status_events.active()
-        .filter(is_public=True)
-        .order_by(*TIMELINE_ORDER)
-    )
+    events = list(person.status_events.active().filter(is_public=True).order_by(*TIMELINE_ORDER))
     citations: list[Citation] = _public_citations(person.citations.select_related("source").order_by("pk"))
     person_citation_ids = [citation.pk for citation in citations]
     event_records = []
@@ -63,9 +59,7 @@ def build_record(person: Person, *, number: int, published_at: datetime.datetime
         "published_at": published_at.isoformat(),
         "name": person.display_name,
         "name_native": person.name_native,
-        "other_names": [
-            {"id": variant.pk, "name": variant.name} for variant in person.variants.filter(is_public=True)
-        ],
+        "other_names": [{"id": variant.pk, "name": variant.name} for variant in person.variants.filter(is_public=True)],
         "pseudonymous": False,
         "sex": person.sex,
         "birth_date": _date(person.birth_date),
