@@ -2,9 +2,9 @@
 
 from django import forms
 from django.contrib import admin
-from django.template.response import TemplateResponse
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -140,9 +140,8 @@ class TrackedAdmin(SimpleHistoryAdmin):
         # A revert restores what people edit, never what the system keeps:
         # workflow state, derived fields and withdrawals stay as they are now.
         current = self.model._base_manager.get(pk=instance.pk)
-        for name, value in form.cleaned_data.items():
-            field = next((f for f in self.model._meta.concrete_fields if f.name == name), None)
-            if field is not None and field.editable:
+        for field in self.model._meta.concrete_fields:
+            if field.editable and field.name in form.cleaned_data:
                 setattr(current, field.attname, getattr(instance, field.attname))
         return current
 

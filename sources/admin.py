@@ -1,6 +1,5 @@
 import hashlib
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError

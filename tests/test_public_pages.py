@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.db.utils import OperationalError
 from django.urls import reverse
 
-from cases.models import Person, PublicationState, Status
+from cases.models import PublicationState, Status
 from workflow.models import PublishedVersion
 
 from .conftest import make_citation, make_event, make_person, make_source, make_variant, publish_case
