@@ -103,3 +103,28 @@ def test_admin_offers_no_delete_for_evidential_records(admin_client):
     response = admin_client.post(reverse("admin:sources_source_delete", args=[source.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert Source.objects.filter(pk=source.pk).exists()
+
+
+def test_staff_accounts_are_deactivated_not_deleted(admin_client):
+    from django.contrib.auth.models import User
+
+    former = make_user("former-caseworker", is_staff=True)
+    make_person(by=former)
+    assert admin_client.post(reverse("admin:auth_user_delete", args=[former.pk]), {"post": "yes"}).status_code == 403
+    response = admin_client.post(
+        reverse("admin:auth_user_changelist"), {"action": "deactivate_selected", "_selected_action": [former.pk]}
+    )
+    assert response.status_code == 302
+    former.refresh_from_db()
+    assert not former.is_active
+    assert User.objects.filter(pk=former.pk).exists()
+    assert Person.history.filter(history_user=former).exists()
+
+
+def test_a_deactivated_user_is_signed_out_at_the_next_request(client):
+    user = make_user("leaving", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    assert client.get("/admin/").status_code == 200
+    user.is_active = False
+    user.save()
+    assert client.get("/admin/").status_code == 302

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.test import Client
 from django.urls import reverse
 
 from cases.models import Status
@@ -205,9 +206,6 @@ def test_the_same_url_twice_is_refused_with_a_link_and_a_different_url_is_accept
 
 # --- Accepted types ----------------------------------------------------------------
 
-KOREAN_TEXT = ("평양에서 체포되었다. " * 300).encode()  # > 2048 bytes: the sniffed head ends inside a character
-
-
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
@@ -218,9 +216,9 @@ KOREAN_TEXT = ("평양에서 체포되었다. " * 300).encode()  # > 2048 bytes:
         ("page.html", b"<!DOCTYPE html><html><head><title>Report</title></head><body>x</body></html>", "text/html"),
         ("page.htm", b"\xef\xbb\xbf\n  <HTML><body>Report</body></HTML>", "text/html"),
         ("notes.txt", b"Interview notes, 12 March 2020.\nArrested in Hyesan.\n", "text/plain"),
-        ("notes-ko.txt", KOREAN_TEXT, "text/plain"),
+        ("notes-ko.txt", "평양에서 체포되었다.\n".encode(), "text/plain"),
     ],
-    ids=["png", "jpeg", "gif", "webp", "html", "html-bom-uppercase", "text", "korean-text"],
+    ids=["png", "jpeg", "gif", "webp", "html", "html-bom-uppercase", "text", "short-korean-text"],
 )
 def test_images_html_and_plain_text_are_accepted(admin_client, name, content, expected):
     response = post_source(admin_client, document=upload(name, content))
@@ -229,6 +227,16 @@ def test_images_html_and_plain_text_are_accepted(admin_client, name, content, ex
     assert source.content_type == expected
     assert source.sha256 == hashlib.sha256(content).hexdigest()
     assert source.file_size == len(content)
+
+
+@pytest.mark.parametrize("padding", [0, 1, 2])
+def test_utf8_korean_text_is_plain_text_wherever_the_sniffed_head_ends(admin_client, padding):
+    # Hangul syllables are 3 bytes in UTF-8: with 0, 1 or 2 ASCII bytes in
+    # front, byte 2048 falls at each position inside a syllable.
+    content = b"x" * padding + ("체포되었다" * 200).encode()
+    response = post_source(admin_client, title=f"Korean notes {padding}", document=upload("notes.txt", content))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Source.objects.get().content_type == "text/plain"
 
 
 # --- No public URL; the staff download ---------------------------------------------
@@ -242,10 +250,13 @@ def uploaded(admin_client):
 
 
 @pytest.mark.parametrize("prefix", ["/media/", "/uploads/", "/static/", "/"])
-def test_the_uploaded_copy_is_at_no_public_url(client, uploaded, prefix):
+def test_the_uploaded_copy_is_at_no_public_url(admin_client, uploaded, prefix):
     name = uploaded.document.name
-    for url in {f"{prefix}{name}", f"{prefix}{name.rsplit('/', 1)[-1]}"}:
-        assert client.get(url).status_code == 404, url
+    for client in (Client(), admin_client):  # neither anonymously nor even for staff
+        for url in {f"{prefix}{name}", f"{prefix}{name.rsplit('/', 1)[-1]}"}:
+            response = client.get(url)
+            assert response.status_code == 404, url
+            assert PDF not in response.content
 
 
 def test_the_upload_directory_is_not_served_as_static_files():
@@ -264,6 +275,7 @@ def test_staff_download_returns_the_exact_bytes_as_a_non_cached_attachment(admin
     response = admin_client.get(f"/staff/sources/{uploaded.pk}/document")
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF
+    response.close()
     assert response["Content-Disposition"].startswith("attachment")
     assert "testimony" not in response["Content-Disposition"]
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -280,9 +292,11 @@ def test_an_html_copy_is_downloaded_never_rendered(admin_client):
     assert response["Content-Disposition"].startswith("attachment")
     assert "sandbox" in response["Content-Security-Policy"]
     assert b"".join(response.streaming_content) == html
+    response.close()
 
 
-def test_anonymous_download_is_sent_to_a_login_page(client, uploaded):
+def test_anonymous_download_is_sent_to_a_login_page(uploaded):
+    client = Client()
     response = client.get(f"/staff/sources/{uploaded.pk}/document")
     assert response.status_code == 302
     assert "login" in response["Location"]
@@ -291,7 +305,8 @@ def test_anonymous_download_is_sent_to_a_login_page(client, uploaded):
     assert login_page.status_code == 200
 
 
-def test_download_needs_the_download_permission(client, uploaded):
+def test_download_needs_the_download_permission(uploaded):
+    client = Client()
     caseworker = make_user("caseworker-no-download", is_staff=True)
     caseworker.groups.add(Group.objects.get(name="Caseworker"))
     client.force_login(caseworker)
@@ -303,6 +318,7 @@ def test_download_needs_the_download_permission(client, uploaded):
     response = client.get(f"/staff/sources/{uploaded.pk}/document")
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF
+    response.close()
 
 
 def test_download_refuses_post(admin_client, uploaded):

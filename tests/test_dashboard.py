@@ -1,0 +1,235 @@
+"""The staff dashboard at /staff/: what needs attention today, each case one click from its admin page."""
+
+import datetime
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from cases.history import save_with_history
+from cases.models import Person, Status, StatusEvent
+from workflow import services
+
+from .conftest import make_citation, make_event, make_person, make_source, make_user, publish_case
+
+pytestmark = pytest.mark.django_db
+
+URL = "/staff/"
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def staff_in(group: str | None, username: str):
+    user = make_user(username, is_staff=True)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def caseworker(client):
+    user = staff_in("Caseworker", "caseworker")
+    client.force_login(user)
+    return user
+
+
+def section(response, name: str) -> str:
+    """The HTML of one dashboard section: waiting, mine, stale, recent or counts."""
+    html = response.content.decode()
+    match = re.search(rf'<section[^>]*aria-labelledby="{name}-heading"[^>]*>(.*?)</section>', html, re.DOTALL)
+    assert match, f"no {name} section on the dashboard"
+    return match.group(1)
+
+
+def linked_cases(html: str) -> list[int]:
+    """The pks of the cases linked from ``html``; fails on any link that is not a case's admin change page."""
+    pks = []
+    for href in re.findall(r'<a [^>]*href="([^"]*)"', html):
+        match = re.fullmatch(r"/admin/cases/person/(\d+)/change/", href)
+        assert match, f"{href} is not a link to a case's admin page"
+        pks.append(int(match.group(1)))
+    return pks
+
+
+def set_updated_at(person: Person, days_ago: int) -> None:
+    # A raw update, acceptable in a test only: auto_now would overwrite a saved value.
+    Person.objects.filter(pk=person.pk).update(updated_at=timezone.now() - datetime.timedelta(days=days_ago))
+
+
+def publishable_case(**fields) -> Person:
+    person = make_person(publication_basis="already_public", **fields)
+    event = make_event(person, Status.DETAINED, "2019-05", is_public=True)
+    make_citation(make_source(), status_event=event)
+    return person
+
+
+# Who may open it
+
+
+def test_anonymous_visitor_is_sent_to_a_login_page(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert "next=/staff/" in response["Location"]
+    login_page = client.get(response["Location"])
+    assert login_page.status_code == 200, f"{response['Location']} is not a login page"
+    assert 'name="password"' in login_page.content.decode()
+
+
+@pytest.mark.parametrize("group", ["Administrator", None], ids=["administrator", "staff-without-group"])
+def test_staff_without_view_person_is_refused(client, group):
+    make_person(name="Kim Secret-case")
+    client.force_login(staff_in(group, "no-cases"))
+    response = client.get(URL)
+    assert response.status_code == 403
+    assert "Kim Secret-case" not in response.content.decode()
+
+
+@pytest.mark.parametrize("group", ["Caseworker", "Researcher", "Editor"])
+def test_every_role_that_reads_cases_sees_the_dashboard(client, group):
+    client.force_login(staff_in(group, "reader"))
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_post_is_refused(client, caseworker):
+    person = make_person()
+    response = client.post(URL, {"anything": "1"})
+    assert response.status_code == 405
+    person.refresh_from_db()
+    assert person.history.count() == 1
+
+
+# What it shows
+
+
+def test_cases_waiting_for_review_with_who_submitted_them(client, caseworker):
+    submitter = staff_in("Caseworker", "ri-submitter")
+    first = make_person(name="Choi Chun-gil")
+    second = make_person(name="Kim Kook-ki")
+    draft = make_person(name="Pak Draft-only")
+    services.submit_for_review(first, by=submitter)
+    services.submit_for_review(second, by=caseworker)
+    response = client.get(URL)
+    assert response.status_code == 200
+    waiting = section(response, "waiting")
+    assert "Waiting for review (2)" in waiting
+    assert linked_cases(waiting) == [first.pk, second.pk]  # oldest submission first
+    rows = re.findall(r"<tr>(.*?)</tr>", waiting, re.DOTALL)
+    assert "Choi Chun-gil" in rows[1] and "ri-submitter" in rows[1]
+    assert "Kim Kook-ki" in rows[2] and "caseworker" in rows[2]
+    assert draft.name not in waiting
+
+
+def test_nothing_waiting_for_review(client, caseworker):
+    make_person()
+    waiting = section(client.get(URL), "waiting")
+    assert "Nothing is waiting for review." in waiting
+    assert linked_cases(waiting) == []
+
+
+def test_assigned_to_me_lists_only_my_cases(client, caseworker):
+    colleague = staff_in("Caseworker", "colleague")
+    mine = make_person(name="Lee Mine-one", assigned_to=caseworker)
+    also_mine = make_person(name="Lee Mine-two", assigned_to=caseworker)
+    theirs = make_person(name="Lee Theirs", assigned_to=colleague)
+    nobodys = make_person(name="Lee Unassigned")
+    response = client.get(URL)
+    assigned = section(response, "mine")
+    assert "Assigned to me (2)" in assigned
+    assert sorted(linked_cases(assigned)) == sorted([mine.pk, also_mine.pk])
+    assert theirs.name not in assigned and nobodys.name not in assigned
+
+
+def test_assigned_to_me_is_empty_for_someone_else(client, caseworker):
+    make_person(name="Lee Theirs", assigned_to=staff_in("Caseworker", "colleague"))
+    assigned = section(client.get(URL), "mine")
+    assert "No cases are assigned to you." in assigned
+    assert linked_cases(assigned) == []
+
+
+def test_stale_cases(client, caseworker, settings):
+    settings.STALE_CASE_DAYS = 30
+    stale = make_person(name="Han Stale")
+    stale_with_old_event = make_person(name="Han Stale-event")
+    old_event = make_event(stale_with_old_event, Status.DETAINED, "2015")
+    fresh = make_person(name="Han Fresh")
+    recently_changed = make_person(name="Han Recent-edit")
+    recent_news = make_person(name="Han Recent-event")
+    make_event(recent_news, Status.SENTENCED, "2015")
+    withdrawn = publish_case(publishable_case(name="Han Withdrawn"))
+    services.withdraw(withdrawn, by=None, reason="test data")
+
+    set_updated_at(stale, days_ago=40)
+    set_updated_at(stale_with_old_event, days_ago=35)
+    StatusEvent.objects.filter(pk=old_event.pk).update(recorded_at=timezone.now() - datetime.timedelta(days=35))
+    set_updated_at(recently_changed, days_ago=20)
+    set_updated_at(recent_news, days_ago=40)  # its event was recorded today
+    set_updated_at(withdrawn, days_ago=40)
+
+    listed = section(client.get(URL), "stale")
+    assert "No new information for 30 days" in listed
+    assert linked_cases(listed) == [stale.pk, stale_with_old_event.pk]  # longest untouched first
+    for person in [fresh, recently_changed, recent_news, withdrawn]:
+        assert person.name not in listed
+
+
+def test_no_stale_cases(client, caseworker, settings):
+    settings.STALE_CASE_DAYS = 30
+    set_updated_at(make_person(), days_ago=29)
+    listed = section(client.get(URL), "stale")
+    assert "Every case has had news within 30 days." in listed
+    assert linked_cases(listed) == []
+
+
+def test_recent_changes_come_from_the_history_with_who_and_why(client, caseworker):
+    person = make_person(name="Jeong Recent")
+    person.summary = "Arrested in Hyesan."
+    save_with_history(person, by=caseworker, reason="Family confirmed the arrest")
+    recent = section(client.get(URL), "recent")
+    rows = re.findall(r"<tr>(.*?)</tr>", recent, re.DOTALL)[1:]
+    assert len(rows) == 2
+    newest = rows[0]
+    assert person.case_id in newest and "Jeong Recent" in newest
+    assert "caseworker" in newest
+    assert "Family confirmed the arrest" in newest
+    assert "test data" in rows[1] and "the system" in rows[1]
+    assert linked_cases(recent) == [person.pk, person.pk]
+
+
+def test_counts_by_current_status(client, caseworker):
+    for _ in range(2):
+        make_event(make_person(), Status.DETAINED, "2018")
+    make_event(make_person(), Status.RELEASED, "2019")
+    make_person()  # no status recorded
+    withdrawn = publish_case(publishable_case())  # detained, then withdrawn: not counted
+    services.withdraw(withdrawn, by=None, reason="test data")
+    counts = section(client.get(URL), "counts")
+    rows = dict(re.findall(r'<th scope="row"><a href="[^"]*">([^<]+)</a></th><td>(\d+)</td>', counts))
+    assert rows["Detained"] == "2"
+    assert rows["Released"] == "1"
+    assert rows["No status recorded"] == "1"
+    assert rows["Sentenced"] == "0"
+    assert len(rows) == len(Status.choices) + 1
+    assert f'href="/admin/cases/person/?current_status={Status.DETAINED}"' in counts
+
+
+def test_every_case_entry_links_to_its_admin_change_page(client, caseworker, settings):
+    settings.STALE_CASE_DAYS = 30
+    waiting = make_person(name="Yoon Waiting")
+    services.submit_for_review(waiting, by=caseworker)
+    assigned = make_person(name="Yoon Assigned", assigned_to=caseworker)
+    stale = make_person(name="Yoon Stale")
+    set_updated_at(stale, days_ago=31)
+    response = client.get(URL)
+    expected = {"waiting": {waiting.pk}, "mine": {assigned.pk}, "stale": {stale.pk}}
+    for name, pks in expected.items():
+        assert set(linked_cases(section(response, name))) == pks, name
+    assert set(linked_cases(section(response, "recent"))) == {waiting.pk, assigned.pk, stale.pk}
+    for person in [waiting, assigned, stale]:
+        link = f'<a href="/admin/cases/person/{person.pk}/change/">{person.case_id} {person.name}</a>'
+        assert link in section(response, "recent")
