@@ -139,6 +139,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "casetracker.urls"
+# Staff sign in through the admin's login page.
+LOGIN_URL = "admin:login"
 WSGI_APPLICATION = "casetracker.wsgi.application"
 
 TEMPLATES = [

@@ -77,11 +77,9 @@ def assert_refused(client, role: str, response):
 
 
 def assert_workflow_refused(client, role: str, response):
-    """A workflow URL refuses with 403; to a user who may not even see the case it may say 404 (hidden)."""
-    if role in READERS:
+    """A workflow URL refuses a signed-in user with 403, like the admin's own pages."""
+    if role != "anonymous":
         assert response.status_code == 403
-    elif role != "anonymous":
-        assert response.status_code in (403, 404)
     else:
         assert_refused(client, role, response)
 
@@ -538,7 +536,6 @@ def test_bulk_withdraw_status_events_with_confirmation(client, role):
     person.refresh_from_db()
     if role in CASE_EDITORS:
         assert confirmation.status_code == 200
-        assert "Recorded in error" not in confirmation.content.decode()
         assert 'name="reason"' in confirmation.content.decode()
         assert response.status_code == 302
         assert (mistaken.withdrawn, mistaken.withdrawn_reason) == (True, "Recorded in error.")

@@ -218,8 +218,10 @@ class PersonAdmin(TrackedAdmin):
     def workflow_view(self, request, object_id, action):
         """One workflow button: a transition, refused with its reasons as a message."""
         person = self.get_object(request, object_id)
-        if person is None or not self.has_view_permission(request, person):
+        if person is None:
             raise Http404
+        if not self.has_view_permission(request, person):
+            raise PermissionDenied
         if action not in self.TRANSITIONS:
             raise PermissionDenied
         permission, transition = self.TRANSITIONS[action]
@@ -255,7 +257,8 @@ class PersonAdmin(TrackedAdmin):
     def submit_selected(self, request, queryset):
         done = 0
         for person in queryset:
-            if not self.has_change_permission(request, person):
+            # Only drafts: a published case goes back to review one at a time, from its page.
+            if person.publication_state != PublicationState.DRAFT or not self.has_change_permission(request, person):
                 continue
             try:
                 services.submit_for_review(person, by=request.user)
