@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -277,6 +278,9 @@ class Person(EvidentialModel, VersionedModel):
         return Status.is_clarified(self.current_status)
 
     def save(self, *args, **kwargs) -> None:
+        # Hangul typed on different systems arrives composed (NFC) or decomposed (NFD): store it composed.
+        self.family_name_native = unicodedata.normalize("NFC", self.family_name_native)
+        self.given_name_native = unicodedata.normalize("NFC", self.given_name_native)
         self.name_key = names.normalise(self.name)
         self.name_folded = names.fold(self.name)
         self.native_key = names.normalise(self.name_native)
@@ -392,6 +396,7 @@ class NameVariant(models.Model):
         return self.name
 
     def save(self, *args, **kwargs) -> None:
+        self.name = unicodedata.normalize("NFC", self.name)
         self.key = names.normalise(self.name)
         self.folded = names.fold(self.name)
         super().save(*args, **kwargs)

@@ -92,7 +92,7 @@ def _form_values(form) -> dict:
 def admin_form_data(response, **changes) -> dict:
     """What a browser would post back from an admin add/change page, with ``changes`` applied."""
     data = _form_values(response.context["adminform"].form)
-    inlines = response.context["inline_admin_formsets"] if "inline_admin_formsets" in response.context else []
+    inlines = response.context.get("inline_admin_formsets", [])
     for inline in inlines:
         formset = inline.formset
         data.update(_form_values(formset.management_form))
