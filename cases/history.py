@@ -91,9 +91,7 @@ class VersionedModel(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         update_fields = kwargs.get("update_fields")
-        is_edit = not self._state.adding and (
-            update_fields is None or set(update_fields) - self.unversioned_fields
-        )
+        is_edit = not self._state.adding and (update_fields is None or set(update_fields) - self.unversioned_fields)
         if not is_edit:
             super().save(*args, **kwargs)
             return

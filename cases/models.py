@@ -209,7 +209,8 @@ class Person(EvidentialModel, VersionedModel):
     history = HistoricalRecords(m2m_fields=[categories])
     objects = PersonQuerySet.as_manager()
 
-    # Derived by refresh_status(): saving only these is not an edit (see VersionedModel).
+    DERIVED_STATUS_FIELDS = frozenset({"current_status", "status_since", "last_confirmed"})
+    # Derived by refresh_status() or from the name: saving only these is not an edit (see VersionedModel).
     unversioned_fields = frozenset(
         {"current_status", "status_since", "last_confirmed", "updated_at", "name_key", "name_folded", "native_key"}
     )
@@ -285,6 +286,14 @@ class Person(EvidentialModel, VersionedModel):
         self.name_folded = names.fold(self.name)
         self.native_key = names.normalise(self.name_native)
         update_fields = kwargs.get("update_fields")
+        if update_fields is None and not self._state.adding:
+            # Only refresh_status() writes the status fields: an edit made on a
+            # copy read before the last status change must not put back the old ones.
+            update_fields = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.DERIVED_STATUS_FIELDS
+            ]
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "name_key", "name_folded", "native_key"}
         if not self.case_id:

@@ -136,24 +136,77 @@ def fold_given(text: str) -> str:
     return text
 
 
-def fold(name: str) -> str:
-    """The folded key: canonical family name, then the folded rest of the name."""
+def split_family(name: str) -> tuple[str, list[str]]:
+    """(canonical family name or "", the other parts) of a romanized name."""
     words = _words(name)
     parts = [part for word in words for part in word]
-    if not parts:
-        return ""
-    if not all(part.isascii() for part in parts):
-        return "".join(parts)  # Native script: the normalised key is the key.
-    family, rest = "", parts
     if len(parts) > 1:
         first, last = words[0], words[-1]
         # A lone family name stands first ("Kim Kook-ki") or, in western
         # order, last ("Kook-ki Kim"); a hyphenated word is a given name, even
         # when its first syllable is also a family name ("Min-ho Park").
         if len(words) > 1 and len(first) == 1 and first[0] in SURNAMES:
-            family, rest = SURNAMES[first[0]], parts[1:]
-        elif len(words) > 1 and len(last) == 1 and last[0] in SURNAMES:
-            family, rest = SURNAMES[last[0]], parts[:-1]
-        elif parts[0] in SURNAMES:
-            family, rest = SURNAMES[parts[0]], parts[1:]  # "Choi-Chun-gil"
+            return SURNAMES[first[0]], parts[1:]
+        if len(words) > 1 and len(last) == 1 and last[0] in SURNAMES:
+            return SURNAMES[last[0]], parts[:-1]
+        if parts[0] in SURNAMES:
+            return SURNAMES[parts[0]], parts[1:]  # "Choi-Chun-gil"
+    return "", parts
+
+
+def fold(name: str) -> str:
+    """The folded key: canonical family name, then the folded rest of the name."""
+    parts = _parts(name)
+    if not parts:
+        return ""
+    if not all(part.isascii() for part in parts):
+        return "".join(parts)  # Native script: the normalised key is the key.
+    family, rest = split_family(name)
     return family + fold_given("".join(rest))
+
+
+# Romanization of Hangul name parts, one syllable at a time: a person's name
+# keeps each syllable's own reading ("철옥" is "Cheol-ok", not the word
+# "cheorok" with its sound changes). Tables in Unicode order of the jamo.
+_INITIALS_RR = "g kk n d tt r m b pp s ss - j jj ch k t p h".split()
+_INITIALS_MR = "k kk n t tt r m p pp s ss - ch tch ch' k' t' p' h".split()
+_MEDIALS_RR = "a ae ya yae eo e yeo ye o wa wae oe yo u wo we wi yu eu ui i".split()
+_MEDIALS_MR = "a ae ya yae ŏ e yŏ ye o wa wae oe yo u wŏ we wi yu ŭ ŭi i".split()
+_FINALS_RR = "- k k k n n n t l k m l l l p l m p p t t ng t t k t p t".split()
+_FINALS_MR = "- k k k n n n t l k m l l l p l m p p t t ng t t k t p t".split()
+
+
+def _romanize_syllable(syllable: str, initials, medials, finals) -> str:
+    index = ord(syllable) - 0xAC00
+    if not 0 <= index < 11172:
+        return syllable
+    initial, rest = divmod(index, 21 * 28)
+    medial, final = divmod(rest, 28)
+    return "".join(part for part in (initials[initial], medials[medial], finals[final]) if part != "-")
+
+
+def _romanize_part(part: str, tables) -> str:
+    syllables = [_romanize_syllable(s, *tables) for s in unicodedata.normalize("NFC", part) if not s.isspace()]
+    return "-".join(syllables).capitalize()
+
+
+def romanizations(family: str, given: str) -> list[str]:
+    """The Revised Romanization and McCune–Reischauer forms of a Hangul name.
+
+    ``romanizations("김", "국기")`` gives ``["Gim Guk-gi", "Kim Kuk-ki"]``. A
+    part that is not Hangul is left out.
+    """
+    forms = []
+    for tables in (
+        (_INITIALS_RR, _MEDIALS_RR, _FINALS_RR),
+        (_INITIALS_MR, _MEDIALS_MR, _FINALS_MR),
+    ):
+        parts = [_romanize_part(part, tables) for part in (family, given) if part and _is_hangul(part)]
+        if parts:
+            forms.append(" ".join(parts))
+    return forms
+
+
+def _is_hangul(text: str) -> bool:
+    text = unicodedata.normalize("NFC", text).strip()
+    return bool(text) and all("\uac00" <= char <= "\ud7a3" or char.isspace() for char in text)

@@ -1,15 +1,43 @@
 """The public site. It reads published versions only (see workflow.snapshots)."""
 
+import csv
+
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, When
 from django.db.utils import DatabaseError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from django.views.generic import ListView
+from django_countries import countries
 
-from workflow.models import PublishedVersion
+from cases.models import Category, Status
+from workflow.models import PublishedSource, PublishedVersion
+
+from .filters import FATES, ORDERINGS, CaseFilter
+from .presenters import CasePage, cite_as
+from .search import search
+
+PAGE_SIZE = 25
+API_PAGE_SIZE = 50
+
+
+def current_case(case_id: str) -> PublishedVersion:
+    """The current public version of a case; one 404 for unknown, unpublished and withdrawn alike."""
+    version = PublishedVersion.objects.current().filter(case_id=case_id).first()
+    if version is None:
+        raise Http404(_("No published case has this ID."))
+    return version
+
+
+def public_version(case_id: str, number: int) -> PublishedVersion:
+    version = PublishedVersion.objects.public().filter(case_id=case_id, number=number).first()
+    if version is None:
+        raise Http404(_("No published case has this ID and version."))
+    return version
 
 
 @require_safe
@@ -20,19 +48,271 @@ def home(request):
         "total": counts["total"],
         "clarified": counts["clarified"],
         "outstanding": counts["total"] - counts["clarified"],
-        "recent": cases.order_by("-published_at", "-pk")[:5],
+        "recent": cases.order_by("-published_at", "-pk")[:8],
     }
     return render(request, "public/home.html", context)
 
 
-class CaseListView(ListView):
-    template_name = "public/case_list.html"
-    context_object_name = "cases"
-    paginate_by = 25
-    http_method_names = ["get", "head"]
+class CaseQuery:
+    """The public list's query: filters, name search and ordering, shared by the page, the API and the CSV."""
 
-    def get_queryset(self):
-        return PublishedVersion.objects.current().order_by("case_id")
+    def __init__(self, params) -> None:
+        self.params = params
+        self.filterset = CaseFilter(params, queryset=PublishedVersion.objects.current())
+        self.valid = self.filterset.is_valid()
+        known = set(self.filterset.filters) | {"page"}
+        self.ignored = sorted(name for name in params if name not in known)
+
+    @property
+    def errors(self) -> list[str]:
+        return [
+            f"{name}: {' '.join(errors)}" if name != "__all__" else " ".join(errors)
+            for name, errors in self.filterset.form.errors.items()
+        ]
+
+    def results(self):
+        if not self.valid:
+            return PublishedVersion.objects.none()
+        queryset = self.filterset.qs
+        data = self.filterset.form.cleaned_data
+        query, sort = data.get("q") or "", data.get("sort") or ""
+        if query:
+            ids = search(query, queryset)
+            queryset = queryset.filter(pk__in=ids)
+            if sort in ("", "relevance"):
+                rank = Case(*(When(pk=pk, then=i) for i, pk in enumerate(ids)), output_field=IntegerField())
+                return queryset.order_by(rank, "case_id")
+        return queryset.order_by(*ORDERINGS[sort or "name"])
+
+    def facets(self) -> dict:
+        """How many results each filter value would give, with the other filters as they are."""
+        if not self.valid:
+            return {}
+
+        def others(name: str):
+            params = self.params.copy()
+            params.pop(name, None)
+            return CaseQuery(params).results().order_by()
+
+        status = dict(others("status").values_list("status").annotate(n=Count("pk")))
+        fate = dict(others("fate").values_list("is_clarified").annotate(n=Count("pk")))
+        category = dict(others("category").values_list("categories__slug").annotate(n=Count("pk")))
+        nationality = dict(others("nationality").values_list("nationality").annotate(n=Count("pk")))
+        return {
+            "status": [(self.link("status", v), label, status.get(v, 0)) for v, label in Status.choices],
+            "fate": [(self.link("fate", v), label, fate.get(v == "clarified", 0)) for v, label in FATES],
+            "category": [
+                (self.link("category", c.slug), c.name, category.get(c.slug, 0)) for c in Category.objects.all()
+            ],
+            "nationality": sorted(
+                ((self.link("nationality", code), countries.name(code), n) for code, n in nationality.items() if code),
+                key=lambda facet: facet[1],
+            ),
+        }
+
+    def link(self, name: str, value: str) -> str:
+        """The list's address with one filter set to ``value`` and the others kept."""
+        params = self.params.copy()
+        params.pop("page", None)
+        params[name] = value
+        return "?" + params.urlencode()
+
+
+def paginate(request, queryset, size: int):
+    try:
+        return Paginator(queryset, size).page(request.GET.get("page") or 1)
+    except (EmptyPage, PageNotAnInteger):
+        raise Http404(_("There is no such page of results.")) from None
+
+
+@require_safe
+def case_list(request):
+    query = CaseQuery(request.GET)
+    page = paginate(request, query.results(), PAGE_SIZE)
+    context = {
+        "filter": query.filterset,
+        "page_obj": page,
+        "cases": page.object_list,
+        "errors": query.errors,
+        "ignored": query.ignored,
+        "facets": query.facets(),
+        "querystring": _querystring(request),
+    }
+    return render(request, "public/case_list.html", context, status=200 if query.valid else 400)
+
+
+def _querystring(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _case_context(request, version: PublishedVersion) -> dict:
+    page = CasePage(version)
+    url = request.build_absolute_uri(reverse("public:case_version", args=[version.case_id, version.number]))
+    versions = PublishedVersion.objects.public().filter(case_id=version.case_id).order_by("-number")
+    return {
+        "case": page,
+        "version": version,
+        "versions": versions.only("case_id", "number", "published_at", "is_current"),
+        "cite_as": cite_as(page, url),
+        "permalink": url,
+    }
+
+
+@require_safe
+def case_detail(request, case_id: str):
+    return render(request, "public/case_detail.html", _case_context(request, current_case(case_id)))
+
+
+@require_safe
+def case_version(request, case_id: str, number: int):
+    return render(request, "public/case_detail.html", _case_context(request, public_version(case_id, number)))
+
+
+@require_safe
+def source_list(request):
+    rows = (
+        PublishedSource.objects.filter(version__in=PublishedVersion.objects.current())
+        .values("source_id", "title", "publisher", "kind", "published_on")
+        .annotate(cases=Count("version", distinct=True))
+        .order_by("title", "source_id")
+    )
+    page = paginate(request, rows, 50)
+    return render(request, "public/source_list.html", {"sources": page.object_list, "page_obj": page})
+
+
+@require_safe
+def source_detail(request, source_id: int):
+    rows = list(
+        PublishedSource.objects.filter(version__in=PublishedVersion.objects.current(), source_id=source_id)
+        .select_related("version")
+        .order_by("version__case_id")
+    )
+    if not rows:
+        raise Http404(_("No published case cites this source."))
+    return render(request, "public/source_detail.html", {"source": rows[0], "citing": [row.version for row in rows]})
+
+
+def _api_case(request, version: PublishedVersion) -> dict:
+    return {
+        **version.record,
+        "url": request.build_absolute_uri(reverse("public:case_version", args=[version.case_id, version.number])),
+    }
+
+
+@require_safe
+def api_case_list(request):
+    query = CaseQuery(request.GET)
+    if not query.valid:
+        return JsonResponse({"errors": query.errors}, status=400)
+    page = paginate(request, query.results(), API_PAGE_SIZE)
+
+    def link(number):
+        if number is None:
+            return None
+        params = request.GET.copy()
+        params["page"] = number
+        return request.build_absolute_uri(f"{reverse('public:api_case_list')}?{params.urlencode()}")
+
+    return JsonResponse(
+        {
+            "count": page.paginator.count,
+            "page": page.number,
+            "pages": page.paginator.num_pages,
+            "next": link(page.next_page_number() if page.has_next() else None),
+            "previous": link(page.previous_page_number() if page.has_previous() else None),
+            "ignored_parameters": query.ignored,
+            "results": [_api_case(request, version) for version in page.object_list],
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_safe
+def api_case_detail(request, case_id: str):
+    version = current_case(case_id)
+    versions = PublishedVersion.objects.public().filter(case_id=case_id).order_by("number")
+    data = _api_case(request, version)
+    data["versions"] = [
+        {
+            "version": v.number,
+            "published_at": v.published_at.isoformat(),
+            "url": request.build_absolute_uri(reverse("public:case_version", args=[case_id, v.number])),
+        }
+        for v in versions.only("case_id", "number", "published_at")
+    ]
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+
+
+CSV_COLUMNS = [
+    "case_id",
+    "version",
+    "url",
+    "name",
+    "name_native",
+    "other_names",
+    "sex",
+    "birth_date",
+    "nationality",
+    "categories",
+    "status",
+    "status_since",
+    "last_confirmed",
+    "fate",
+    "summary",
+    "published_at",
+]
+
+
+def neutralise(value) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_safe
+def export_csv(request):
+    query = CaseQuery(request.GET)
+    if not query.valid:
+        return HttpResponse("\n".join(query.errors), status=400, content_type="text/plain; charset=utf-8")
+    base = request.build_absolute_uri("/")[:-1]
+
+    def rows():
+        writer = csv.writer(_Echo())
+        yield "\ufeff" + writer.writerow(CSV_COLUMNS)  # the byte-order mark makes Excel read UTF-8
+        for version in query.results().only("record", "number", "published_at", "case_id").iterator(chunk_size=500):
+            record = version.record
+            yield writer.writerow(
+                neutralise(value)
+                for value in (
+                    record["case_id"],
+                    version.number,
+                    base + reverse("public:case_version", args=[version.case_id, version.number]),
+                    record["name"],
+                    record["name_native"],
+                    "; ".join(other["name"] for other in record["other_names"]),
+                    record["sex"],
+                    record["birth_date"],
+                    record["nationality"],
+                    "; ".join(category["name"] for category in record["categories"]),
+                    record["status"],
+                    record["status_since"],
+                    record["last_confirmed"],
+                    "clarified" if Status.is_clarified(record["status"]) else "outstanding",
+                    record["summary"],
+                    version.published_at.isoformat(),
+                )
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="whereabouts-cases.csv"'
+    return response
 
 
 @require_safe

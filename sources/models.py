@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import uuid
 
@@ -65,13 +66,10 @@ def sniff_content_type(head: bytes) -> str:
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
         return "image/webp"
     try:
-        text = head.decode("utf-8")
+        # The head may end inside a multi-byte character: decode it as the start of a stream.
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
-        # The head may end inside a multi-byte character.
-        try:
-            text = head[:-3].decode("utf-8")
-        except UnicodeDecodeError:
-            return "application/octet-stream"
+        return "application/octet-stream"
     if "\x00" in text:
         return "application/octet-stream"
     lowered = text.lstrip("\ufeff \t\r\n").lower()

@@ -87,7 +87,9 @@ def test_a_match_through_the_hangul_name_typed_decomposed(admin_client):
     existing = make_person(name="Kim Kook-ki", family_name_native="김", given_name_native="국기")
     family, given = unicodedata.normalize("NFD", "김"), unicodedata.normalize("NFD", "국기")
     assert family != "김" and given != "국기"
-    response = add_person(admin_client, descriptor="Man from Hoeryong", family_name_native=family, given_name_native=given)
+    response = add_person(
+        admin_client, descriptor="Man from Hoeryong", family_name_native=family, given_name_native=given
+    )
     assert_warned_about(response, existing, total=1)
 
 
@@ -97,7 +99,9 @@ def test_a_decomposed_hangul_name_on_record_matches_a_composed_one_typed(admin_c
         family_name_native=unicodedata.normalize("NFD", "김"),
         given_name_native=unicodedata.normalize("NFD", "국기"),
     )
-    response = add_person(admin_client, descriptor="Man from Hoeryong", family_name_native="김", given_name_native="국기")
+    response = add_person(
+        admin_client, descriptor="Man from Hoeryong", family_name_native="김", given_name_native="국기"
+    )
     assert_warned_about(response, existing, total=1)
 
 
@@ -141,9 +145,7 @@ def test_ticking_not_a_duplicate_creates_the_new_case(admin_client):
 
 def test_an_unrelated_name_is_created_without_warning(admin_client):
     make_person(name="Kim Kook-ki", family_name_native="김", given_name_native="국기")
-    response = add_person(
-        admin_client, name="Park Young-soo", family_name_native="박", given_name_native="영수"
-    )
+    response = add_person(admin_client, name="Park Young-soo", family_name_native="박", given_name_native="영수")
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Person.objects.filter(name="Park Young-soo").exists()
     follow = admin_client.get(response["Location"])

@@ -28,7 +28,7 @@ def test_home_shows_counts_and_recent_seed_cases(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Teenage boy sentenced in January 2024 (second of two)" in html
-    assert len(response.context["recent"]) == 5
+    assert len(response.context["recent"]) == 6
     assert response.context["total"] == 6
     assert response.context["outstanding"] == 6
     assert response.context["clarified"] == 0
@@ -69,7 +69,9 @@ def test_status_of_a_non_public_event_does_not_show_through(client):
     publish_case(person)
     person.refresh_from_db()
     assert person.current_status == Status.DECEASED_REPORTED  # staff see it
-    html = public_pages(client)
+    case_row = client.get(reverse("public:case_list")).context["cases"][0]
+    assert case_row.status == Status.ARRESTED
+    html = client.get(reverse("public:case_detail", args=[person.case_id])).content.decode()
     assert "Arrested" in html
     assert "Deceased" not in html
 

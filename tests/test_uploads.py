@@ -206,6 +206,7 @@ def test_the_same_url_twice_is_refused_with_a_link_and_a_different_url_is_accept
 
 # --- Accepted types ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cases.models import Person, Status
+from cases.models import Category, Person, Status
 
 
 class PublishedVersionQuerySet(models.QuerySet):
@@ -48,6 +48,9 @@ class PublishedVersion(models.Model):
     status = models.CharField(_("status"), max_length=30, choices=Status, blank=True)
     is_clarified = models.BooleanField(_("fate clarified"), default=False)
     nationality = models.CharField(_("nationality"), max_length=2, blank=True)
+    status_since_day = models.DateField(_("status since (first day)"), null=True, blank=True)
+    first_event_year = models.PositiveSmallIntegerField(_("year of the first event"), null=True, blank=True)
+    categories = models.ManyToManyField(Category, blank=True, related_name="+")
 
     history = HistoricalRecords()
     objects = PublishedVersionQuerySet.as_manager()
@@ -69,3 +72,45 @@ class PublishedVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} v{self.number}"
+
+
+class PublishedName(models.Model):
+    """One public name of a case's current published version, with its search keys.
+
+    The name-search index: rebuilt from the record whenever the current
+    version changes, and empty for a withdrawn case.
+    """
+
+    version = models.ForeignKey(PublishedVersion, on_delete=models.CASCADE, related_name="names")
+    name = models.CharField(max_length=200)
+    # Exact and folded matches (public.search). On PostgreSQL ``key`` also has
+    # a GIN trigram index for the fuzzy step (migration 0004).
+    key = models.CharField(max_length=200, db_index=True)
+    folded = models.CharField(max_length=200, db_index=True)
+    # Canonical family name: the fuzzy step compares names within one family name.
+    family = models.CharField(max_length=50, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("published name")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PublishedSource(models.Model):
+    """A public source cited by a case's current published version (the /sources/ pages)."""
+
+    version = models.ForeignKey(PublishedVersion, on_delete=models.CASCADE, related_name="cited_sources")
+    source_id = models.PositiveBigIntegerField(db_index=True)
+    title = models.CharField(max_length=500)
+    publisher = models.CharField(max_length=300, blank=True)
+    kind = models.CharField(max_length=20)
+    published_on = models.CharField(max_length=12, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    archived_url = models.URLField(max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("published source")
+
+    def __str__(self) -> str:
+        return self.title

@@ -18,7 +18,7 @@ from cases.models import Person, PublicationBasis, PublicationState
 from sources.models import Citation
 
 from .models import PublishedVersion
-from .snapshots import build_record, denormalise
+from .snapshots import build_record, denormalise, reindex
 
 
 class WorkflowError(Exception):
@@ -117,6 +117,7 @@ def publish(person: Person, *, by, reason: str = "") -> PublishedVersion:
     for old in previous:
         old.is_current = False
         save_with_history(old, by=by, reason=f"Superseded by version {number}")
+        reindex(old)
     version = PublishedVersion(
         person=person,
         number=number,
@@ -126,6 +127,7 @@ def publish(person: Person, *, by, reason: str = "") -> PublishedVersion:
     )
     denormalise(version)
     save_with_history(version, by=by, reason=reason or f"Published version {number}")
+    reindex(version)
     # Versions withdrawn with the case stay withdrawn: whatever made the case
     # come down may be in them. Only the new version is public.
     _set_state(person, PublicationState.PUBLISHED, by=by, reason=reason or f"Published version {number}")
@@ -145,5 +147,6 @@ def withdraw(person: Person, *, by, reason: str) -> Person:
     for version in public_versions:
         version.withdrawn_at = now
         save_with_history(version, by=by, reason=reason)
+        reindex(version)
     _set_state(person, PublicationState.WITHDRAWN, by=by, reason=reason)
     return person

@@ -15,12 +15,13 @@ from types import SimpleNamespace
 
 from django.db import transaction
 
+from cases import names
 from cases.history import save_with_history
-from cases.models import TIMELINE_ORDER, Person, Status, derive_status
+from cases.models import TIMELINE_ORDER, Category, Person, Status, derive_status
 from cases.partial_dates import PartialDate
 from sources.models import Citation, Source
 
-from .models import PublishedVersion
+from .models import PublishedName, PublishedSource, PublishedVersion
 
 
 def _date(value: PartialDate | None) -> str | None:
@@ -59,6 +60,7 @@ def build_record(person: Person, *, number: int, published_at: datetime.datetime
         "published_at": published_at.isoformat(),
         "name": person.display_name,
         "name_native": person.name_native,
+        "romanized": names.romanizations(person.family_name_native, person.given_name_native),
         "other_names": [{"id": variant.pk, "name": variant.name} for variant in person.variants.filter(is_public=True)],
         "pseudonymous": False,
         "sex": person.sex,
@@ -101,18 +103,69 @@ def _with_status(record: dict) -> dict:
 def _apply_identity_policy(record: dict, person: Person) -> dict:
     """When the family faces reprisals, the pseudonym replaces every name and identifying detail."""
     if person.reprisal_risk:
-        record.update(name=person.pseudonym, name_native="", other_names=[], birth_date=None, pseudonymous=True)
+        record.update(
+            name=person.pseudonym, name_native="", romanized=[], other_names=[], birth_date=None, pseudonymous=True
+        )
     return record
 
 
 def denormalise(version: PublishedVersion) -> None:
-    """Copy the record's list fields to the version's own columns."""
+    """Copy the record's values that the public list filters and sorts on to the version's columns."""
     record = version.record
+    dated = [PartialDate.parse(event["date"], allow_future=True) for event in record["events"] if event["date"]]
+    since = PartialDate.parse(record["status_since"], allow_future=True) if record["status_since"] else None
     version.case_id = record["case_id"]
     version.name = record["name"]
     version.status = record["status"]
     version.is_clarified = Status.is_clarified(record["status"])
     version.nationality = record["nationality"]
+    version.status_since_day = since.first_day if since else None
+    version.first_event_year = min(dated).year if dated else None
+
+
+def reindex(version: PublishedVersion) -> None:
+    """Rebuild the search and source index of ``version``: only a current, public version has one."""
+    version.names.all().delete()
+    version.cited_sources.all().delete()
+    if not version.is_current or version.withdrawn_at is not None:
+        version.categories.clear()
+        return
+    record = version.record
+    version.categories.set(Category.objects.filter(slug__in=[c["slug"] for c in record["categories"]]))
+    public_names = [
+        record["name"],
+        record["name_native"],
+        *record["romanized"],
+        *(other["name"] for other in record["other_names"]),
+    ]
+    rows, seen = [], set()
+    for name in public_names:
+        key = names.normalise(name)
+        if key and key not in seen:
+            seen.add(key)
+            rows.append(
+                PublishedName(
+                    version=version,
+                    name=name,
+                    key=key,
+                    folded=names.fold(name),
+                    family=names.split_family(name)[0],
+                )
+            )
+    PublishedName.objects.bulk_create(rows)
+    PublishedSource.objects.bulk_create(
+        PublishedSource(
+            version=version,
+            source_id=source["id"],
+            title=source["title"],
+            publisher=source["publisher"],
+            kind=source["kind"],
+            published_on=source["published_on"] or "",
+            url=source["url"],
+            archived_url=source["archived_url"],
+        )
+        for source in record["sources"]
+    )
 
 
 def redact(record: dict, person: Person, *, event_ids: set, variant_ids: set, citation_ids: set) -> dict:
@@ -163,5 +216,6 @@ def redact_published_versions(person_ids: Iterable[int], *, by, reason: str) -> 
                 version.record = record
                 denormalise(version)
                 save_with_history(version, by=by, reason=reason)
+                reindex(version)
                 changed += 1
     return changed

@@ -4,6 +4,7 @@ from django import template
 
 from cases.models import Confidence, Status
 from cases.partial_dates import PartialDate, display_partial_date
+from sources.models import SourceKind
 
 register = template.Library()
 
@@ -22,3 +23,8 @@ def status_label(value: str) -> str:
 @register.filter
 def confidence_label(value: str) -> str:
     return Confidence(value).label if value in Confidence.values else ""
+
+
+@register.filter
+def source_kind(value: str) -> str:
+    return SourceKind(value).label if value in SourceKind.values else ""

@@ -1,0 +1,60 @@
+"""Atom feeds of published changes: every new public version is an entry."""
+
+from django.contrib.syndication.views import Feed
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+
+from workflow.models import PublishedVersion
+
+from .presenters import CasePage
+from .views import current_case
+
+
+class PublishedChangesFeed(Feed):
+    feed_type = Atom1Feed
+    title = "Whereabouts: published changes"
+    subtitle = "New and updated case records of detained and disappeared persons."
+
+    def link(self):
+        return reverse("public:case_list")
+
+    def items(self):
+        return PublishedVersion.objects.public().order_by("-published_at", "-pk")[:50]
+
+    def item_title(self, version):
+        verb = _("published") if version.number == 1 else _("updated")
+        return f"{version.name} ({version.case_id}) {verb}: version {version.number}"
+
+    def item_description(self, version):
+        page = CasePage(version)
+        status = page.status_label or _("No public status")
+        return f"{status}. {page.record['summary']}"
+
+    def item_link(self, version):
+        return reverse("public:case_version", args=[version.case_id, version.number])
+
+    def item_guid(self, version):
+        return f"whereabouts:{version.case_id}:v{version.number}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, version):
+        return version.published_at
+
+    def item_updateddate(self, version):
+        return version.published_at
+
+
+class CaseFeed(PublishedChangesFeed):
+    def get_object(self, request, case_id):
+        return current_case(case_id)
+
+    def title(self, version):
+        return f"Whereabouts: {version.name} ({version.case_id})"
+
+    def link(self, version):
+        return reverse("public:case_detail", args=[version.case_id])
+
+    def items(self, version):
+        return PublishedVersion.objects.public().filter(case_id=version.case_id).order_by("-number")

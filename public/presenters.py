@@ -1,0 +1,186 @@
+"""Turn a published record into what a page shows: labels, numbered citations, a timeline drawing.
+
+Everything here reads the record of a ``PublishedVersion`` and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from cases.models import Confidence, Sex, Status
+from cases.partial_dates import PartialDate, display_partial_date
+from sources.models import SourceKind
+from workflow.models import PublishedVersion
+
+
+def _partial(value: str | None) -> PartialDate | None:
+    return PartialDate.parse(value, allow_future=True) if value else None
+
+
+def _label(choices, value: str) -> str:
+    return choices(value).label if value in choices.values else ""
+
+
+@dataclass
+class Note:
+    number: int
+    locator: str
+    excerpt: str
+    source: dict
+
+
+@dataclass
+class Event:
+    status: str
+    status_label: str
+    date: PartialDate | None
+    date_display: str
+    place: str
+    description: str
+    confidence_label: str
+    notes: list[Note] = field(default_factory=list)
+
+
+@dataclass
+class TimelineMark:
+    x: float
+    label: str
+    date_display: str
+
+
+class CasePage:
+    """A published version, ready to show."""
+
+    WIDTH, MARGIN = 640, 24
+
+    def __init__(self, version: PublishedVersion) -> None:
+        self.version = version
+        record = self.record = version.record
+        sources = {source["id"]: source for source in record["sources"]}
+        citations = {citation["id"]: citation for citation in record["citations"]}
+        self.notes: list[Note] = []
+        numbers: dict[int, Note] = {}
+
+        def notes_for(ids: list[int]) -> list[Note]:
+            out = []
+            for pk in ids:
+                if pk not in numbers and pk in citations:
+                    citation = citations[pk]
+                    note = Note(
+                        len(self.notes) + 1, citation["locator"], citation["excerpt"], sources[citation["source"]]
+                    )
+                    numbers[pk] = note
+                    self.notes.append(note)
+                if pk in numbers:
+                    out.append(numbers[pk])
+            return out
+
+        self.person_notes = notes_for(record["person_citations"])
+        self.events = [
+            Event(
+                status=event["status"],
+                status_label=_label(Status, event["status"]),
+                date=_partial(event["date"]),
+                date_display=display_partial_date(_partial(event["date"])),
+                place=event["place"],
+                description=event["description"],
+                confidence_label=_label(Confidence, event["confidence"]),
+                notes=notes_for(event["citations"]),
+            )
+            for event in record["events"]
+        ]
+
+    @property
+    def name(self) -> str:
+        return self.record["name"]
+
+    @property
+    def case_id(self) -> str:
+        return self.record["case_id"]
+
+    @property
+    def status_label(self) -> str:
+        return _label(Status, self.record["status"])
+
+    @property
+    def is_clarified(self) -> bool:
+        return Status.is_clarified(self.record["status"])
+
+    @property
+    def status_since(self) -> str:
+        return display_partial_date(_partial(self.record["status_since"]))
+
+    @property
+    def last_confirmed(self) -> str:
+        return display_partial_date(_partial(self.record["last_confirmed"]))
+
+    @property
+    def birth_date(self) -> str:
+        return display_partial_date(_partial(self.record["birth_date"])) if self.record["birth_date"] else ""
+
+    @property
+    def sex_label(self) -> str:
+        value = self.record["sex"]
+        return "" if value == Sex.UNKNOWN else _label(Sex, value)
+
+    @property
+    def nationality_name(self) -> str:
+        return countries.name(self.record["nationality"]) if self.record["nationality"] else ""
+
+    @property
+    def other_names(self) -> list[str]:
+        shown = {self.record["name"], self.record["name_native"]}
+        return [other["name"] for other in self.record["other_names"] if other["name"] not in shown]
+
+    @property
+    def categories(self) -> list[str]:
+        return [category["name"] for category in self.record["categories"]]
+
+    @property
+    def published_at(self) -> datetime.datetime:
+        return self.version.published_at
+
+    def timeline(self) -> dict:
+        """Positions for a small SVG drawing of the dated events, from the first to today."""
+        dated = [event for event in self.events if event.date]
+        if not dated:
+            return {}
+        start = dated[0].date.first_day
+        end = max(timezone.localdate(), dated[-1].date.first_day)
+        span = max((end - start).days, 1)
+        usable = self.WIDTH - 2 * self.MARGIN
+        marks = [
+            TimelineMark(
+                x=round(self.MARGIN + usable * (event.date.first_day - start).days / span, 1),
+                label=event.status_label,
+                date_display=event.date_display,
+            )
+            for event in dated
+        ]
+        return {
+            "width": self.WIDTH,
+            "marks": marks,
+            "start": str(start.year),
+            "end": str(end.year),
+            "end_x": self.WIDTH - self.MARGIN,
+            "start_x": self.MARGIN,
+        }
+
+
+def source_kind_label(value: str) -> str:
+    return _label(SourceKind, value)
+
+
+def cite_as(page: CasePage, url: str) -> str:
+    return _("Whereabouts, case %(case_id)s: %(name)s, version %(version)s, published %(date)s. %(url)s") % {
+        "case_id": page.case_id,
+        "name": page.name,
+        "version": page.version.number,
+        "date": page.published_at.date().isoformat(),
+        "url": url,
+    }
