@@ -288,7 +288,9 @@ class Person(EvidentialModel, VersionedModel):
         update_fields = kwargs.get("update_fields")
         if update_fields is None and not self._state.adding:
             # Only refresh_status() writes the status fields: an edit made on a
-            # copy read before the last status change must not put back the old ones.
+            # copy read before the last status change must not put back the old
+            # ones, in the row or in its history.
+            self.refresh_from_db(fields=self.DERIVED_STATUS_FIELDS)
             update_fields = [
                 field.name
                 for field in self._meta.concrete_fields

@@ -56,12 +56,13 @@ def home(request):
 class CaseQuery:
     """The public list's query: filters, name search and ordering, shared by the page, the API and the CSV."""
 
-    def __init__(self, params) -> None:
+    def __init__(self, params, search_ids: list[int] | None = None) -> None:
         self.params = params
         self.filterset = CaseFilter(params, queryset=PublishedVersion.objects.current())
         self.valid = self.filterset.is_valid()
         known = set(self.filterset.filters) | {"page"}
         self.ignored = sorted(name for name in params if name not in known)
+        self._search_ids = search_ids
 
     @property
     def errors(self) -> list[str]:
@@ -70,14 +71,23 @@ class CaseQuery:
             for name, errors in self.filterset.form.errors.items()
         ]
 
+    @property
+    def query(self) -> str:
+        return self.filterset.form.cleaned_data.get("q") or ""
+
+    def search_ids(self) -> list[int]:
+        """Current versions matching the name search, best first; computed once per request."""
+        if self._search_ids is None:
+            self._search_ids = search(self.query, PublishedVersion.objects.current())
+        return self._search_ids
+
     def results(self):
         if not self.valid:
             return PublishedVersion.objects.none()
         queryset = self.filterset.qs
-        data = self.filterset.form.cleaned_data
-        query, sort = data.get("q") or "", data.get("sort") or ""
-        if query:
-            ids = search(query, queryset)
+        sort = self.filterset.form.cleaned_data.get("sort") or ""
+        if self.query:
+            ids = self.search_ids()
             queryset = queryset.filter(pk__in=ids)
             if sort in ("", "relevance"):
                 rank = Case(*(When(pk=pk, then=i) for i, pk in enumerate(ids)), output_field=IntegerField())
@@ -92,7 +102,7 @@ class CaseQuery:
         def others(name: str):
             params = self.params.copy()
             params.pop(name, None)
-            return CaseQuery(params).results().order_by()
+            return CaseQuery(params, self._search_ids).results().order_by()
 
         status = dict(others("status").values_list("status").annotate(n=Count("pk")))
         fate = dict(others("fate").values_list("is_clarified").annotate(n=Count("pk")))

@@ -1,0 +1,179 @@
+"""No public response ever contains a restricted value.
+
+A sentinel string is planted in every restricted field, every unpublished
+case, every restricted or withdrawn source, every non-public variant and
+event; then an anonymous visitor crawls every public URL, follows every link
+and tries every filter value, and the sentinel must appear nowhere.
+"""
+
+import html
+import re
+from collections import deque
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pytest
+from django.core.management import call_command
+
+from cases.history import save_with_history
+from cases.models import Category, PublicationBasis, PublicationState, Status
+from cases.partial_dates import PartialDate
+from public.filters import SORTS
+from workflow.services import submit_for_review, withdraw
+
+from .conftest import make_citation, make_event, make_person, make_source, make_user, make_variant, publish_case
+
+pytestmark = pytest.mark.django_db
+
+SENTINEL = "ZQXSENTINEL"
+
+
+def plant_everything():
+    call_command("load_seed")
+    secret_user = make_user(f"{SENTINEL}user", first_name=SENTINEL, last_name=SENTINEL)
+    category = Category.objects.create(slug="religious-leader", name="Religious leader")
+    # A published case with a sentinel in every restricted field and record around it.
+    person = make_person(
+        name="Park Yong-su",
+        external_ref=f"{SENTINEL}-ref",
+        internal_notes=SENTINEL,
+        assigned_to=secret_user,
+        nationality="KP",
+        publication_basis=PublicationBasis.CONSENT,
+        consent_given_by=f"{SENTINEL} the brother",
+        consent_given_on=PartialDate(2024),
+        birth_date=PartialDate(1970),
+    )
+    person.categories.add(category)
+    make_variant(person, "Pak Yong-su", is_public=True, note=SENTINEL)
+    make_variant(person, f"{SENTINEL} Hidden Name", is_public=False)
+    public_source = make_source(title="Public report", publisher="UN", internal_notes=SENTINEL)
+    restricted_source = make_source(
+        title=f"{SENTINEL} testimony", publisher=SENTINEL, url=f"https://example.org/{SENTINEL}", is_restricted=True
+    )
+    withdrawn_source = make_source(title=f"{SENTINEL} withdrawn source", publisher="NGO")
+    event = make_event(
+        person, Status.ARRESTED, "2015-03", is_public=True, internal_note=SENTINEL, by=secret_user, place="Onsong"
+    )
+    make_citation(public_source, status_event=event, locator="p. 4", note=SENTINEL)
+    make_citation(restricted_source, status_event=event, locator=SENTINEL, excerpt=SENTINEL)
+    make_citation(withdrawn_source, status_event=event, locator=SENTINEL)
+    make_citation(public_source, person=person, locator="p. 1", note=SENTINEL)
+    hidden = make_event(person, Status.DECEASED_REPORTED, "2020", description=SENTINEL, place=SENTINEL)
+    make_citation(public_source, status_event=hidden, locator=SENTINEL)
+    mistaken = make_event(person, Status.RELEASED, "2018", is_public=True, description=SENTINEL, place=SENTINEL)
+    make_citation(public_source, status_event=mistaken)
+    publish_case(person)
+    # After publication: restrictions, a withdrawal and an unreviewed edit.
+    withdrawn_source.withdraw(by=None, reason=SENTINEL)
+    mistaken.withdraw(by=None, reason=SENTINEL)
+    person.summary = f"{SENTINEL} unreviewed edit"
+    save_with_history(person, by=None, reason=SENTINEL)
+    # A reprisal-risk case: only the pseudonym may show.
+    at_risk = make_person(
+        name=f"{SENTINEL} Real Name",
+        family_name_native="김",
+        given_name_native="비밀",
+        birth_date=PartialDate(1981),
+        reprisal_risk=True,
+        pseudonym="Mr A",
+        publication_basis=PublicationBasis.PUBLIC_INTEREST,
+        public_interest_reason=SENTINEL,
+    )
+    make_variant(at_risk, f"{SENTINEL} Variant", is_public=True)
+    make_citation(public_source, status_event=make_event(at_risk, Status.DETAINED, "2019", is_public=True))
+    publish_case(at_risk)
+    # Unpublished cases in every state.
+    for state in (PublicationState.DRAFT, PublicationState.IN_REVIEW):
+        draft = make_person(name=f"{SENTINEL} {state}", summary=SENTINEL, publication_basis="already_public")
+        make_citation(make_source(title=f"{SENTINEL} source of {state}"), person=draft)
+        if state == PublicationState.IN_REVIEW:
+            submit_for_review(draft, by=secret_user)
+    gone = make_person(name=f"{SENTINEL} withdrawn case", summary=SENTINEL)
+    make_citation(make_source(title=f"{SENTINEL} source of a withdrawn case"), person=gone)
+    publish_case(gone)
+    withdraw(gone, by=secret_user, reason=SENTINEL)
+    return person, restricted_source, withdrawn_source, gone
+
+
+def links(html: str, base: str) -> set[str]:
+    found = set()
+    for href in re.findall(r'href="([^"]+)"', html):
+        url = urljoin(base, href.replace("&amp;", "&"))
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "testserver") or parts.path.startswith(("/admin", "/staff", "/static")):
+            continue
+        # Every filter value is among the seeds; links add pages and paths, not combinations.
+        if set(parse_qs(parts.query)) - {"page"}:
+            continue
+        found.add(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return found
+
+
+def test_no_public_response_contains_a_restricted_value(client):
+    person, restricted_source, withdrawn_source, gone = plant_everything()
+    seeds = {
+        "/",
+        "/cases/",
+        "/sources/",
+        "/feed/",
+        "/api/cases/",
+        "/export/cases.csv",
+        "/healthz",
+        f"/cases/{person.case_id}/",
+        f"/cases/{person.case_id}/versions/1/",
+        f"/cases/{person.case_id}/feed/",
+        f"/api/cases/{person.case_id}/",
+        f"/cases/{gone.case_id}/",
+        f"/cases/{gone.case_id}/versions/1/",
+        f"/api/cases/{gone.case_id}/",
+        f"/cases/{gone.case_id}/feed/",
+        f"/sources/{restricted_source.pk}/",
+        f"/sources/{withdrawn_source.pk}/",
+        "/cases/?page=999",
+        "/cases/?status=nonsense",
+        "/cases/?year_from=abc",
+        "/api/cases/?category=nonsense",
+        "/export/cases.csv?nationality=XX",
+        "/no-such-page/",
+    }
+    # (The sentinel itself is not searched for here: the page rightly echoes what the visitor typed.)
+    for query in ("Hidden Name", "Real Name", "비밀", "김비밀", "withdrawn case", "testimony"):
+        seeds |= {f"/cases/?q={query}", f"/api/cases/?q={query}", f"/export/cases.csv?q={query}"}
+    for value, _ in Status.choices:
+        seeds.add(f"/cases/?status={value}")
+    for value, _ in SORTS:
+        seeds |= {f"/cases/?sort={value}", f"/cases/?q=kim&sort={value}"}
+    seeds |= {"/cases/?fate=clarified", "/cases/?fate=outstanding", "/cases/?nationality=KP"}
+    seeds |= {"/cases/?year_from=2010&year_to=2020", "/cases/?category=religious-leader"}
+
+    seen, queue, statuses = set(), deque(sorted(seeds)), {}
+    while queue and len(seen) < 400:
+        url = queue.popleft()
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        text = body.decode("utf-8", errors="replace")
+        for typed in (value for values in parse_qs(urlsplit(url).query).values() for value in values):
+            text = text.replace(html.escape(typed), "").replace(typed, "")  # what the visitor typed, echoed
+        statuses[url] = response.status_code
+        assert SENTINEL not in text, f"{url} shows a restricted value"
+        assert SENTINEL.lower() not in text.lower(), url
+        assert "비밀" not in text, f"{url} shows the Hangul name of a case under reprisal risk"
+        assert response.status_code < 500, url
+        if response.status_code == 200 and "html" in response.get("Content-Type", ""):
+            queue.extend(sorted(links(text, url) - seen))
+    assert len(seen) > 60
+    # The crawl reached the real pages, and the unpublished ones gave the same 404.
+    assert statuses[f"/cases/{person.case_id}/"] == 200
+    assert statuses[f"/cases/{gone.case_id}/"] == statuses[f"/sources/{restricted_source.pk}/"] == 404
+    assert statuses["/cases/?status=nonsense"] == 400
+
+
+def test_the_planted_case_is_really_public_where_it_should_be(client):
+    person, *_ = plant_everything()
+    html = client.get(f"/cases/{person.case_id}/").content.decode()
+    for public_value in ("Park Yong-su", "Pak Yong-su", "Public report", "p. 4", "Onsong", "Religious leader"):
+        assert public_value in html
+    assert "Mr A" in client.get("/cases/?q=Mr+A").content.decode()

@@ -1,0 +1,82 @@
+"""Every public page runs a fixed number of queries, whatever the number of rows."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases.models import Status
+
+from .conftest import make_citation, make_event, make_person, make_source, make_variant, publish_case
+
+pytestmark = pytest.mark.django_db
+
+# The most queries each page may run. The list runs one query per facet
+# (status, fate, category, nationality) beside its results; a name search adds
+# its fixed steps (exact, folded, contained, fuzzy).
+BUDGETS = {
+    "/": 4,
+    "/cases/": 10,
+    "/cases/?q=kim+cheol-ok": 14,
+    "/cases/?q=kim&status=detained&sort=name": 14,
+    "/sources/": 4,
+    "/feed/": 3,
+    "/api/cases/": 4,
+    "/export/cases.csv": 3,
+}
+CASE_PAGE_BUDGET = 4
+
+
+def publish_people(count: int, *, events: int = 1, citations: int = 1):
+    source = make_source()
+    people = []
+    for n in range(count):
+        person = make_person(name=f"Kim Cheol-ok {n}", family_name_native="김", given_name_native="철옥")
+        make_variant(person, f"Gim Cheol-ok {n}")
+        for year in range(events):
+            event = make_event(person, Status.DETAINED, str(1950 + year), is_public=True)
+            for _ in range(citations):
+                make_citation(source, status_event=event, locator=f"p. {year}")
+        people.append(publish_case(person))
+    return people
+
+
+def queries_for(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, url
+    return len(context)
+
+
+@pytest.mark.parametrize("url", BUDGETS)
+def test_list_pages_stay_within_their_budget_whatever_the_number_of_cases(client, url):
+    publish_people(1)
+    few = queries_for(client, url)
+    publish_people(30)
+    many = queries_for(client, url)
+    assert many == few, f"{url}: {few} queries with 1 case, {many} with 31"
+    assert many <= BUDGETS[url]
+
+
+def test_case_page_stays_within_budget_with_1_or_50_events_and_100_citations(client, django_assert_max_num_queries):
+    small = publish_people(1, events=1, citations=1)[0]
+    large = publish_people(1, events=50, citations=2)[0]
+    counts = []
+    for person in (small, large):
+        for url in (
+            f"/cases/{person.case_id}/",
+            f"/cases/{person.case_id}/versions/1/",
+            f"/api/cases/{person.case_id}/",
+        ):
+            with django_assert_max_num_queries(CASE_PAGE_BUDGET):
+                counts.append(queries_for(client, url))
+    assert counts[:3] == counts[3:]
+    assert client.get(f"/cases/{large.case_id}/").content.decode().count('class="ref"') == 100
+
+
+def test_source_page_stays_within_budget(client, django_assert_max_num_queries):
+    people = publish_people(20)
+    source_id = people[0].status_events.get().citations.get().source_id
+    with django_assert_max_num_queries(3):
+        assert client.get(f"/sources/{source_id}/").status_code == 200
