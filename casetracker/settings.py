@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "cases",
     "sources",
     "workflow",
+    "exchange",
     "public",
 ]
 

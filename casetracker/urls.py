@@ -8,6 +8,7 @@ admin.site.index_title = "Cases, sources and people"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/sources/", include("sources.urls")),
+    path("staff/import/", include("exchange.urls")),
     path("staff/", include("workflow.urls")),
     path("", include("public.urls")),
 ]
