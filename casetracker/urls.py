@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/sources/", include("sources.urls")),
     path("staff/import/", include("exchange.urls")),
+    path("staff/", include("security.urls")),
     path("staff/", include("workflow.urls")),
     path("", include("public.urls")),
 ]

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from cases.admin import TrackedAdmin, VersionedModelForm, https_url_fields, withdraw_selected
 
-from .models import ALLOWED_CONTENT_TYPES, Citation, Source, sniff_content_type
+from .models import ALLOWED_CONTENT_TYPES, Citation, Source, sniff_content_type, strip_image_metadata
 
 
 def _existing_source_message(source: Source, what: str) -> str:
@@ -45,6 +45,10 @@ class SourceForm(VersionedModelForm):
                 "This file is not a PDF, an image (PNG, JPEG, GIF, WebP), an HTML page or plain text, "
                 "whatever its name says. Convert it to one of those, or link to it by URL."
             )
+        if content_type.startswith("image/"):
+            document = strip_image_metadata(document, content_type)
+            digest = hashlib.sha256(document.read())
+            document.seek(0)
         twin = Source.objects.filter(sha256=digest.hexdigest()).exclude(pk=self.instance.pk).first()
         if twin is not None:
             raise ValidationError(_existing_source_message(twin, "This file"))

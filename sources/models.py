@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
 import uuid
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps, ImageSequence
 from simple_history.models import HistoricalRecords
 
 from cases.history import EvidentialQuerySet, VersionedModel, WithdrawableModel
@@ -76,6 +79,31 @@ def sniff_content_type(head: bytes) -> str:
     if lowered.startswith(("<!doctype html", "<html")):
         return "text/html"
     return "text/plain"
+
+
+_PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "image/webp": "WEBP"}
+
+
+def strip_image_metadata(upload, content_type: str) -> ContentFile:
+    """The image re-encoded without EXIF, GPS position, comments or text chunks.
+
+    A photo can reveal where a family member lives. Orientation is applied to
+    the pixels first, so the picture still looks the way it was taken.
+    """
+    upload.seek(0)
+    with Image.open(upload) as image:
+        frames = [ImageOps.exif_transpose(frame.copy()) for frame in ImageSequence.Iterator(image)]
+        output = io.BytesIO()
+        options = {"quality": 95} if content_type == "image/jpeg" else {}
+        if len(frames) > 1:
+            options.update(
+                save_all=True,
+                append_images=frames[1:],
+                duration=image.info.get("duration"),
+                loop=image.info.get("loop", 0),
+            )
+        frames[0].save(output, format=_PIL_FORMATS[content_type], **options)
+    return ContentFile(output.getvalue(), name=getattr(upload, "name", "image"))
 
 
 class SourceQuerySet(EvidentialQuerySet):

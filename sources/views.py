@@ -8,6 +8,9 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from security.audit import record as audit
+from security.models import AuditEvent
+
 from .models import Source
 
 
@@ -26,6 +29,7 @@ def document(request, pk: int):
         filename=f"source-{source.pk}{extension}",
         content_type=source.content_type or "application/octet-stream",
     )
+    audit(AuditEvent.Action.DOCUMENT_DOWNLOADED, request=request, target=f"source {source.pk}")
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response

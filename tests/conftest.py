@@ -63,6 +63,14 @@ def user(db):
 
 
 @pytest.fixture(autouse=True)
+def _second_factor_checked_separately(settings):
+    # Most tests sign staff in with force_login and test what they may do;
+    # tests/test_two_factor.py turns the two-factor requirement back on and
+    # proves that an unverified session reaches no staff page.
+    settings.STAFF_2FA_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
 def _static_files_without_collectstatic(settings):
     # Production serves the hashed files made by collectstatic; tests serve
     # the source files directly so they need no build step.

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from cases.history import save_with_history
 from cases.models import Person, PublicationBasis, PublicationState
+from security.audit import record as audit
+from security.models import AuditEvent
 from sources.models import Citation
 
 from .models import PublishedVersion
@@ -131,6 +133,7 @@ def publish(person: Person, *, by, reason: str = "") -> PublishedVersion:
     # Versions withdrawn with the case stay withdrawn: whatever made the case
     # come down may be in them. Only the new version is public.
     _set_state(person, PublicationState.PUBLISHED, by=by, reason=reason or f"Published version {number}")
+    audit(AuditEvent.Action.PUBLISHED, actor=by, target=f"{person.case_id} v{number}")
     return version
 
 
@@ -149,4 +152,5 @@ def withdraw(person: Person, *, by, reason: str) -> Person:
         save_with_history(version, by=by, reason=reason)
         reindex(version)
     _set_state(person, PublicationState.WITHDRAWN, by=by, reason=reason)
+    audit(AuditEvent.Action.WITHDRAWN, actor=by, target=person.case_id, reason=reason)
     return person

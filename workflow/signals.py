@@ -10,6 +10,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from cases.models import NameVariant, Person, StatusEvent
+from security.audit import record as audit
+from security.models import AuditEvent
 from sources.models import Citation, Source
 
 from .snapshots import redact_published_versions
@@ -22,8 +24,18 @@ def _redact(person_ids, instance, what: str) -> None:
 
 
 @receiver(post_save, sender=Source)
-def source_saved(sender, instance: Source, raw=False, **kwargs):
-    if raw or instance.is_public:
+def source_saved(sender, instance: Source, raw=False, created=False, **kwargs):
+    if raw:
+        return
+    previous = None if created else instance.history.order_by("-history_date", "-history_id")[1:2].first()
+    if previous is not None and previous.is_restricted != instance.is_restricted:
+        audit(
+            AuditEvent.Action.RESTRICTION_CHANGED,
+            actor=getattr(instance, "_history_user", None),
+            target=f"source {instance.pk}",
+            restricted=instance.is_restricted,
+        )
+    if instance.is_public:
         return
     cited = Citation.objects.filter(source=instance)
     person_ids = {*cited.values_list("person_id", flat=True), *cited.values_list("status_event__person_id", flat=True)}

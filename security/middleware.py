@@ -1,0 +1,54 @@
+"""Staff sessions: two-factor verified, bounded in time, never cached."""
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+STAFF_PREFIXES = ("/admin/", "/staff/")
+
+
+class StaffSecurityMiddleware:
+    """For staff users and staff pages.
+
+    * Every staff URL needs a session that passed the two-factor check
+      (``STAFF_2FA_REQUIRED``); an unverified session is sent to the check,
+      or to enrolment when the user has no device yet.
+    * A staff session ends after ``STAFF_SESSION_MAX_HOURS`` whatever the
+      activity (idle sessions end after ``SESSION_COOKIE_AGE``).
+    * Staff responses are never stored by a browser or a proxy.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        staff_page = path.startswith(STAFF_PREFIXES)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_staff:
+            started = request.session.get("staff_session_started")
+            now = time.time()
+            if started is None:
+                request.session["staff_session_started"] = now
+            elif now - started > settings.STAFF_SESSION_MAX_HOURS * 3600:
+                logout(request)
+                if staff_page:
+                    return redirect(f"{reverse('admin:login')}?{urlencode({'next': request.get_full_path()})}")
+            elif staff_page and self.needs_second_factor(request) and not self.is_exempt(path):
+                return redirect(f"{reverse('security:two_factor')}?{urlencode({'next': request.get_full_path()})}")
+        response = self.get_response(request)
+        if staff_page:
+            response["Cache-Control"] = "no-store, private"
+        return response
+
+    @staticmethod
+    def needs_second_factor(request) -> bool:
+        return settings.STAFF_2FA_REQUIRED and not request.user.is_verified()
+
+    @staticmethod
+    def is_exempt(path: str) -> bool:
+        return path in (reverse("security:two_factor"), reverse("admin:logout"), reverse("admin:login"))
