@@ -1,0 +1,32 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from security.audit import record
+from security.backup import BackupError, create_backup
+from security.models import AuditEvent
+
+
+class Command(BaseCommand):
+    help = "Back up everything (database with its history, and uploaded files) into one .tar.gz archive."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "archive", nargs="?", help="where to write the archive (default: whereabouts-<date>.tar.gz here)"
+        )
+
+    def handle(self, *args, **options):
+        archive = Path(options["archive"] or f"whereabouts-{timezone.now():%Y%m%d-%H%M%S}.tar.gz")
+        if archive.exists():
+            raise CommandError(f"{archive} exists: choose a new file name.")
+        record(AuditEvent.Action.BACKUP, target=str(archive.name))
+        try:
+            manifest = create_backup(archive)
+        except BackupError as error:
+            archive.unlink(missing_ok=True)
+            raise CommandError(str(error)) from None
+        self.stdout.write(
+            f"Backed up {len(manifest['tables'])} tables and {len(manifest['files'])} files to {archive}. "
+            "Keep it encrypted and off this machine: it holds every restricted record."
+        )
