@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-DEV_ENV := DEBUG=1 DATABASE_URL=$${DATABASE_URL:-sqlite:///db.sqlite3}
+DEV_ENV := DEBUG=1 DATABASE_URL=$${DATABASE_URL:-sqlite:///db.sqlite3} STAFF_2FA_REQUIRED=$${STAFF_2FA_REQUIRED:-0}
 
 .PHONY: run test test-sqlite test-postgres lint format migrations-check install
 

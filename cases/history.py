@@ -32,6 +32,16 @@ class EvidentialQuerySet(models.QuerySet):
 
     delete.queryset_only = True
 
+    def purge(self):
+        """Delete for good, history included. Only for an Administrator's audited purge (``purge_case``)."""
+        pks = list(self.values_list("pk", flat=True))
+        result = super().delete()
+        # After the delete, which itself writes a last history row for each record.
+        self.model.history.filter(id__in=pks).delete()
+        return result
+
+    purge.queryset_only = True
+
 
 class EvidentialModel(models.Model):
     """Base for persons, status events, sources and citations: no hard delete."""

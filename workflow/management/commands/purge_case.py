@@ -1,0 +1,59 @@
+"""Erase a case for good: the one way anything evidential is hard-deleted, and it is audited."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from cases.models import NameVariant, Person, StatusEvent
+from security.audit import record
+from security.models import AuditEvent
+from sources.models import Citation
+from workflow.models import PublishedVersion
+
+
+class Command(BaseCommand):
+    help = (
+        "Erase a case and everything about it, history included (for example at the family's request when "
+        "keeping it endangers them). Sources stay. Run by an Administrator; recorded in the audit without "
+        "any personal data."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("case_id")
+        parser.add_argument("--reason", required=True)
+        parser.add_argument("--confirm", required=True, help="the case ID again, to confirm")
+        parser.add_argument("--by", required=True, help="username of the Administrator who decided it")
+
+    @transaction.atomic
+    def handle(self, *args, case_id, reason, confirm, by, **options):
+        from django.contrib.auth import get_user_model
+
+        if confirm != case_id:
+            raise CommandError("--confirm must repeat the case ID.")
+        if not reason.strip():
+            raise CommandError("Give the reason for the purge.")
+        administrator = get_user_model().objects.filter(username=by, is_active=True).first()
+        if administrator is None or not (
+            administrator.is_superuser or administrator.groups.filter(name="Administrator").exists()
+        ):
+            raise CommandError(f"{by!r} is not an active Administrator.")
+        person = Person.objects.filter(case_id=case_id).first()
+        if person is None:
+            raise CommandError(f"No case {case_id}.")
+        events = StatusEvent.objects.filter(person=person)
+        citations = Citation.objects.filter(person=person) | Citation.objects.filter(status_event__in=events)
+        versions = PublishedVersion.objects.filter(person=person)
+        counts = {
+            "citations": citations.count(),
+            "status_events": events.count(),
+            "published_versions": versions.count(),
+        }
+        Citation.objects.filter(pk__in=list(citations.values_list("pk", flat=True))).purge()
+        version_ids = list(versions.values_list("pk", flat=True))
+        versions.delete()
+        PublishedVersion.history.filter(id__in=version_ids).delete()
+        NameVariant.objects.filter(person=person).delete()
+        NameVariant.history.filter(person_id=person.pk).delete()
+        events.purge()
+        Person.objects.filter(pk=person.pk).purge()
+        record(AuditEvent.Action.PURGED, actor=administrator, target=case_id, reason=reason, **counts)
+        self.stdout.write(f"Purged {case_id}: {counts}. The case ID is never reused.")
