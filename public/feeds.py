@@ -1,5 +1,7 @@
 """Atom feeds of published changes: every new public version is an entry."""
 
+import re
+
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -9,6 +11,13 @@ from workflow.models import PublishedVersion
 
 from .presenters import CasePage
 from .views import current_case
+
+# Characters XML 1.0 cannot carry; text pasted from a PDF often has a form feed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub(" ", text)
 
 
 class PublishedChangesFeed(Feed):
@@ -24,12 +33,12 @@ class PublishedChangesFeed(Feed):
 
     def item_title(self, version):
         verb = _("published") if version.number == 1 else _("updated")
-        return f"{version.name} ({version.case_id}) {verb}: version {version.number}"
+        return xml_safe(f"{version.name} ({version.case_id}) {verb}: version {version.number}")
 
     def item_description(self, version):
         page = CasePage(version)
         status = page.status_label or _("No public status")
-        return f"{status}. {page.record['summary']}"
+        return xml_safe(f"{status}. {page.record['summary']}")
 
     def item_link(self, version):
         return reverse("public:case_version", args=[version.case_id, version.number])
@@ -51,7 +60,7 @@ class CaseFeed(PublishedChangesFeed):
         return current_case(case_id)
 
     def title(self, version):
-        return f"Whereabouts: {version.name} ({version.case_id})"
+        return xml_safe(f"Whereabouts: {version.name} ({version.case_id})")
 
     def link(self, version):
         return reverse("public:case_detail", args=[version.case_id])

@@ -11,7 +11,7 @@ from django.urls import reverse
 from cases.history import save_with_history
 from cases.models import Person, PublicationState, Status
 from workflow.models import PublishedVersion
-from workflow.services import submit_for_review, withdraw
+from workflow.services import return_to_draft, submit_for_review, withdraw
 
 from .conftest import make_citation, make_event, make_person, make_source, make_variant, publish_case
 
@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 NO_MATCH = "No published case matches"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def _seed_for_this_module(django_db_setup, django_db_blocker):
-    """The seed, loaded once for the module, in a transaction rolled back at the module's end.
+    """The seed, loaded once for every test of this module, in a transaction rolled back at the module's end.
 
     Each test runs inside it in its own savepoint, so what a test changes (a
     withdrawal, a new case) is undone before the next test.
@@ -89,7 +89,9 @@ SPELLINGS = [
 ]
 
 
-@pytest.mark.parametrize(("query", "case_id", "name"), SPELLINGS, ids=[s[0].encode("unicode_escape").decode() for s in SPELLINGS])
+@pytest.mark.parametrize(
+    ("query", "case_id", "name"), SPELLINGS, ids=[s[0].encode("unicode_escape").decode() for s in SPELLINGS]
+)
 def test_each_spelling_finds_the_person_first(client, seed, query, case_id, name):
     response = search(client, query)
     ids = found(response)
@@ -289,6 +291,23 @@ def test_a_withdrawn_case_is_not_found(client, seed):
         assert "KP-0003" not in found(response), query
         assert "Kim Kook-ki" not in results_html(response)
     assert found(search(client, "Choi Chun-gil")) == ["KP-0004"]
+
+
+def test_a_case_published_again_is_found_once_under_its_new_version(client, seed):
+    person = Person.objects.get(case_id="KP-0003")
+    publish_case(person)
+    response = search(client, "Kim Kook-kie")
+    assert found(response).count("KP-0003") == 1
+    assert found(response)[0] == "KP-0003"
+    assert response.context["cases"][0].number == 2
+
+    withdraw(person, by=None, reason="test: withdrawn")
+    assert "KP-0003" not in found(search(client, "Kim Kook-ki"))
+    return_to_draft(person, by=None, reason="test: corrected")
+    publish_case(person)
+    response = search(client, "Kim Kook-ki")
+    assert found(response)[0] == "KP-0003"
+    assert response.context["cases"][0].number == 3
 
 
 def test_a_reprisal_risk_case_is_found_by_its_pseudonym_only(client):
