@@ -93,6 +93,9 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-local-development-key-only"  # noqa: S105 (DEBUG only)
 
+# Keys being rotated out: still accepted for signatures, never used to sign.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 
 CASE_ID_PREFIX = env_str("CASE_ID_PREFIX", "KP")
