@@ -238,5 +238,10 @@ class Citation(WithdrawableModel, VersionedModel):
         return f"{self.source}{where}"
 
     @property
+    def is_public_evidence(self) -> bool:
+        """Not withdrawn, and its source is public: the same rule as ``of_public_sources()``."""
+        return not self.withdrawn and self.source.is_public
+
+    @property
     def claim(self) -> Person | StatusEvent:
         return self.person or self.status_event

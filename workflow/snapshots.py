@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from types import SimpleNamespace
 
 from django.db import transaction
+from django.db.models import Prefetch
 
 from cases import names
 from cases.history import save_with_history
@@ -34,13 +35,47 @@ def _public_citations(queryset) -> list[Citation]:
 
 
 def build_record(person: Person, *, number: int, published_at: datetime.datetime) -> dict:
-    """The public record of ``person``: public facts only, the identity policy applied."""
-    events = list(person.status_events.active().filter(is_public=True).order_by(*TIMELINE_ORDER))
-    citations: list[Citation] = _public_citations(person.citations.select_related("source").order_by("pk"))
+    """The public record of ``person`` as it is in the database now (see :func:`record_from`)."""
+    events = list(
+        person.status_events.order_by(*TIMELINE_ORDER).prefetch_related(
+            Prefetch("citations", queryset=Citation.objects.select_related("source").order_by("pk"))
+        )
+    )
+    return record_from(
+        person,
+        variants=list(person.variants.all()),
+        categories=list(person.categories.all()),
+        person_citations=list(person.citations.select_related("source").order_by("pk")),
+        events=events,
+        number=number,
+        published_at=published_at,
+    )
+
+
+def record_from(
+    person: Person,
+    *,
+    variants: Iterable,
+    categories: Iterable,
+    person_citations: Iterable[Citation],
+    events: Iterable,
+    number: int,
+    published_at: datetime.datetime,
+) -> dict:
+    """The public record of ``person`` from its related records already in memory.
+
+    ``events`` in timeline order, each with its citations (``event.citations.all()``
+    prefetched, with their sources). Only public facts are copied: public name
+    variants, public events that are not withdrawn, citations that are not
+    withdrawn of sources that are public; then the identity policy applies.
+    """
+    citations = [citation for citation in person_citations if citation.is_public_evidence]
     person_citation_ids = [citation.pk for citation in citations]
     event_records = []
     for event in events:
-        event_citations = _public_citations(event.citations.select_related("source").order_by("pk"))
+        if not event.is_public or event.withdrawn:
+            continue
+        event_citations = [citation for citation in event.citations.all() if citation.is_public_evidence]
         citations.extend(event_citations)
         event_records.append(
             {
@@ -61,12 +96,12 @@ def build_record(person: Person, *, number: int, published_at: datetime.datetime
         "name": person.display_name,
         "name_native": person.name_native,
         "romanized": names.romanizations(person.family_name_native, person.given_name_native),
-        "other_names": [{"id": variant.pk, "name": variant.name} for variant in person.variants.filter(is_public=True)],
+        "other_names": [{"id": variant.pk, "name": variant.name} for variant in variants if variant.is_public],
         "pseudonymous": False,
         "sex": person.sex,
         "birth_date": _date(person.birth_date),
         "nationality": str(person.nationality or ""),
-        "categories": [{"slug": c.slug, "name": c.name} for c in person.categories.all()],
+        "categories": [{"slug": c.slug, "name": c.name} for c in categories],
         "summary": person.summary,
         "events": event_records,
         "person_citations": person_citation_ids,
