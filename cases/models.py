@@ -109,13 +109,19 @@ class CaseIdCounter(models.Model):
 
     @classmethod
     def allocate(cls, prefix: str | None = None) -> str:
+        return cls.allocate_many(1, prefix)[0]
+
+    @classmethod
+    def allocate_many(cls, count: int, prefix: str | None = None) -> list[str]:
+        """``count`` new case IDs at once (bulk loading), under the same row lock."""
         prefix = prefix or settings.CASE_ID_PREFIX
         with transaction.atomic():
             cls.objects.get_or_create(prefix=prefix)
             counter = cls.objects.select_for_update().get(prefix=prefix)
-            counter.last_number += 1
+            first = counter.last_number + 1
+            counter.last_number += count
             counter.save(update_fields=["last_number"])
-        return f"{prefix}-{counter.last_number:04d}"
+        return [f"{prefix}-{number:04d}" for number in range(first, first + count)]
 
 
 class PersonQuerySet(EvidentialQuerySet):
@@ -203,6 +209,10 @@ class Person(EvidentialModel, VersionedModel):
     name_folded = models.CharField(max_length=200, blank=True, editable=False)
     native_key = models.CharField(max_length=100, blank=True, editable=False)
 
+    is_synthetic = models.BooleanField(
+        _("synthetic"), default=False, editable=False, help_text=_("Made up by generate_demo_data: not a real case.")
+    )
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -278,13 +288,17 @@ class Person(EvidentialModel, VersionedModel):
     def is_clarified(self) -> bool:
         return Status.is_clarified(self.current_status)
 
-    def save(self, *args, **kwargs) -> None:
+    def set_name_keys(self) -> None:
+        """Normalise the native name and derive the search keys (done by save(); bulk loaders call it)."""
         # Hangul typed on different systems arrives composed (NFC) or decomposed (NFD): store it composed.
         self.family_name_native = unicodedata.normalize("NFC", self.family_name_native)
         self.given_name_native = unicodedata.normalize("NFC", self.given_name_native)
         self.name_key = names.normalise(self.name)
         self.name_folded = names.fold(self.name)
         self.native_key = names.normalise(self.name_native)
+
+    def save(self, *args, **kwargs) -> None:
+        self.set_name_keys()
         update_fields = kwargs.get("update_fields")
         if update_fields is None and not self._state.adding:
             # Only refresh_status() writes the status fields: an edit made on a
@@ -406,10 +420,14 @@ class NameVariant(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
+    def set_name_keys(self) -> None:
+        """Normalise the name and derive its search keys (done by save(); bulk loaders call it)."""
         self.name = unicodedata.normalize("NFC", self.name)
         self.key = names.normalise(self.name)
         self.folded = names.fold(self.name)
+
+    def save(self, *args, **kwargs) -> None:
+        self.set_name_keys()
         super().save(*args, **kwargs)
 
 

@@ -179,7 +179,10 @@ class PersonAdmin(TrackedAdmin):
             ),
             ("Record", {"fields": ["created_at", "updated_at", "expected_version"]}),
         ]
-        if obj is None:
+        if obj is None and request.method == "POST":
+            # Only once a save was refused: on a blank form the box would
+            # offer to skip a check that has not run yet, and the add page
+            # would put the cursor in it instead of in the name.
             fieldsets.insert(0, ("Possible duplicates", {"fields": ["not_a_duplicate"]}))
         return fieldsets
 

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from types import SimpleNamespace
 
 from django.db import transaction
-from django.db.models import Prefetch
 
 from cases import names
 from cases.history import save_with_history
@@ -36,17 +35,17 @@ def _public_citations(queryset) -> list[Citation]:
 
 def build_record(person: Person, *, number: int, published_at: datetime.datetime) -> dict:
     """The public record of ``person`` as it is in the database now (see :func:`record_from`)."""
-    events = list(
-        person.status_events.order_by(*TIMELINE_ORDER).prefetch_related(
-            Prefetch("citations", queryset=Citation.objects.select_related("source").order_by("pk"))
-        )
-    )
+    events = list(person.status_events.order_by(*TIMELINE_ORDER))
+    event_citations: dict[int, list[Citation]] = {}
+    for citation in Citation.objects.filter(status_event__person=person).select_related("source").order_by("pk"):
+        event_citations.setdefault(citation.status_event_id, []).append(citation)
     return record_from(
         person,
         variants=list(person.variants.all()),
         categories=list(person.categories.all()),
         person_citations=list(person.citations.select_related("source").order_by("pk")),
         events=events,
+        event_citations=event_citations,
         number=number,
         published_at=published_at,
     )
@@ -59,13 +58,14 @@ def record_from(
     categories: Iterable,
     person_citations: Iterable[Citation],
     events: Iterable,
+    event_citations: dict[int, list[Citation]],
     number: int,
     published_at: datetime.datetime,
 ) -> dict:
     """The public record of ``person`` from its related records already in memory.
 
-    ``events`` in timeline order, each with its citations (``event.citations.all()``
-    prefetched, with their sources). Only public facts are copied: public name
+    ``events`` in timeline order; ``event_citations`` maps an event's id to its
+    citations (with their sources). Only public facts are copied: public name
     variants, public events that are not withdrawn, citations that are not
     withdrawn of sources that are public; then the identity policy applies.
     """
@@ -75,8 +75,8 @@ def record_from(
     for event in events:
         if not event.is_public or event.withdrawn:
             continue
-        event_citations = [citation for citation in event.citations.all() if citation.is_public_evidence]
-        citations.extend(event_citations)
+        cited = [citation for citation in event_citations.get(event.pk, []) if citation.is_public_evidence]
+        citations.extend(cited)
         event_records.append(
             {
                 "id": event.pk,
@@ -85,7 +85,7 @@ def record_from(
                 "place": event.place,
                 "description": event.description,
                 "confidence": event.confidence,
-                "citations": [citation.pk for citation in event_citations],
+                "citations": [citation.pk for citation in cited],
             }
         )
     sources: dict[int, Source] = {citation.source_id: citation.source for citation in citations}
@@ -98,6 +98,7 @@ def record_from(
         "romanized": names.romanizations(person.family_name_native, person.given_name_native),
         "other_names": [{"id": variant.pk, "name": variant.name} for variant in variants if variant.is_public],
         "pseudonymous": False,
+        "synthetic": person.is_synthetic,
         "sex": person.sex,
         "birth_date": _date(person.birth_date),
         "nationality": str(person.nationality or ""),
@@ -158,15 +159,9 @@ def denormalise(version: PublishedVersion) -> None:
     version.first_event_year = min(dated).year if dated else None
 
 
-def reindex(version: PublishedVersion) -> None:
-    """Rebuild the search and source index of ``version``: only a current, public version has one."""
-    version.names.all().delete()
-    version.cited_sources.all().delete()
-    if not version.is_current or version.withdrawn_at is not None:
-        version.categories.clear()
-        return
+def index_rows(version: PublishedVersion) -> tuple[list[PublishedName], list[PublishedSource]]:
+    """The search-index and source-index rows of a current public version, unsaved."""
     record = version.record
-    version.categories.set(Category.objects.filter(slug__in=[c["slug"] for c in record["categories"]]))
     public_names = [
         record["name"],
         record["name_native"],
@@ -187,8 +182,7 @@ def reindex(version: PublishedVersion) -> None:
                     family=names.split_family(name)[0],
                 )
             )
-    PublishedName.objects.bulk_create(rows)
-    PublishedSource.objects.bulk_create(
+    cited = [
         PublishedSource(
             version=version,
             source_id=source["id"],
@@ -200,7 +194,22 @@ def reindex(version: PublishedVersion) -> None:
             archived_url=source["archived_url"],
         )
         for source in record["sources"]
-    )
+    ]
+    return rows, cited
+
+
+def reindex(version: PublishedVersion) -> None:
+    """Rebuild the search and source index of ``version``: only a current, public version has one."""
+    version.names.all().delete()
+    version.cited_sources.all().delete()
+    if not version.is_current or version.withdrawn_at is not None:
+        version.categories.clear()
+        return
+    record = version.record
+    version.categories.set(Category.objects.filter(slug__in=[c["slug"] for c in record["categories"]]))
+    name_rows, source_rows = index_rows(version)
+    PublishedName.objects.bulk_create(name_rows)
+    PublishedSource.objects.bulk_create(source_rows)
 
 
 def redact(record: dict, person: Person, *, event_ids: set, variant_ids: set, citation_ids: set) -> dict:
