@@ -420,15 +420,15 @@ class NameVariant(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        self.set_name_keys()
+        super().save(*args, **kwargs)
+
     def set_name_keys(self) -> None:
         """Normalise the name and derive its search keys (done by save(); bulk loaders call it)."""
         self.name = unicodedata.normalize("NFC", self.name)
         self.key = names.normalise(self.name)
         self.folded = names.fold(self.name)
-
-    def save(self, *args, **kwargs) -> None:
-        self.set_name_keys()
-        super().save(*args, **kwargs)
 
 
 # Oldest first by first day (whatever the precision), then by recording time;

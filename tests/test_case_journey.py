@@ -2,8 +2,8 @@
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from cases.models import Person, PublicationState, Status
 from sources.models import Citation, Source
