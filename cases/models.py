@@ -483,7 +483,11 @@ class StatusEvent(WithdrawableModel, VersionedModel):
 
     def __str__(self) -> str:
         date = self.date.display() if self.date else _("date unknown")
-        return f"{self.get_status_display()} ({date})"
+        event = f"{self.get_status_display()} ({date})"
+        # Whose event it is: where events of many persons are listed (the
+        # autocomplete of a citation, the withdraw confirmation, the
+        # citations list) a status and a date alone do not say.
+        return f"{self.person}: {event}" if self.person_id else event
 
     @property
     def is_clarified(self) -> bool:

@@ -92,7 +92,7 @@ class CitingClaimInline(admin.TabularInline):
             return format_html('<a href="{}">{}</a> (about the person)', url, person)
         event = citation.status_event
         url = reverse("admin:cases_statusevent_change", args=[event.pk])
-        return format_html('<a href="{}">{}</a> of {}', url, event, event.person)
+        return format_html('<a href="{}">{}</a>', url, event)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("person", "status_event__person")

@@ -60,19 +60,36 @@ class StatusEventInline(admin.TabularInline):
     def event(self, event: StatusEvent) -> str:
         return event.get_status_display()
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("person")
+
 
 class PersonCitationInline(admin.TabularInline):
-    """Sources behind what is said of the person (the summary, the identity)."""
+    """Sources behind what is said of the person (the summary, the identity), listed here.
+
+    Added and edited on their own page ("Cite a source about this person"), where
+    each citation is saved over the version it was read at; listing them here
+    read-only keeps this page to a fixed number of queries however many there are.
+    """
 
     model = Citation
     fk_name = "person"
-    fields = ["source", "locator", "excerpt", "note", "withdrawn"]
-    readonly_fields = ["withdrawn"]
-    autocomplete_fields = ["source"]
+    fields = ["source", "locator", "excerpt", "withdrawn"]
+    readonly_fields = fields
     extra = 0
     can_delete = False
+    show_change_link = True
     verbose_name = "citation about the person"
     verbose_name_plural = "citations about the person"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source")
 
 
 class PersonForm(VersionedModelForm):
@@ -253,6 +270,7 @@ class PersonAdmin(TrackedAdmin):
                 publication_problems=services.publication_problems(person),
                 published_versions=person.published_versions.order_by("-number"),
                 can_record_status=request.user.has_perm("cases.add_statusevent"),
+                can_cite=request.user.has_perm("sources.add_citation"),
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -356,6 +374,15 @@ class StatusEventAdmin(TrackedAdmin):
         if getattr(request, "revert_to", None) is not None:
             return super().change_reason(request, form, change)
         return admin_reason(form, "Corrected" if change else "Recorded")
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        if {"_continue", "_addanother", "_popup"} & set(request.POST):
+            return response
+        # "Save" goes back to the person's page, where "Record a status
+        # change" was clicked and the new current status now shows, rather
+        # than to the list of every person's events.
+        return HttpResponseRedirect(reverse("admin:cases_person_change", args=[obj.person_id]))
 
 
 @admin.register(PublishedVersion)
