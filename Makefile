@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DEV_ENV := DEBUG=1 DATABASE_URL=$${DATABASE_URL:-sqlite:///db.sqlite3} STAFF_2FA_REQUIRED=$${STAFF_2FA_REQUIRED:-0}
 
-.PHONY: run test test-sqlite test-postgres lint format migrations-check install
+.PHONY: run test lint format migrations-check install bench
 
 install: $(INSTALLED)
 
@@ -38,3 +38,9 @@ format: $(INSTALLED)
 
 migrations-check: $(INSTALLED)
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+# The benchmark report (docs/bench-<N>.md): PostgreSQL, gunicorn and wrk (apt-get install wrk).
+PERSONS ?= 100000
+bench: $(INSTALLED)
+	@command -v wrk >/dev/null || { echo "Installing wrk (Debian package)"; apt-get install -y -qq wrk; }
+	$(PY) scripts/bench.py --persons $(PERSONS)

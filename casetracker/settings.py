@@ -109,6 +109,8 @@ if not re.fullmatch(r"[A-Z][A-Z0-9]{0,9}", CASE_ID_PREFIX):
 WORKFLOW_ALLOW_SELF_PUBLISH = env_bool("ALLOW_SELF_PUBLISH", False)
 # A case with no new information for this many days is listed as stale.
 STALE_CASE_DAYS = env_int("STALE_CASE_DAYS", 180, minimum=1)
+# Serve /bench/bare, the fixed-string view that make bench compares every page with.
+BENCHMARK_VIEW = env_bool("BENCHMARK_VIEW", False)
 # Uploaded copies of sources larger than this are refused.
 SOURCE_UPLOAD_MAX_BYTES = env_int("SOURCE_UPLOAD_MAX_MB", 25, minimum=1) * 1024 * 1024
 

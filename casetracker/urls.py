@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 
 admin.site.site_header = "Whereabouts"
 admin.site.site_title = "Whereabouts staff"
@@ -13,3 +16,13 @@ urlpatterns = [
     path("staff/", include("workflow.urls")),
     path("", include("public.urls")),
 ]
+
+
+@require_safe
+def bare(request):
+    """A fixed string through the full middleware: the yardstick of make bench."""
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+if settings.BENCHMARK_VIEW:
+    urlpatterns.insert(0, path("bench/bare", bare))

@@ -1,0 +1,292 @@
+"""make bench: load synthetic cases into PostgreSQL, serve with gunicorn, measure with wrk.
+
+Every page is compared with a bare Django view returning a fixed string
+through the same middleware, on the same server, in the same run. Writes a
+Markdown report to docs/bench-<N>.md and prints it.
+
+    python scripts/bench.py --persons 100000 [--duration 10] [--connections 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PORT = 8765
+LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format("P50 %f\\nP95 %f\\nP99 %f\\n", latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000))
+end
+"""
+# Budgets from DESIGN.md: share of the bare view's throughput.
+BUDGETS = {"case page": 0.25, "list": 0.10, "search": 0.05}
+
+
+def env(database_url: str) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "0",
+        "SECRET_KEY": "benchmark-only-secret-key-benchmark-only-secret-key",
+        "HTTPS": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "BENCHMARK_VIEW": "1",
+        "DATABASE_CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def manage(database_url: str, *args: str, capture: bool = False) -> str:
+    result = subprocess.run(  # noqa: S603 (our own manage.py)
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env(database_url), check=True, capture_output=capture, text=True
+    )
+    return result.stdout if capture else ""
+
+
+def ensure_database(database_url: str) -> None:
+    name = database_url.rsplit("/", 1)[1]
+    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
+    exists = subprocess.run(  # noqa: S603
+        ["psql", admin_url, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],  # noqa: S607, S608 (our own database name)
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if exists != "1":
+        subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)  # noqa: S603, S607
+
+
+def shell(database_url: str, code: str) -> str:
+    return manage(database_url, "shell", "-c", code, capture=True).strip()
+
+
+SETUP = """
+from cases.models import Person
+from workflow.models import PublishedVersion
+print(Person.objects.filter(is_synthetic=True).count())
+"""
+
+BIG_CASE = """
+import time
+from django.contrib.auth import get_user_model
+from cases.history import save_with_history
+from cases.models import Person, Status
+from cases.partial_dates import PartialDate
+from sources.models import Citation, Source
+from workflow.models import PublishedVersion
+from workflow.services import publish, submit_for_review
+big = Person.objects.filter(external_ref="BENCH-BIG-CASE").first()
+if big is None:
+    big = Person(name="Bench Big-case", external_ref="BENCH-BIG-CASE", is_synthetic=True,
+                 summary="[Synthetic demo data] A case with 50 events and 100 citations.",
+                 publication_basis="already_public")
+    save_with_history(big, by=None, reason="benchmark")
+    sources = list(Source.objects.filter(is_restricted=False, withdrawn=False)[:10])
+    for n in range(50):
+        event = big.record_status(Status.DETAINED, by=None, reason="benchmark", date=PartialDate(1970 + n % 50),
+                                  is_public=True, description=f"Event {n}")
+        for k in range(2):
+            save_with_history(Citation(source=sources[(n + k) % len(sources)], status_event=event,
+                                       locator=f"p. {n}.{k}"), by=None, reason="benchmark")
+    submit_for_review(big, by=None)
+    publish(big, by=None)
+print(big.case_id)
+"""
+
+TIMINGS = """
+import statistics, time
+from cases.models import Person, Status
+from cases.partial_dates import PartialDate
+from workflow.services import publish, submit_for_review
+person = Person.objects.filter(external_ref="BENCH-BIG-CASE").get()
+record, publishing = [], []
+for n in range(10):
+    start = time.perf_counter()
+    person.record_status(Status.DETAINED, by=None, reason="benchmark", date=PartialDate(2020), is_public=False)
+    record.append((time.perf_counter() - start) * 1000)
+for n in range(5):
+    submit_for_review(person, by=None)
+    start = time.perf_counter()
+    publish(person, by=None)
+    publishing.append((time.perf_counter() - start) * 1000)
+print(f"{statistics.median(record):.1f} {statistics.median(publishing):.1f}")
+"""
+
+
+class Server:
+    def __init__(self, database_url: str, workers: int) -> None:
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                PYTHON, "-m", "gunicorn", "casetracker.wsgi", "--bind", f"127.0.0.1:{PORT}",
+                "--workers", str(workers), "--threads", "1", "--log-level", "warning",
+            ],
+            cwd=ROOT,
+            env=env(database_url),
+        )  # fmt: skip
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", PORT), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        # Warm every worker's connection and caches.
+        for _ in range(20):
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/bench/bare", timeout=10).read()
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def wrk(url: str, duration: int, connections: int, script: Path) -> dict:
+    output = subprocess.run(  # noqa: S603
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "-s", str(script), url],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "rps": rps,
+        "p50": float(re.search(r"P50 ([\d.]+)", output).group(1)),
+        "p95": float(re.search(r"P95 ([\d.]+)", output).group(1)),
+        "errors": int(errors.group(1)) if errors else 0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per page")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/whereabouts_bench"),
+    )
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+    url = args.database_url
+    ensure_database(url)
+    manage(url, "migrate", "--verbosity", "0")
+    existing = int(shell(url, SETUP).splitlines()[-1])
+    if existing < args.persons:
+        start = time.perf_counter()
+        manage(url, "generate_demo_data", "--persons", str(args.persons - existing), "--seed", str(existing + 1))
+        print(f"Generated {args.persons - existing} persons in {time.perf_counter() - start:.0f} s")
+    manage(url, "collectstatic", "--noinput", "--verbosity", "0")
+    big_case = shell(url, BIG_CASE).splitlines()[-1]
+    record_ms, publish_ms = shell(url, TIMINGS).splitlines()[-1].split()
+    sample = shell(
+        url,
+        "from workflow.models import PublishedVersion as V; print(V.objects.current().order_by('pk').first().case_id)",
+    ).splitlines()[-1]
+
+    pages = {
+        "bare view": "/bench/bare",
+        "home": "/",
+        "list": "/cases/",
+        "list, filtered": "/cases/?status=detained&fate=outstanding",
+        "list, sorted by date": "/cases/?sort=date",
+        "list, deep page": "/cases/?page=200",
+        "search (romanized)": "/cases/?q=Kim+Chol-su",
+        "search (misspelled)": "/cases/?q=Kim+Cheolsoo",
+        "search (Hangul)": "/cases/?q=%EA%B9%80%EC%B2%A0%EC%88%98",
+        "case page": f"/cases/{sample}/",
+        "case page, 50 events and 100 citations": f"/cases/{big_case}/",
+        "Atom feed": "/feed/",
+        "JSON API": "/api/cases/",
+        "JSON API, one case": f"/api/cases/{sample}/",
+    }
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "p95.lua"
+        script.write_text(LUA)
+        server = Server(url, workers=1)
+        try:
+            for label, path in pages.items():
+                results[label] = wrk(f"http://127.0.0.1:{PORT}{path}", args.duration, args.connections, script)
+                print(f"{label}: {results[label]}", flush=True)
+            worker = server.worker_pids()[0]
+            before = rss_kib(worker)
+            peak = before
+            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/export/cases.csv", timeout=600) as response:
+                rows = 0
+                while chunk := response.read(1 << 16):
+                    rows += chunk.count(b"\n")
+                    peak = max(peak, rss_kib(worker))
+        finally:
+            server.stop()
+    bare = results["bare view"]["rps"]
+    lines = [
+        f"# Benchmark: {args.persons:,} synthetic persons",
+        "",
+        f"- Machine: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{subprocess.run(['psql', '--version'], capture_output=True, text=True).stdout.strip()}",  # noqa: S607
+        f"- gunicorn, 1 worker, 1 thread; wrk, 1 thread, {args.connections} connections, {args.duration} s per page",
+        f"- Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `make bench PERSONS={args.persons}`",
+        "",
+        "| page | requests/s per worker | ratio to bare view | median ms | p95 ms | non-2xx |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, result in results.items():
+        lines.append(
+            f"| {label} | {result['rps']:.0f} | {result['rps'] / bare:.2f} | {result['p50']:.1f} | "
+            f"{result['p95']:.1f} | {result['errors']} |"
+        )
+    lines += [
+        "",
+        f"- Recording a status change: {record_ms} ms (median of 10); publishing a case with 50 events "
+        f"and 100 citations: {publish_ms} ms (median of 5).",
+        f"- CSV export of every published case ({rows - 1:,} rows): worker memory {before / 1024:.0f} MiB before, "
+        f"{peak / 1024:.0f} MiB at its peak while streaming.",
+        "",
+        "## Budgets (DESIGN.md)",
+        "",
+    ]
+    for label, share in BUDGETS.items():
+        matching = [name for name in results if name.startswith(label)]
+        worst = min(matching, key=lambda name: results[name]["rps"])
+        ratio = results[worst]["rps"] / bare
+        p95 = max(results[name]["p95"] for name in matching)
+        met = ratio >= share and p95 < 50
+        lines.append(
+            f"- {label}: worst ratio {ratio:.2f} (budget {share}), worst p95 {p95:.1f} ms (budget 50): "
+            f"{'met' if met else 'NOT met'}"
+        )
+    report = "\n".join(lines) + "\n"
+    docs = ROOT / "docs"
+    docs.mkdir(exist_ok=True)
+    (docs / f"bench-{args.persons}.md").write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
