@@ -215,7 +215,7 @@ def main() -> None:
         "list": "/cases/",
         "list, filtered": "/cases/?status=detained&fate=outstanding",
         "list, sorted by date": "/cases/?sort=date",
-        "list, deep page": "/cases/?page=200",
+        "list, deep page": f"/cases/?page={max(1, args.persons * 6 // 10 // 25 // 2)}",
         "search (romanized)": "/cases/?q=Kim+Chol-su",
         "search (misspelled)": "/cases/?q=Kim+Cheolsoo",
         "search (Hangul)": "/cases/?q=%EA%B9%80%EC%B2%A0%EC%88%98",
