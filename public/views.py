@@ -108,6 +108,7 @@ class CaseQuery:
         fate = dict(others("fate").values_list("is_clarified").annotate(n=Count("pk")))
         category = dict(others("category").values_list("categories__slug").annotate(n=Count("pk")))
         nationality = dict(others("nationality").values_list("nationality").annotate(n=Count("pk")))
+        self.nationality_counts = {code: n for code, n in nationality.items() if code}
         return {
             "status": [(self.link("status", v), label, status.get(v, 0)) for v, label in Status.choices],
             "fate": [(self.link("fate", v), label, fate.get(v == "clarified", 0)) for v, label in FATES],
@@ -139,13 +140,24 @@ def paginate(request, queryset, size: int):
 def case_list(request):
     query = CaseQuery(request.GET)
     page = paginate(request, query.results(), PAGE_SIZE)
+    facets = query.facets()
+    if facets:
+        # Offer the nationalities that published cases have (with their counts), not all 250 countries.
+        selected = query.filterset.form.cleaned_data.get("nationality") or ""
+        present = {
+            code: f"{countries.name(code)} ({count})"
+            for code, count in sorted(query.nationality_counts.items(), key=lambda item: countries.name(item[0]))
+        }
+        if selected and selected not in present:
+            present[selected] = countries.name(selected)
+        query.filterset.form.fields["nationality"].choices = [("", "---------"), *present.items()]
     context = {
         "filter": query.filterset,
         "page_obj": page,
         "cases": page.object_list,
         "errors": query.errors,
         "ignored": query.ignored,
-        "facets": query.facets(),
+        "facets": facets,
         "querystring": _querystring(request),
     }
     return render(request, "public/case_list.html", context, status=200 if query.valid else 400)
