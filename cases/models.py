@@ -125,9 +125,6 @@ class CaseIdCounter(models.Model):
 
 
 class PersonQuerySet(EvidentialQuerySet):
-    def published(self) -> PersonQuerySet:
-        return self.filter(publication_state=PublicationState.PUBLISHED)
-
     def matching_name(self, name: str) -> PersonQuerySet:
         """Persons whose name or a variant shares the normalised or folded key."""
         key, folded = names.normalise(name), names.fold(name)

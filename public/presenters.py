@@ -14,7 +14,6 @@ from django_countries import countries
 
 from cases.models import Confidence, Sex, Status
 from cases.partial_dates import PartialDate, display_partial_date
-from sources.models import SourceKind
 from workflow.models import PublishedVersion
 
 
@@ -170,10 +169,6 @@ class CasePage:
             "end_x": self.WIDTH - self.MARGIN,
             "start_x": self.MARGIN,
         }
-
-
-def source_kind_label(value: str) -> str:
-    return _label(SourceKind, value)
 
 
 def cite_as(page: CasePage, url: str) -> str:

@@ -106,12 +106,6 @@ def strip_image_metadata(upload, content_type: str) -> ContentFile:
     return ContentFile(output.getvalue(), name=getattr(upload, "name", "image"))
 
 
-class SourceQuerySet(EvidentialQuerySet):
-    def public(self) -> SourceQuerySet:
-        """Sources that may be shown publicly (see also Source.is_public)."""
-        return self.filter(is_restricted=False, withdrawn=False)
-
-
 class Source(WithdrawableModel, VersionedModel):
     title = models.CharField(_("title"), max_length=500)
     kind = models.CharField(_("kind"), max_length=20, choices=SourceKind, default=SourceKind.OTHER)
@@ -139,7 +133,7 @@ class Source(WithdrawableModel, VersionedModel):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     history = HistoricalRecords()
-    objects = SourceQuerySet.as_manager()
+    objects = EvidentialQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
