@@ -10,6 +10,9 @@ from simple_history.models import HistoricalRecords
 
 from cases.models import Category, Person, Status
 
+# A version the public list shows: the current one of a case that is not withdrawn.
+CURRENT = Q(is_current=True, withdrawn_at=None)
+
 
 class PublishedVersionQuerySet(models.QuerySet):
     def public(self) -> PublishedVersionQuerySet:
@@ -18,7 +21,7 @@ class PublishedVersionQuerySet(models.QuerySet):
 
     def current(self) -> PublishedVersionQuerySet:
         """The latest public version of each published case: what the public site lists."""
-        return self.public().filter(is_current=True)
+        return self.filter(CURRENT)
 
 
 class PublishedVersion(models.Model):
@@ -68,6 +71,12 @@ class PublishedVersion(models.Model):
         indexes = [
             # The case page and its versions: current()/public() by case_id.
             models.Index(fields=["case_id", "number"], name="publishedversion_case"),
+            # The public list, one index per sort, over current public versions only.
+            models.Index(fields=["name", "case_id"], name="pv_current_by_name", condition=CURRENT),
+            models.Index(fields=["-published_at", "case_id"], name="pv_current_by_update", condition=CURRENT),
+            models.Index(fields=["-status_since_day", "case_id"], name="pv_current_by_date", condition=CURRENT),
+            # The feed: every public version, newest first.
+            models.Index(fields=["-published_at", "-id"], name="pv_public_by_date", condition=Q(withdrawn_at=None)),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 import datetime
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Max, Q
 from django.shortcuts import render
@@ -23,6 +24,8 @@ def dashboard(request):
     active = Person.objects.exclude(publication_state=PublicationState.WITHDRAWN)
     status_counts = dict(active.values_list("current_status").annotate(count=Count("pk")).order_by())
     context = {
+        # The admin's header, user links and menu, as on every other staff page.
+        **admin.site.each_context(request),
         "waiting": Person.objects.filter(publication_state=PublicationState.IN_REVIEW)
         .select_related("submitted_by")
         .order_by("submitted_at"),

@@ -1,0 +1,55 @@
+"""On PostgreSQL the list, its sorts and the name search are served by indexes, not table scans."""
+
+import pytest
+from django.db import connection
+
+from public.views import CaseQuery
+from workflow.models import PublishedName, PublishedVersion
+
+from .conftest import make_citation, make_event, make_person, make_source, postgresql_only, publish_case
+
+pytestmark = [postgresql_only, pytest.mark.django_db]
+
+
+def plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # With sequential scans priced out, the plan shows whether an index can serve the query at all.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.fixture
+def published():
+    source = make_source()
+    for n in range(5):
+        person = make_person(name=f"Kim Cheol-ok {n}", family_name_native="김", given_name_native="철옥")
+        make_citation(source, status_event=make_event(person, date=str(2000 + n), is_public=True))
+        publish_case(person)
+
+
+@pytest.mark.parametrize("sort", ["name", "updated", "date"])
+def test_each_sort_of_the_list_is_served_by_an_index(published, sort):
+    results = CaseQuery({"sort": sort}).results()[:25]
+    text = plan(results)
+    assert "Seq Scan on workflow_publishedversion" not in text, text
+
+
+def test_case_page_lookup_is_served_by_an_index(published):
+    text = plan(PublishedVersion.objects.current().filter(case_id="KP-0001"))
+    assert "Seq Scan" not in text, text
+
+
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        {"key": "kimcheolok1"},
+        {"folded": "kimculuk1"},
+        {"key__contains": "cheol"},
+        {"key__trigram_similar": "kimcheolk"},
+    ],
+)
+def test_each_step_of_the_name_search_is_served_by_an_index(published, lookup):
+    text = plan(PublishedName.objects.filter(**lookup))
+    assert "Seq Scan on workflow_publishedname" not in text, text
