@@ -1,7 +1,10 @@
 from django.urls import path
 
+from . import views
+
 app_name = "exchange"
 
-urlpatterns: list = [
-    # The staff import page is added here (see exchange/views.py).
+urlpatterns = [
+    path("", views.upload, name="import"),
+    path("confirm/", views.confirm, name="confirm"),
 ]

@@ -1,0 +1,371 @@
+"""The exchange format: one person a row, in a UTF-8 CSV file with a header row.
+
+This module knows the columns and reads a file into rows of plain, checked
+values, each with the line it starts on. It reports every problem it can see
+without the database; what needs the database (does the case exist, is the
+category known, would the person be a duplicate) is checked by
+:mod:`exchange.importer`. The README's "Importing and exporting cases"
+documents the format for the people who fill the spreadsheets.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils import translation
+from django_countries import countries
+
+from cases.models import Confidence, NameVariant, Person, Sex, Status, StatusEvent
+from cases.partial_dates import PartialDate
+from sources.models import Citation, Source
+
+COLUMNS = (
+    "case_id",
+    "external_ref",
+    "name",
+    "name_native",
+    "other_names",
+    "descriptor",
+    "sex",
+    "birth_date",
+    "nationality",
+    "categories",
+    "religion",
+    "summary",
+    "internal_notes",
+    "status",
+    "status_date",
+    "status_place",
+    "status_confidence",
+    "source_title",
+    "source_url",
+    "source_publisher",
+    "source_date",
+    "source_locator",
+)
+STATUS_DETAILS = ("status_date", "status_place", "status_confidence")
+SOURCE_DETAILS = ("source_publisher", "source_date", "source_locator")
+SEPARATOR = ";"
+
+# A spreadsheet runs a cell starting with one of these as a formula; exports
+# put a ' in front, and the importer takes that one ' away again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# Korean family names of two syllables, in Hangul and in Hanja. Every other
+# family name is one syllable: 김철옥 is 김 + 철옥, 남궁민 is 남궁 + 민.
+TWO_SYLLABLE_FAMILY_NAMES = frozenset(
+    "남궁 황보 제갈 선우 독고 사공 서문 동방 어금 망절 장곡 "
+    "南宮 皇甫 諸葛 鮮于 獨孤 司空 西門 東方 魚金 網切 長谷".split()
+)
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """Why a file cannot be imported: where (line and column) and what to do about it."""
+
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class Row:
+    """One person's row: the line it starts on, and its non-blank cells as checked values.
+
+    A blank cell is left out of ``values``: on an existing case it leaves the
+    value as it is.
+    """
+
+    line: int
+    values: dict[str, object] = field(default_factory=dict)
+    # Columns with a non-blank cell, whether or not its value could be read.
+    filled: set[str] = field(default_factory=set)
+
+    def get(self, column: str, default=None):
+        return self.values.get(column, default)
+
+
+# Reading values ---------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().replace("_", " ").replace("-", " ").split())
+
+
+@cache
+def _vocabulary(choices: type) -> dict[str, str]:
+    """Each value's key and English label, folded, mapped to the key."""
+    with translation.override("en"):
+        return {_fold(text): value for value, label in choices.choices for text in (value, str(label))}
+
+
+def vocabulary_help(choices: type) -> str:
+    with translation.override("en"):
+        return ", ".join(f"{value} ({label})" for value, label in choices.choices)
+
+
+def _choice(choices: type, what: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        try:
+            return _vocabulary(choices)[_fold(text)]
+        except KeyError:
+            keys = ", ".join(choices.values)
+            raise ValueError(f"unknown {what} “{text}”: use one of {keys}, or its label.") from None
+
+    return parse
+
+
+def _text(model, field_name: str) -> Callable[[str], str]:
+    limit = model._meta.get_field(field_name).max_length
+
+    def parse(text: str) -> str:
+        if limit is not None and len(text) > limit:
+            raise ValueError(f"is {len(text)} characters long; at most {limit} fit.")
+        return text
+
+    return parse
+
+
+def _date(text: str) -> PartialDate:
+    return PartialDate.parse(text)
+
+
+@cache
+def _country_codes() -> frozenset[str]:
+    return frozenset(code for code, _name in countries)
+
+
+def _country(text: str) -> str:
+    code = text.upper()
+    if code not in _country_codes():
+        raise ValueError(f"“{text}” is not an ISO 3166-1 two-letter country code (such as KP, KR or CN).")
+    return code
+
+
+def _url(text: str) -> str:
+    _text(Source, "url")(text)
+    try:
+        URLValidator(schemes=["http", "https"])(text)
+    except ValidationError:
+        raise ValueError(f"“{text}” is not a web address (http:// or https://).") from None
+    return text
+
+
+def _list(text: str) -> list[str]:
+    items, seen = [], set()
+    for item in text.split(SEPARATOR):
+        item = unicodedata.normalize("NFC", item.strip())
+        if item and item.casefold() not in seen:
+            seen.add(item.casefold())
+            items.append(item)
+    return items
+
+
+def _other_names(text: str) -> list[str]:
+    names = _list(text)
+    check = _text(NameVariant, "name")
+    for name in names:
+        try:
+            check(name)
+        except ValueError as error:
+            raise ValueError(f"“{name[:40]}…” {error}") from None
+    return names
+
+
+def _case_id(text: str) -> str:
+    return _text(Person, "case_id")(text.upper())
+
+
+def split_native_name(text: str) -> tuple[str, str]:
+    """(family name, given name) of a name in native script, composed (NFC).
+
+    Family name first. A space separates the parts when there is one; else
+    Hangul and Hanja are split after the family name (one syllable, or two
+    for 남궁, 황보…), and other scripts are kept whole as the given name.
+    """
+    text = unicodedata.normalize("NFC", text).strip()
+    if " " in text:
+        family, given = text.split(None, 1)
+        return family, given
+    if not all(_is_cjk(char) for char in text):
+        return "", text
+    cut = 2 if text[:2] in TWO_SYLLABLE_FAMILY_NAMES and len(text) > 2 else 1
+    return text[:cut], text[cut:]
+
+
+def join_native_name(family: str, given: str) -> str:
+    """The native name as one cell: without a space when reading it back splits it the same way."""
+    joined = f"{family}{given}"
+    if split_native_name(joined) == (family, given):
+        return joined
+    return f"{family} {given}"
+
+
+def _is_cjk(char: str) -> bool:
+    return "\uac00" <= char <= "\ud7a3" or "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+def _native_name(text: str) -> tuple[str, str]:
+    family, given = split_native_name(text)
+    _text(Person, "family_name_native")(family)
+    _text(Person, "given_name_native")(given)
+    return family, given
+
+
+def _parsers() -> dict[str, Callable[[str], object]]:
+    # Dates and addresses repeat from row to row, and checking them is the slow part of reading.
+    date, url = cache(_date), cache(_url)
+    return {
+        "case_id": _case_id,
+        "external_ref": _text(Person, "external_ref"),
+        "name": _text(Person, "name"),
+        "name_native": _native_name,
+        "other_names": _other_names,
+        "descriptor": _text(Person, "descriptor"),
+        "sex": _choice(Sex, "sex"),
+        "birth_date": date,
+        "nationality": _country,
+        "categories": _list,
+        "religion": _text(Person, "religion"),
+        "summary": str,
+        "internal_notes": str,
+        "status": _choice(Status, "status"),
+        "status_date": date,
+        "status_place": _text(StatusEvent, "place"),
+        "status_confidence": _choice(Confidence, "confidence"),
+        "source_title": _text(Source, "title"),
+        "source_url": url,
+        "source_publisher": _text(Source, "publisher"),
+        "source_date": date,
+        "source_locator": _text(Citation, "locator"),
+    }
+
+
+# Cells -----------------------------------------------------------------------
+
+
+def neutralise(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula: a leading ' before a formula character.
+
+    A value that itself starts with ' and a formula character gets one more
+    ', so that :func:`unneutralise` gives back exactly the value.
+    """
+    if value.startswith(FORMULA_STARTS) or (value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS)):
+        return "'" + value
+    return value
+
+
+def unneutralise(cell: str) -> str:
+    """The cell without the one ' that :func:`neutralise` (or a spreadsheet user) put before a formula character."""
+    if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+# Files -----------------------------------------------------------------------
+
+
+def decode(data: bytes) -> tuple[str, list[Problem]]:
+    """The text of the file: UTF-8, with or without a byte-order mark."""
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return "", [
+            Problem(
+                line,
+                "",
+                f"the file is not UTF-8 (byte 0x{data[error.start]:02x}): in Excel, save it as "
+                "“CSV UTF-8 (comma delimited)”.",
+            )
+        ]
+
+
+def read(data: bytes) -> tuple[list[Row], list[Problem]]:
+    """The rows of a CSV file, checked one by one, and every problem found."""
+    text, problems = decode(data)
+    if problems:
+        return [], problems
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[Row] = []
+    header: list[str] | None = None
+    parsers = _parsers()
+    line = 1
+    try:
+        for cells in reader:
+            start, line = line, reader.line_num + 1
+            if not any(cell.strip() for cell in cells):
+                continue
+            if header is None:
+                header, problems = _read_header(cells, start)
+                if problems:
+                    return [], problems
+                continue
+            row, row_problems = _read_row(header, cells, start, parsers)
+            rows.append(row)
+            problems.extend(row_problems)
+    except csv.Error as error:
+        problems.append(Problem(reader.line_num, "", f"the file cannot be read as CSV: {error}."))
+    if header is None and not problems:
+        problems.append(Problem(1, "", "the file is empty: it needs a header row naming the columns."))
+    return rows, sorted(problems)
+
+
+def _read_header(cells: list[str], line: int) -> tuple[list[str], list[Problem]]:
+    header = [cell.strip().casefold() for cell in cells]
+    problems = []
+    for index, name in enumerate(header):
+        if name and name not in COLUMNS:
+            problems.append(Problem(line, name, f"unknown column; the columns are {', '.join(COLUMNS)}."))
+        elif name in header[:index]:
+            problems.append(Problem(line, name, "this column appears twice."))
+    if "name" not in header and "descriptor" not in header:
+        problems.append(Problem(line, "", "the header needs a name column, a descriptor column, or both."))
+    return header, problems
+
+
+def _read_row(
+    header: list[str], cells: list[str], line: int, parsers: dict[str, Callable[[str], object]]
+) -> tuple[Row, list[Problem]]:
+    row, problems = Row(line), []
+    extra = [cell for cell in cells[len(header) :] if cell.strip()]
+    if extra:
+        problems.append(
+            Problem(line, "", f"this line has {len(cells)} cells but the header names only {len(header)} columns.")
+        )
+    filled = row.filled
+    for name, cell in zip(header, cells, strict=False):
+        if not name:
+            continue
+        text = unneutralise(cell).strip()
+        if not text:
+            continue
+        filled.add(name)
+        try:
+            row.values[name] = parsers[name](text)
+        except ValueError as error:
+            problems.append(Problem(line, name, str(error)))
+    problems.extend(_missing_parts(filled, line))
+    return row, problems
+
+
+def _missing_parts(filled: set[str], line: int) -> Iterable[Problem]:
+    """Details given without what they describe (a status, a source)."""
+    for column in STATUS_DETAILS:
+        if column in filled and "status" not in filled:
+            yield Problem(line, column, "is given without a status: fill the status column too.")
+    if "source_title" not in filled and "source_url" not in filled:
+        for column in SOURCE_DETAILS:
+            if column in filled:
+                yield Problem(line, column, "is given without a source: fill source_title or source_url too.")

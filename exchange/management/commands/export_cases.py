@@ -1,0 +1,37 @@
+"""python manage.py export_cases [--format csv|json] [--public-only] [--output FILE]."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from exchange.exporter import csv_chunks, json_chunks, person_rows, public_rows
+
+
+class Command(BaseCommand):
+    help = (
+        "Export every case in the import's format, to standard output or a file. Without --public-only the "
+        "export holds restricted values (internal notes, restricted sources): keep it as safe as the database. "
+        "Exporting and importing the result back changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=["csv", "json"], default="csv")
+        parser.add_argument(
+            "--public-only",
+            action="store_true",
+            help="only what the public site shows: the current published version of each published case",
+        )
+        parser.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+
+    def handle(self, *args, **options):
+        # Whoever runs a command has the database at hand: they may have its restricted values too.
+        rows = public_rows() if options["public_only"] else person_rows(include_restricted=True)
+        chunks = csv_chunks(rows) if options["format"] == "csv" else json_chunks(rows)
+        if not options["output"]:
+            for chunk in chunks:
+                self.stdout.write(chunk, ending="")
+            return
+        try:
+            with open(options["output"], "w", encoding="utf-8", newline="") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+        except OSError as error:
+            raise CommandError(f"Cannot write {options['output']}: {error.strerror}.") from None

@@ -1,0 +1,152 @@
+"""The staff import page: upload a CSV file, see what it would do, confirm.
+
+The preview is a dry run: it writes nothing. The uploaded file waits for the
+confirmation in a private temporary directory, named by a random id that
+travels only inside a signed token bound to the user who uploaded it; the
+confirmation checks the file again against the database as it is then, and
+imports it or, when something has become wrong meanwhile, shows the problems.
+"""
+
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from .importer import import_cases
+
+# Everything an import may write on a person's case; adding a source is
+# checked row by row (see import_cases' can_add_sources).
+PERMISSIONS = (
+    "cases.add_person",
+    "cases.change_person",
+    "cases.add_namevariant",
+    "cases.add_statusevent",
+    "sources.add_citation",
+)
+SIGNING_SALT = "exchange.import"
+TOKEN_MAX_AGE = 60 * 60
+PREVIEW_ROWS = 500
+SHOWN_PROBLEMS = 500
+
+
+def may_import(user) -> bool:
+    return user.is_active and user.is_staff and user.has_perms(PERMISSIONS)
+
+
+def _check(user) -> None:
+    if not may_import(user):
+        raise PermissionDenied("Importing cases needs a staff account that may add and change cases.")
+
+
+def _max_bytes() -> int:
+    return getattr(settings, "IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+
+
+def _upload_dir() -> Path:
+    default = Path(tempfile.gettempdir()) / "whereabouts-imports"
+    path = Path(getattr(settings, "IMPORT_UPLOAD_DIR", default))
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8 CSV, one row per person, with a header row (see the README for the columns).",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > _max_bytes():
+            raise forms.ValidationError(f"The file is larger than {_max_bytes() // (1024 * 1024)} MB: split it.")
+        return upload
+
+
+def _keep(data: bytes, filename: str, user) -> str:
+    """Store the file until it is confirmed; the token that names it."""
+    directory = _upload_dir()
+    for old in directory.glob("*.csv"):
+        # Previews nobody confirmed.
+        if old.stat().st_mtime < time.time() - TOKEN_MAX_AGE:
+            old.unlink(missing_ok=True)
+    file_id = secrets.token_hex(16)
+    path = directory / f"{file_id}.csv"
+    path.touch(mode=0o600)
+    path.write_bytes(data)
+    return signing.dumps({"file": file_id, "name": filename, "user": user.pk}, salt=SIGNING_SALT)
+
+
+def _kept(token: str, user) -> tuple[Path, str] | None:
+    """The stored file and its name, when the token is this user's and not expired."""
+    try:
+        value = signing.loads(token, salt=SIGNING_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    path = _upload_dir() / f"{value['file']}.csv"
+    if value["user"] != user.pk or not path.is_file():
+        return None
+    return path, value["name"]
+
+
+def _context(result, **extra) -> dict:
+    context = {"result": result, "preview_rows": PREVIEW_ROWS, "shown_problems": SHOWN_PROBLEMS, **extra}
+    if result is not None:
+        context["rows"] = result.rows[:PREVIEW_ROWS]
+        context["problems"] = result.problems[:SHOWN_PROBLEMS]
+    return context
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@login_required
+def upload(request):
+    _check(request.user)
+    if request.method == "GET":
+        return render(request, "exchange/import.html", _context(None, form=UploadForm()))
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "exchange/import.html", _context(None, form=form), status=400)
+    upload = form.cleaned_data["file"]
+    data, filename = upload.read(), Path(upload.name).name
+    result = import_cases(
+        data,
+        filename=filename,
+        by=request.user,
+        dry_run=True,
+        can_add_sources=request.user.has_perm("sources.add_source"),
+    )
+    if result.problems:
+        return render(request, "exchange/import.html", _context(result, form=UploadForm()), status=400)
+    token = _keep(data, filename, request.user)
+    return render(request, "exchange/import.html", _context(result, form=UploadForm(), token=token))
+
+
+@require_POST
+@never_cache
+@login_required
+def confirm(request):
+    _check(request.user)
+    kept = _kept(request.POST.get("token", ""), request.user)
+    if kept is None:
+        expired = "This preview has expired or was already imported: upload the file again."
+        return render(request, "exchange/import.html", _context(None, form=UploadForm(), expired=expired), status=400)
+    path, filename = kept
+    result = import_cases(
+        path.read_bytes(),
+        filename=filename,
+        by=request.user,
+        can_add_sources=request.user.has_perm("sources.add_source"),
+    )
+    path.unlink(missing_ok=True)
+    if result.problems:
+        return render(request, "exchange/import.html", _context(result, form=UploadForm()), status=400)
+    return render(request, "exchange/import_done.html", _context(result))
