@@ -1,6 +1,7 @@
 """Record a security event. Callers pass facts, never secrets: no passwords, tokens or keys."""
 
 from django.http import HttpRequest
+from simple_history.models import HistoricalRecords
 
 from .clientip import client_ip
 from .models import AuditEvent
@@ -10,6 +11,8 @@ _SECRET_KEYS = {"password", "password1", "password2", "token", "otp_token", "key
 
 
 def record(action: str, *, request: HttpRequest | None = None, actor=None, username: str = "", target="", **details):
+    # Signals and services are called without the request: the one being served, if any, says who and from where.
+    request = request or getattr(HistoricalRecords.context, "request", None)
     if actor is None and request is not None and getattr(request, "user", None) and request.user.is_authenticated:
         actor = request.user
     clean = {key: value for key, value in details.items() if key.lower() not in _SECRET_KEYS}

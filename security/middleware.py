@@ -38,7 +38,9 @@ class StaffSecurityMiddleware:
                 logout(request)
                 if staff_page:
                     return redirect(f"{reverse('admin:login')}?{urlencode({'next': request.get_full_path()})}")
-            elif staff_page and self.needs_second_factor(request) and not self.is_exempt(path):
+                return self.get_response(request)
+            # Checked on every request, the first of a session included.
+            if staff_page and self.needs_second_factor(request) and not self.is_exempt(path):
                 return redirect(f"{reverse('security:two_factor')}?{urlencode({'next': request.get_full_path()})}")
         response = self.get_response(request)
         if staff_page:

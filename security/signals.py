@@ -37,19 +37,21 @@ def locked_out(sender, request, username, ip_address, **kwargs):
 
 @receiver(m2m_changed, sender=User.groups.through)
 def roles_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    if action not in ("post_add", "post_remove", "post_clear") or reverse:
+    if action not in ("post_add", "post_remove", "post_clear"):
         return
     from django.contrib.auth.models import Group
 
-    names = sorted(Group.objects.filter(pk__in=pk_set or []).values_list("name", flat=True))
-    record(
-        AuditEvent.Action.ROLE_CHANGED,
-        actor=None,
-        username="",
-        target=instance.get_username(),
-        change=action.removeprefix("post_"),
-        roles=names,
-    )
+    if reverse:  # group.user_set.add(user): the instance is the group
+        pairs = [(user, [instance.name]) for user in User.objects.filter(pk__in=pk_set or [])]
+    else:
+        pairs = [(instance, sorted(Group.objects.filter(pk__in=pk_set or []).values_list("name", flat=True)))]
+    for user, names in pairs:
+        record(
+            AuditEvent.Action.ROLE_CHANGED,
+            target=user.get_username(),
+            change=action.removeprefix("post_"),
+            roles=names,
+        )
 
 
 @receiver(pre_save, sender=User)

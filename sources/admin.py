@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html
+from PIL import Image
 
 from cases.admin import TrackedAdmin, VersionedModelForm, https_url_fields, withdraw_selected
 
@@ -46,7 +47,11 @@ class SourceForm(VersionedModelForm):
                 "whatever its name says. Convert it to one of those, or link to it by URL."
             )
         if content_type.startswith("image/"):
-            document = strip_image_metadata(document, content_type)
+            try:
+                document = strip_image_metadata(document, content_type)
+            except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+                # Unreadable, truncated, or a decompression bomb.
+                raise ValidationError("This image could not be read: it may be damaged. Try another copy.") from None
             digest = hashlib.sha256(document.read())
             document.seek(0)
         twin = Source.objects.filter(sha256=digest.hexdigest()).exclude(pk=self.instance.pk).first()

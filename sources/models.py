@@ -93,8 +93,12 @@ def strip_image_metadata(upload, content_type: str) -> ContentFile:
     upload.seek(0)
     with Image.open(upload) as image:
         frames = [ImageOps.exif_transpose(frame.copy()) for frame in ImageSequence.Iterator(image)]
+        for frame in frames:
+            frame.info = {}  # comments, text chunks, EXIF and XMP are written back from here
         output = io.BytesIO()
         options = {"quality": 95} if content_type == "image/jpeg" else {}
+        if content_type == "image/webp":
+            options = {"lossless": True}  # never lose pixels of a lossless original
         if len(frames) > 1:
             options.update(
                 save_all=True,

@@ -64,6 +64,10 @@ ADMINISTRATOR = frozenset(
         "auth.add_group",
         "auth.change_group",
         "auth.view_permission",
+        # Reset a lost authenticator: delete the user's device; read the audit.
+        "otp_totp.view_totpdevice",
+        "otp_totp.delete_totpdevice",
+        "security.view_auditevent",
     }
 )
 
@@ -87,5 +91,8 @@ def apply_roles(apps) -> None:
         wanted = []
         for permission in sorted(permissions):
             app_label, codename = permission.split(".")
-            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            # A permission of an app migrated later is given by a later migration that calls this again.
+            found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if found is not None:
+                wanted.append(found)
         group.permissions.set(wanted)

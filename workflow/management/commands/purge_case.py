@@ -55,5 +55,19 @@ class Command(BaseCommand):
         NameVariant.history.filter(person_id=person.pk).delete()
         events.purge()
         Person.objects.filter(pk=person.pk).purge()
+        # The history of the person's categories lives in its own table.
+        for m2m_history in _m2m_history_models():
+            m2m_history.objects.filter(person_id=person.pk).delete()
         record(AuditEvent.Action.PURGED, actor=administrator, target=case_id, reason=reason, **counts)
         self.stdout.write(f"Purged {case_id}: {counts}. The case ID is never reused.")
+
+
+def _m2m_history_models() -> list:
+    """simple-history's tables of the person's many-to-many history (its categories)."""
+    from django.apps import apps
+
+    return [
+        model
+        for model in apps.get_app_config("cases").get_models()
+        if model._meta.db_table.startswith("cases_historicalperson_")
+    ]
