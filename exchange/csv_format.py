@@ -110,11 +110,6 @@ def _vocabulary(choices: type) -> dict[str, str]:
         return {_fold(text): value for value, label in choices.choices for text in (value, str(label))}
 
 
-def vocabulary_help(choices: type) -> str:
-    with translation.override("en"):
-        return ", ".join(f"{value} ({label})" for value, label in choices.choices)
-
-
 def _choice(choices: type, what: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         try:

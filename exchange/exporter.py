@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
-
-from django.db.models import Prefetch
 
 from cases.models import TIMELINE_ORDER, NameVariant, Person, StatusEvent
 from sources.models import Citation
@@ -31,58 +30,92 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
-def _citations(*, include_restricted: bool):
-    citations = Citation.objects.active().filter(source__withdrawn=False).select_related("source").order_by("pk")
-    return citations if include_restricted else citations.filter(source__is_restricted=False)
+PERSON_FIELDS = (
+    "pk",
+    "case_id",
+    "external_ref",
+    "name",
+    "family_name_native",
+    "given_name_native",
+    "descriptor",
+    "sex",
+    "birth_date",
+    "nationality",
+    "religion",
+    "summary",
+    "internal_notes",
+)
 
 
 def person_rows(*, include_restricted: bool) -> Iterator[dict]:
-    """Every person's row from the working records.
+    """Every person's row from the working records, in case ID order.
 
     The status columns describe the latest event (the one the current status
     comes from), the source columns its first citation; for a person without
-    events, the first citation of the person.
+    events, the first citation of the person. Read a thousand persons at a
+    time, with a fixed number of queries each.
     """
-    citations = _citations(include_restricted=include_restricted)
-    timeline = (
-        StatusEvent.objects.active()
-        .order_by(*TIMELINE_ORDER)
-        .prefetch_related(Prefetch("citations", queryset=citations, to_attr="cited"))
-    )
-    persons = Person.objects.order_by("case_id").prefetch_related(
-        Prefetch("variants", queryset=NameVariant.objects.order_by("name"), to_attr="other_names"),
-        "categories",
-        Prefetch("status_events", queryset=timeline, to_attr="timeline"),
-        Prefetch("citations", queryset=citations, to_attr="cited"),
-    )
-    for person in persons.iterator(chunk_size=CHUNK_SIZE):
-        latest = person.timeline[-1] if person.timeline else None
-        cited = latest.cited if latest else person.cited
-        citation = cited[0] if cited else None
-        source = citation.source if citation else None
+    last = ""
+    while True:
+        persons = list(Person.objects.filter(case_id__gt=last).order_by("case_id").values(*PERSON_FIELDS)[:CHUNK_SIZE])
+        if not persons:
+            return
+        yield from _rows(persons, include_restricted=include_restricted)
+        last = persons[-1]["case_id"]
+
+
+def _rows(persons: list[dict], *, include_restricted: bool) -> Iterator[dict]:
+    ids = [person["pk"] for person in persons]
+    other_names, categories, latest = defaultdict(list), defaultdict(list), {}
+    variants = NameVariant.objects.filter(person__in=ids).order_by("person_id", "name")
+    for person_id, name in variants.values_list("person_id", "name"):
+        other_names[person_id].append(name)
+    memberships = Person.categories.through.objects.filter(person__in=ids).order_by("category__name")
+    for person_id, name in memberships.values_list("person_id", "category__name"):
+        categories[person_id].append(name)
+    events = StatusEvent.objects.active().filter(person__in=ids).order_by("person_id", *TIMELINE_ORDER)
+    for event in events.values("pk", "person_id", "status", "date", "place", "confidence"):
+        latest[event["person_id"]] = event  # the last in timeline order
+    citations = Citation.objects.active().filter(source__withdrawn=False).order_by("pk")
+    if not include_restricted:
+        citations = citations.filter(source__is_restricted=False)
+    columns = ("locator", "source__title", "source__url", "source__publisher", "source__published_on")
+    cited = {}  # ("event" or "person", pk) → its first citation
+    for citation in citations.filter(status_event__in=[event["pk"] for event in latest.values()]).values(
+        "status_event_id", *columns
+    ):
+        cited.setdefault(("event", citation["status_event_id"]), citation)
+    without_events = [pk for pk in ids if pk not in latest]
+    for citation in citations.filter(person__in=without_events).values("person_id", *columns):
+        cited.setdefault(("person", citation["person_id"]), citation)
+
+    for person in persons:
+        pk = person["pk"]
+        event = latest.get(pk)
+        citation = cited.get(("event", event["pk"]) if event else ("person", pk))
         yield {
-            "case_id": person.case_id,
-            "external_ref": person.external_ref,
-            "name": person.name,
-            "name_native": join_native_name(person.family_name_native, person.given_name_native),
-            "other_names": [variant.name for variant in person.other_names],
-            "descriptor": person.descriptor,
-            "sex": person.sex,
-            "birth_date": _text(person.birth_date),
-            "nationality": person.nationality.code or "",
-            "categories": [category.name for category in person.categories.all()],
-            "religion": person.religion,
-            "summary": person.summary,
-            "internal_notes": person.internal_notes if include_restricted else "",
-            "status": latest.status if latest else "",
-            "status_date": _text(latest.date) if latest else "",
-            "status_place": latest.place if latest else "",
-            "status_confidence": latest.confidence if latest else "",
-            "source_title": source.title if source else "",
-            "source_url": source.url if source else "",
-            "source_publisher": source.publisher if source else "",
-            "source_date": _text(source.published_on) if source else "",
-            "source_locator": citation.locator if citation else "",
+            "case_id": person["case_id"],
+            "external_ref": person["external_ref"],
+            "name": person["name"],
+            "name_native": join_native_name(person["family_name_native"], person["given_name_native"]),
+            "other_names": other_names[pk],
+            "descriptor": person["descriptor"],
+            "sex": person["sex"],
+            "birth_date": _text(person["birth_date"]),
+            "nationality": person["nationality"] or "",
+            "categories": categories[pk],
+            "religion": person["religion"],
+            "summary": person["summary"],
+            "internal_notes": person["internal_notes"] if include_restricted else "",
+            "status": event["status"] if event else "",
+            "status_date": _text(event["date"]) if event else "",
+            "status_place": event["place"] if event else "",
+            "status_confidence": event["confidence"] if event else "",
+            "source_title": citation["source__title"] if citation else "",
+            "source_url": citation["source__url"] if citation else "",
+            "source_publisher": citation["source__publisher"] if citation else "",
+            "source_date": _text(citation["source__published_on"]) if citation else "",
+            "source_locator": citation["locator"] if citation else "",
         }
 
 

@@ -502,6 +502,25 @@ def test_an_existing_case_is_updated_by_case_id_and_blank_cells_leave_values_as_
     )
 
 
+def test_a_case_changed_while_the_file_is_checked_is_refused(monkeypatch):
+    person = make_person(name="Kim Old", external_ref="ORG-1")
+    real_lock = importer._Plan.lock
+
+    def someone_saves_first(plan):
+        # Another user's save between reading the case and writing the import.
+        Person.objects.filter(pk=person.pk).update(version=person.version + 1, name="Kim Meanwhile")
+        real_lock(plan)
+
+    monkeypatch.setattr(importer._Plan, "lock", someone_saves_first)
+    result = run(csv_bytes(KIM, UNNAMED))
+
+    assert [(p.line, p.column) for p in result.problems] == [(2, "case_id")]
+    assert "changed by someone else" in result.problems[0].message
+    person.refresh_from_db()
+    assert person.name == "Kim Meanwhile"
+    assert Person.objects.count() == 1
+
+
 def test_an_existing_case_is_matched_by_external_ref():
     person = make_person(name="Kim Example", external_ref="ORG-1")
 
