@@ -16,6 +16,7 @@ identifies a person; people decide.
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Family names, each spelling mapped to one canonical form.
 _SURNAME_SPELLINGS = {
@@ -104,6 +105,8 @@ _FOLDS = [(re.compile(pattern), replacement) for pattern, replacement in _FOLDS]
 def _strip_accents(text: str) -> str:
     # Decompose Latin letters to drop accents (ŏ, ŭ), but never Hangul, whose
     # syllables must stay composed to compare equal.
+    if text.isascii():
+        return text
     out = []
     for char in text:
         if "\uac00" <= char <= "\ud7a3":
@@ -113,12 +116,14 @@ def _strip_accents(text: str) -> str:
     return "".join(out)
 
 
-def _words(name: str) -> list[list[str]]:
+# Names recur (an import or a search repeats the common ones): each is split once.
+@lru_cache(maxsize=16384)
+def _words(name: str) -> tuple[tuple[str, ...], ...]:
     """The name's words (split at spaces), each as its parts (split at hyphens)."""
     text = _strip_accents(unicodedata.normalize("NFC", name or "")).casefold()
     text = _APOSTROPHES.sub("", text)
-    words = [[part for part in _SEPARATORS.split(word) if part] for word in text.split()]
-    return [word for word in words if word]
+    words = (tuple(part for part in _SEPARATORS.split(word) if part) for word in text.split())
+    return tuple(word for word in words if word)
 
 
 def _parts(name: str) -> list[str]:

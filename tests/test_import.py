@@ -2,6 +2,8 @@
 
 import csv
 import io
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -739,3 +741,20 @@ def test_the_dashboard_links_to_the_import_page(client):
     client.force_login(staff("Caseworker", "caseworker"))
 
     assert f'href="{URL}"' in client.get("/staff/").content.decode()
+
+
+def test_the_benchmark_import_file_imports_cleanly_and_twice_changes_nothing(tmp_path):
+    # scripts/import_file.py makes the file `make bench` times; a file it
+    # cannot import would leave the benchmark measuring an error.
+    path = tmp_path / "synthetic.csv"
+    subprocess.run(  # noqa: S603 (our own script)
+        [sys.executable, str(settings.BASE_DIR / "scripts" / "import_file.py"), "--rows", "60", "--output", str(path)],
+        check=True,
+    )
+    first = import_cases(path.read_bytes(), filename=path.name, by=None)
+    assert first.problems == []
+    assert first.counts.created == 60
+    assert Person.objects.filter(external_ref__startswith="SYNTHETIC-IMPORT-").count() == 60
+    assert StatusEvent.objects.count() == first.counts.status_events > 0
+    second = import_cases(path.read_bytes(), filename=path.name, by=None)
+    assert second.counts.unchanged == 60
