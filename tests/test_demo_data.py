@@ -5,7 +5,8 @@ import json
 import pytest
 from django.core.management import call_command
 
-from cases.models import Person, PublicationState, derive_status
+from cases.models import NameVariant, Person, PublicationState, StatusEvent, derive_status
+from sources.models import Citation, Source
 from workflow.models import PublishedName, PublishedVersion
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +61,22 @@ def test_public_records_hold_no_restricted_value():
     # Withdrawn cases are not searchable; published ones are.
     assert PublishedName.objects.filter(version__withdrawn_at__isnull=False).count() == 0
     assert PublishedName.objects.exists()
+
+
+def test_every_generated_row_has_its_history_row_with_the_reason_and_the_categories():
+    generate(persons=40)
+    for model in (Person, NameVariant, StatusEvent, Citation, Source, PublishedVersion):
+        rows = model.objects.count()
+        assert rows > 0
+        history = model.history.filter(history_type="+")
+        assert history.count() == rows, model.__name__
+        assert set(history.values_list("history_change_reason", flat=True)) == {
+            "Synthetic demo data (generate_demo_data)"
+        }
+    # A person's history row carries the categories it was created with, as a save would.
+    for person in Person.objects.prefetch_related("categories")[:10]:
+        record = person.history.get()
+        assert {c.category_id for c in record.categories.all()} == {c.pk for c in person.categories.all()} != set()
+    # The rows are readable through the ORM as written (partial dates, the published record).
+    version = PublishedVersion.objects.current().first()
+    assert version.record["case_id"] == version.person.case_id

@@ -61,35 +61,23 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("workflow/snapshots.py", "version.cited_sources.all().delete()"): "PublishedSource index rows, rebuilt",
     ("workflow/snapshots.py", "PublishedName.objects.bulk_create(name_rows)"): "PublishedName index rows",
     ("workflow/snapshots.py", "PublishedSource.objects.bulk_create(source_rows)"): "PublishedSource index rows",
-    # Bulk writers that write the history rows themselves.
+    # The bulk writer (import, demo data), which writes the history rows itself.
     (
-        "exchange/importer.py",
-        "Person.objects.bulk_update(updated, sorted(fields), batch_size=BATCH_SIZE)",
-    ): "import: edited persons; the importer raises `version` and writes their history rows (history())",
+        "cases/bulk.py",
+        "model.objects.bulk_update(objs, field_names, batch_size=BATCH_SIZE)",
+    ): "BulkWriter.update(): its callers raise `version` and write the history rows (history())",
     (
-        "exchange/importer.py",
+        "cases/bulk.py",
         "model.objects.bulk_create(objs, batch_size=BATCH_SIZE)",
-    ): "import: new rows, with their history rows written by insert()/history()",
+    ): "BulkWriter.insert(): new rows, with their history rows written by history()",
+    (
+        "cases/bulk.py",
+        "snapshot.objects.bulk_create(",
+    ): "BulkWriter.history(): the history rows of the persons' categories (simple-history's m2m snapshot)",
     (
         "exchange/importer.py",
-        "snapshot.objects.bulk_create(",
-    ): "import: the history rows of the persons' categories (simple-history's m2m snapshot)",
-    (
-        "workflow/management/commands/generate_demo_data.py",
-        "through.objects.bulk_create(",
-    ): "demo data: category memberships of generated persons (bulk_create_with_history writes theirs)",
-    (
-        "workflow/management/commands/generate_demo_data.py",
-        "PublishedName.objects.bulk_create(names, batch_size=5000)",
-    ): "demo data: search index rows",
-    (
-        "workflow/management/commands/generate_demo_data.py",
-        "PublishedSource.objects.bulk_create(cited, batch_size=5000)",
-    ): "demo data: search index rows",
-    (
-        "workflow/management/commands/generate_demo_data.py",
-        "PublishedVersion.categories.through.objects.bulk_create(version_categories)",
-    ): "demo data: categories of generated published versions",
+        "self.update(Person, updated, sorted(fields))",
+    ): "import: edited persons through BulkWriter.update(), with `version` raised and history rows written",
     # Not database calls at all: dict.update, set.update, hashlib digests, progress bars.
     ("exchange/importer.py", "bar.update(1)"): "tqdm progress bar",
     ("exchange/importer.py", "bar.update(len(chunk))"): "tqdm progress bar",

@@ -2,9 +2,10 @@
 
 Every person made here has ``is_synthetic`` set, an ``SY-`` case ID, an
 external reference starting with ``SYNTHETIC-`` and a summary that says so;
-the public pages mark them. Rows are written in bulk, with their history
-rows (simple-history's bulk helpers), and the derived status comes from the
-same ``derive_status`` as every other status change.
+the public pages mark them. Rows are written in bulk with their history rows
+(:class:`cases.bulk.BulkWriter`: COPY on PostgreSQL), the derived status
+comes from the same ``derive_status`` as every other status change, and the
+published versions from the same ``record_from`` as publishing.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 from tqdm import tqdm
 
+from cases.bulk import BulkWriter
 from cases.models import (
     CaseIdCounter,
     Category,
@@ -107,6 +108,7 @@ class Generator:
         self.user = get_user_model().objects.filter(is_superuser=True).first()
         self.categories = list(Category.objects.all())
         self.now = timezone.now()
+        self.writer = BulkWriter(by=self.user, reason=REASON, now=self.now)
 
     def run(self, count: int, advance) -> None:
         self.sources = self.make_sources(max(20, count // 50))
@@ -140,8 +142,8 @@ class Generator:
         # A second run reuses the synthetic sources of the first (a URL is one source).
         existing = {source.url: source for source in Source.objects.filter(url__in=[s.url for s in sources])}
         new = [source for source in sources if source.url not in existing]
-        created = bulk_create_with_history(new, Source, default_change_reason=REASON, default_user=self.user)
-        by_url = {**existing, **{source.url: source for source in created}}
+        self.writer.insert(Source, new)
+        by_url = {**existing, **{source.url: source for source in new}}
         return [by_url[source.url] for source in sources]
 
     def make_batch(self, size: int) -> None:
@@ -184,11 +186,13 @@ class Generator:
             person.current_status, person.status_since, person.last_confirmed = derive_status(timeline_order(timeline))
             people.append(person)
             plans.append((rr, events))
-        people = bulk_create_with_history(people, Person, default_change_reason=REASON, default_user=self.user)
+        writer = self.writer
+        rows = writer.insert(Person, people, history=False)
         through = Person.categories.through
-        through.objects.bulk_create(
-            through(person_id=person.pk, category_id=self.rng.choice(self.categories).pk) for person in people
-        )
+        memberships = [through(person_id=person.pk, category_id=rng.choice(self.categories).pk) for person in people]
+        writer.insert(through, memberships, history=False)
+        writer.add_memberships(memberships)
+        writer.history(Person, people, created=True, rows=rows)
 
         variants, events, citations = [], [], []
         for person, (rr, planned) in zip(people, plans, strict=True):
@@ -211,16 +215,15 @@ class Generator:
                         recorded_at=self.now,
                     )
                 )
-        variants = bulk_create_with_history(variants, NameVariant, default_change_reason=REASON, default_user=self.user)
-        events = bulk_create_with_history(events, StatusEvent, default_change_reason=REASON, default_user=self.user)
+        writer.insert(NameVariant, variants)
+        writer.insert(StatusEvent, events)
         for event in events:
             for _ in range(rng.randint(1, 3)):
                 citations.append(self.citation(status_event=event))
         person_citations = [self.citation(person=person) for person in people]
-        citations = bulk_create_with_history(
-            citations + person_citations, Citation, default_change_reason=REASON, default_user=self.user
-        )
-        self.publish(people, variants, events, citations)
+        citations += person_citations
+        writer.insert(Citation, citations)
+        self.publish(people, variants, events, citations, memberships)
 
     def plan_events(self) -> list[tuple[str, PartialDate | None, bool]]:
         rng = self.rng
@@ -253,7 +256,7 @@ class Generator:
             **target,
         )
 
-    def publish(self, people, variants, events, citations) -> None:
+    def publish(self, people, variants, events, citations, memberships) -> None:
         sources = {source.pk: source for source in self.sources}
         by_person: dict[int, dict] = {person.pk: {"variants": [], "events": [], "citations": []} for person in people}
         event_citations: dict[int, list[Citation]] = {}
@@ -269,9 +272,8 @@ class Generator:
             by_person[event.person_id]["events"].append(event)
         categories = {category.pk: category for category in self.categories}
         person_categories: dict[int, list] = {}
-        through = Person.categories.through
-        for person_id, category_id in through.objects.filter(person__in=people).values_list("person_id", "category_id"):
-            person_categories.setdefault(person_id, []).append(categories[category_id])
+        for membership in memberships:
+            person_categories.setdefault(membership.person_id, []).append(categories[membership.category_id])
 
         versions = []
         for person in people:
@@ -297,9 +299,7 @@ class Generator:
             )
             denormalise(version)
             versions.append(version)
-        versions = bulk_create_with_history(
-            versions, PublishedVersion, default_change_reason=REASON, default_user=self.user
-        )
+        self.writer.insert(PublishedVersion, versions)
         names, cited, version_categories = [], [], []
         for version in versions:
             if version.withdrawn_at is not None:
@@ -312,6 +312,7 @@ class Generator:
                 PublishedVersion.categories.through(publishedversion_id=version.pk, category_id=category.pk)
                 for category in person_categories.get(version.person_id, [])
             ]
-        PublishedName.objects.bulk_create(names, batch_size=5000)
-        PublishedSource.objects.bulk_create(cited, batch_size=5000)
-        PublishedVersion.categories.through.objects.bulk_create(version_categories)
+        # The search index and the filters' categories: derived rows, without history.
+        self.writer.insert(PublishedName, names, history=False)
+        self.writer.insert(PublishedSource, cited, history=False)
+        self.writer.insert(PublishedVersion.categories.through, version_categories, history=False)
