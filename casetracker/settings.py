@@ -109,6 +109,20 @@ if not re.fullmatch(r"[A-Z][A-Z0-9]{0,9}", CASE_ID_PREFIX):
 WORKFLOW_ALLOW_SELF_PUBLISH = env_bool("ALLOW_SELF_PUBLISH", False)
 # A case with no new information for this many days is listed as stale.
 STALE_CASE_DAYS = env_int("STALE_CASE_DAYS", 180, minimum=1)
+# How long a proxy or browser may serve a public page without asking again
+# (public/caching.py). 0: it keeps the page but revalidates every time (a
+# cheap 304 until the data changes), so a redaction is seen at once. More
+# absorbs a bigger spike, but a redacted page may be served that long.
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 0)
+# Counts and search results of the public pages, per process, under the
+# public data's generation (public/caching.py); nothing restricted is cached.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "whereabouts",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
 # Serve /bench/bare, the fixed-string view that make bench compares every page with.
 BENCHMARK_VIEW = env_bool("BENCHMARK_VIEW", False)
 # Uploaded copies of sources larger than this are refused.

@@ -2,6 +2,7 @@ from django.urls import path
 from django.views.decorators.http import require_safe
 
 from . import feeds, views
+from .caching import public_page
 
 app_name = "public"
 
@@ -10,10 +11,10 @@ urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
     path("cases/<str:case_id>/", views.case_detail, name="case_detail"),
     path("cases/<str:case_id>/versions/<int:number>/", views.case_version, name="case_version"),
-    path("cases/<str:case_id>/feed/", require_safe(feeds.CaseFeed()), name="case_feed"),
+    path("cases/<str:case_id>/feed/", require_safe(public_page(feeds.CaseFeed())), name="case_feed"),
     path("sources/", views.source_list, name="source_list"),
     path("sources/<int:source_id>/", views.source_detail, name="source_detail"),
-    path("feed/", require_safe(feeds.PublishedChangesFeed()), name="feed"),
+    path("feed/", require_safe(public_page(feeds.PublishedChangesFeed())), name="feed"),
     path("api/cases/", views.api_case_list, name="api_case_list"),
     path("api/cases/<str:case_id>/", views.api_case_detail, name="api_case_detail"),
     path("export/cases.csv", views.export_csv, name="export_csv"),

@@ -14,9 +14,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
+from cases import names
 from cases.models import Category, Status
 from workflow.models import PublishedSource, PublishedVersion
 
+from .caching import cached, public_page
 from .filters import FATES, ORDERINGS, CaseFilter
 from .presenters import CasePage, cite_as
 from .search import search
@@ -41,6 +43,7 @@ def public_version(case_id: str, number: int) -> PublishedVersion:
 
 
 @require_safe
+@public_page
 def home(request):
     cases = PublishedVersion.objects.current()
     counts = cases.aggregate(total=Count("pk"), clarified=Count("pk", filter=Q(is_clarified=True)))
@@ -56,8 +59,10 @@ def home(request):
 class CaseQuery:
     """The public list's query: filters, name search and ordering, shared by the page, the API and the CSV."""
 
-    def __init__(self, params, search_ids: list[int] | None = None) -> None:
+    def __init__(self, params, search_ids: list[int] | None = None, *, request=None) -> None:
+        """``request``, when given, lets the counts and the search be cached (public/caching.py)."""
         self.params = params
+        self.request = request
         self.filterset = CaseFilter(params, queryset=PublishedVersion.objects.current())
         self.valid = self.filterset.is_valid()
         known = set(self.filterset.filters) | {"page"}
@@ -78,8 +83,24 @@ class CaseQuery:
     def search_ids(self) -> list[int]:
         """Current versions matching the name search, best first; computed once per request."""
         if self._search_ids is None:
-            self._search_ids = search(self.query, PublishedVersion.objects.current())
+            self._search_ids = self._cached(
+                "search", names.normalise(self.query), lambda: search(self.query, PublishedVersion.objects.current())
+            )
         return self._search_ids
+
+    def _cached(self, kind: str, key: str, compute):
+        return compute() if self.request is None else cached(self.request, kind, key, compute)
+
+    @property
+    def filter_key(self) -> str:
+        """The filters and the search, in a canonical order: what the counts depend on."""
+        params = self.params.copy()
+        for name in ("page", "sort"):
+            params.pop(name, None)
+        return "&".join(f"{name}={value}" for name, value in sorted(params.lists()))
+
+    def count(self) -> int:
+        return self._cached("count", self.filter_key, lambda: self.results().order_by().count())
 
     def results(self):
         if not self.valid:
@@ -104,10 +125,17 @@ class CaseQuery:
             params.pop(name, None)
             return CaseQuery(params, self._search_ids).results().order_by()
 
-        status = dict(others("status").values_list("status").annotate(n=Count("pk")))
-        fate = dict(others("fate").values_list("is_clarified").annotate(n=Count("pk")))
-        category = dict(others("category").values_list("categories__slug").annotate(n=Count("pk")))
-        nationality = dict(others("nationality").values_list("nationality").annotate(n=Count("pk")))
+        def counts():
+            return [
+                dict(others("status").values_list("status").annotate(n=Count("pk"))),
+                dict(others("fate").values_list("is_clarified").annotate(n=Count("pk"))),
+                dict(others("category").values_list("categories__slug").annotate(n=Count("pk"))),
+                dict(others("nationality").values_list("nationality").annotate(n=Count("pk"))),
+            ]
+
+        if self.query:
+            self.search_ids()
+        status, fate, category, nationality = self._cached("facets", self.filter_key, counts)
         self.nationality_counts = {code: n for code, n in nationality.items() if code}
         return {
             "status": [(self.link("status", v), label, status.get(v, 0)) for v, label in Status.choices],
@@ -129,17 +157,22 @@ class CaseQuery:
         return "?" + params.urlencode()
 
 
-def paginate(request, queryset, size: int):
+def paginate(request, queryset, size: int, *, count: int | None = None):
+    """The requested page; ``count``, when known (cached), spares the COUNT query."""
+    paginator = Paginator(queryset, size)
+    if count is not None:
+        paginator.count = count  # a cached_property: the instance's value replaces the query
     try:
-        return Paginator(queryset, size).page(request.GET.get("page") or 1)
+        return paginator.page(request.GET.get("page") or 1)
     except (EmptyPage, PageNotAnInteger):
         raise Http404(_("There is no such page of results.")) from None
 
 
 @require_safe
+@public_page
 def case_list(request):
-    query = CaseQuery(request.GET)
-    page = paginate(request, query.results(), PAGE_SIZE)
+    query = CaseQuery(request.GET, request=request)
+    page = paginate(request, query.results(), PAGE_SIZE, count=query.count() if query.valid else None)
     facets = query.facets()
     if facets:
         # Offer the nationalities that published cases have (with their counts), not all 250 countries.
@@ -183,16 +216,19 @@ def _case_context(request, version: PublishedVersion) -> dict:
 
 
 @require_safe
+@public_page
 def case_detail(request, case_id: str):
     return render(request, "public/case_detail.html", _case_context(request, current_case(case_id)))
 
 
 @require_safe
+@public_page
 def case_version(request, case_id: str, number: int):
     return render(request, "public/case_detail.html", _case_context(request, public_version(case_id, number)))
 
 
 @require_safe
+@public_page
 def source_list(request):
     rows = (
         PublishedSource.objects.filter(version__in=PublishedVersion.objects.current())
@@ -205,6 +241,7 @@ def source_list(request):
 
 
 @require_safe
+@public_page
 def source_detail(request, source_id: int):
     rows = list(
         PublishedSource.objects.filter(version__in=PublishedVersion.objects.current(), source_id=source_id)
@@ -224,11 +261,12 @@ def _api_case(request, version: PublishedVersion) -> dict:
 
 
 @require_safe
+@public_page
 def api_case_list(request):
-    query = CaseQuery(request.GET)
+    query = CaseQuery(request.GET, request=request)
     if not query.valid:
         return JsonResponse({"errors": query.errors}, status=400)
-    page = paginate(request, query.results(), API_PAGE_SIZE)
+    page = paginate(request, query.results(), API_PAGE_SIZE, count=query.count())
 
     def link(number):
         if number is None:
@@ -252,6 +290,7 @@ def api_case_list(request):
 
 
 @require_safe
+@public_page
 def api_case_detail(request, case_id: str):
     version = current_case(case_id)
     versions = PublishedVersion.objects.public().filter(case_id=case_id).order_by("number")
@@ -299,8 +338,9 @@ class _Echo:
 
 
 @require_safe
+@public_page
 def export_csv(request):
-    query = CaseQuery(request.GET)
+    query = CaseQuery(request.GET, request=request)
     if not query.valid:
         return HttpResponse("\n".join(query.errors), status=400, content_type="text/plain; charset=utf-8")
     base = request.build_absolute_uri("/")[:-1]

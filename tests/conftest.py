@@ -3,6 +3,7 @@
 import itertools
 
 import pytest
+from django.core.cache import cache
 from django.contrib.auth import get_user_model
 from django.db import connection
 
@@ -68,6 +69,16 @@ def _second_factor_checked_separately(settings):
     # tests/test_two_factor.py turns the two-factor requirement back on and
     # proves that an unverified session reaches no staff page.
     settings.STAFF_2FA_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # The public pages cache counts under the public data's generation
+    # (public/caching.py); a rolled-back test starts the generation again,
+    # so each test starts with an empty cache, as a new process does.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -123,3 +126,34 @@ class PublishedSource(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class PublicGeneration(models.Model):
+    """A number raised whenever what the public may see changes, and when.
+
+    Publishing, withdrawing, redacting, purging and renaming a category raise
+    it (workflow.signals; bulk writers call :meth:`advance` themselves). The
+    public pages cache what they compute (facet counts, page counts, search
+    results) under the current number, and give it as their ETag, so a
+    change, a redaction above all, is never served from a stale copy: a
+    proxy revalidates and gets the new page.
+    """
+
+    generation = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("public data generation")
+
+    @classmethod
+    def current(cls) -> tuple[int, datetime.datetime | None]:
+        """(number, time of the last change); (0, None) before the first change."""
+        row = cls.objects.filter(pk=1).values_list("generation", "changed_at").first()
+        return row or (0, None)
+
+    @classmethod
+    def advance(cls) -> None:
+        """Raise the number, in the current transaction (a rolled-back change leaves it as it was)."""
+        now = timezone.now()
+        if not cls.objects.filter(pk=1).update(generation=F("generation") + 1, changed_at=now):
+            cls.objects.get_or_create(pk=1, defaults={"generation": 1, "changed_at": now})

@@ -9,11 +9,12 @@ only through an editor's next publication.
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from cases.models import NameVariant, Person, StatusEvent
+from cases.models import Category, NameVariant, Person, StatusEvent
 from security.audit import record as audit
 from security.models import AuditEvent
 from sources.models import Citation, Source
 
+from .models import PublicGeneration, PublishedVersion
 from .snapshots import redact_published_versions
 
 
@@ -74,3 +75,12 @@ def person_saved(sender, instance: Person, raw=False, **kwargs):
     if raw or not instance.reprisal_risk:
         return
     _redact([instance.pk], instance, "the family faces reprisals: pseudonym only")
+
+
+@receiver(post_save, sender=PublishedVersion)
+@receiver(post_delete, sender=PublishedVersion)
+@receiver(post_save, sender=Category)
+def public_data_changed(sender, raw=False, **kwargs):
+    """Whatever the public sees changed: cached counts and ETags start again (PublicGeneration)."""
+    if not raw:
+        PublicGeneration.advance()

@@ -1,0 +1,76 @@
+"""Caching on the public site, keyed by what the public may see (workflow.PublicGeneration).
+
+Two layers, both safe for a redaction:
+
+* in the server, counts and search results that cost more than the page
+  itself (the list's facet counts, its page count, a name search) are kept
+  in the cache under the current generation: a publication, a withdrawal or
+  a redaction raises the generation, so the next request computes them
+  again and nothing stale is served;
+* for proxies and browsers, the public pages carry an ``ETag`` (the
+  generation, the day and the process's start) and ``Last-Modified`` (the
+  last change), with ``Cache-Control: public, max-age=PUBLIC_CACHE_SECONDS``
+  (0 by default, with ``no-cache``: a proxy keeps the page but asks each
+  time, and gets a ``304 Not Modified`` for the price of one query until the
+  data changes). A longer max-age absorbs a bigger spike at the price of
+  serving a redacted page for up to that many seconds: the README says so.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import time
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import condition
+
+from workflow.models import PublicGeneration
+
+# A restart (every deployment) changes the ETags and Last-Modified: new templates are never hidden behind a 304.
+_STARTED = str(int(time.time()))
+_STARTED_AT = datetime.datetime.fromtimestamp(int(_STARTED), tz=datetime.UTC)
+# Seconds an entry is kept at most; a new generation makes it unused sooner.
+TIMEOUT = 3600
+
+
+def generation(request) -> tuple[int, datetime.datetime | None]:
+    """The public data's generation for this request, read once."""
+    if not hasattr(request, "_public_generation"):
+        request._public_generation = PublicGeneration.current()
+    return request._public_generation
+
+
+def cached(request, kind: str, key: str, compute: Callable):
+    """``compute()``, or what it gave for the same ``kind`` and ``key`` in this generation."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return cache.get_or_set(f"public:{kind}:{generation(request)[0]}:{digest}", compute, TIMEOUT)
+
+
+def _etag(request, *args, **kwargs) -> str:
+    return f'"{generation(request)[0]}-{timezone.localdate().isoformat()}-{_STARTED}"'
+
+
+def _last_modified(request, *args, **kwargs) -> datetime.datetime:
+    changed_at = generation(request)[1]
+    return max(changed_at, _STARTED_AT) if changed_at else _STARTED_AT
+
+
+def public_page(view):
+    """A public page that proxies and browsers may keep and revalidate (see the module's docstring)."""
+    conditional = condition(etag_func=_etag, last_modified_func=_last_modified)(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = conditional(request, *args, **kwargs)
+        if response.status_code in (200, 304):
+            seconds = settings.PUBLIC_CACHE_SECONDS
+            patch_cache_control(response, public=True, max_age=seconds, **({"no_cache": True} if not seconds else {}))
+        return response
+
+    return wrapper
