@@ -3,8 +3,8 @@
 import itertools
 
 import pytest
-from django.core.cache import cache
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 
 from cases.history import save_with_history

@@ -86,7 +86,12 @@ def test_source_page_stays_within_budget(client, django_assert_max_num_queries):
 
 @pytest.mark.parametrize(
     ("url", "warm_budget"),
-    [("/cases/", 6), ("/cases/?q=kim+cheol-ok", 6), ("/cases/?status=detained&sort=date&page=1", 6), ("/api/cases/", 4)],
+    [
+        ("/cases/", 6),
+        ("/cases/?q=kim+cheol-ok", 6),
+        ("/cases/?status=detained&sort=date&page=1", 6),
+        ("/api/cases/", 4),
+    ],
 )
 def test_the_list_counts_and_the_search_are_computed_once_per_change_of_the_public_data(client, url, warm_budget):
     # A repeated request reads the generation, the page of results and the

@@ -145,6 +145,9 @@ class PublicGeneration(models.Model):
     class Meta:
         verbose_name = _("public data generation")
 
+    def __str__(self) -> str:
+        return f"generation {self.generation} ({self.changed_at:%Y-%m-%d %H:%M})" if self.changed_at else "generation 0"
+
     @classmethod
     def current(cls) -> tuple[int, datetime.datetime | None]:
         """(number, time of the last change); (0, None) before the first change."""
