@@ -114,14 +114,20 @@ STALE_CASE_DAYS = env_int("STALE_CASE_DAYS", 180, minimum=1)
 # cheap 304 until the data changes), so a redaction is seen at once. More
 # absorbs a bigger spike, but a redacted page may be served that long.
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 0)
-# Counts and search results of the public pages, per process, under the
-# public data's generation (public/caching.py); nothing restricted is cached.
+# Public pages, counts and search results, per process, under the public
+# data's generation (public/caching.py); nothing restricted is ever cached.
+# PUBLIC_PAGE_CACHE_ENTRIES pages of some 5-50 KB each per worker.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "whereabouts",
         "OPTIONS": {"MAX_ENTRIES": 5000},
-    }
+    },
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "whereabouts-pages",
+        "OPTIONS": {"MAX_ENTRIES": env_int("PUBLIC_PAGE_CACHE_ENTRIES", 2000, minimum=1)},
+    },
 }
 # Serve /bench/bare, the fixed-string view that make bench compares every page with.
 BENCHMARK_VIEW = env_bool("BENCHMARK_VIEW", False)

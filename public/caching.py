@@ -1,12 +1,15 @@
 """Caching on the public site, keyed by what the public may see (workflow.PublicGeneration).
 
-Two layers, both safe for a redaction:
+Three layers, all safe for a redaction:
 
-* in the server, counts and search results that cost more than the page
-  itself (the list's facet counts, its page count, a name search) are kept
-  in the cache under the current generation: a publication, a withdrawal or
-  a redaction raises the generation, so the next request computes them
-  again and nothing stale is served;
+* in the server, whole public pages (what the public sees is the same for
+  everyone: a page depends only on its address) are kept in the ``pages``
+  cache under the current generation, so a case in the news is rendered once
+  per change, not once per reader; and counts and search results that cost
+  more than the page itself (the list's facet counts, its page count, a
+  name search) are kept in the same way for the pages not yet cached. A
+  publication, a withdrawal or a redaction raises the generation, so the
+  next request computes everything again and nothing stale is served;
 * for proxies and browsers, the public pages carry an ``ETag`` (the
   generation, the day and the process's start) and ``Last-Modified`` (the
   last change), with ``Cache-Control: public, max-age=PUBLIC_CACHE_SECONDS``
@@ -25,9 +28,11 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
 from django.views.decorators.http import condition
 
 from workflow.models import PublicGeneration
@@ -61,9 +66,29 @@ def _last_modified(request, *args, **kwargs) -> datetime.datetime:
     return max(changed_at, _STARTED_AT) if changed_at else _STARTED_AT
 
 
+def _rendered_once(view):
+    """The view's 200 responses, kept per address for the current generation (streamed ones are not kept)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+        digest = hashlib.sha256(f"{get_language()} {address}".encode()).hexdigest()[:32]
+        key = f"public:page:{generation(request)[0]}:{digest}"
+        kept = caches["pages"].get(key)
+        if kept is not None:
+            content, content_type = kept
+            return HttpResponse(content, content_type=content_type)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            caches["pages"].set(key, (response.content, response["Content-Type"]), TIMEOUT)
+        return response
+
+    return wrapper
+
+
 def public_page(view):
-    """A public page that proxies and browsers may keep and revalidate (see the module's docstring)."""
-    conditional = condition(etag_func=_etag, last_modified_func=_last_modified)(view)
+    """A public page rendered once per change and that proxies may keep and revalidate (module docstring)."""
+    conditional = condition(etag_func=_etag, last_modified_func=_last_modified)(_rendered_once(view))
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):

@@ -4,7 +4,12 @@ Every page is compared with a bare Django view returning a fixed string
 through the same middleware, on the same server, in the same run. Writes a
 Markdown report to docs/bench-<N>.md and prints it.
 
-    python scripts/bench.py --persons 100000 [--duration 10] [--connections 4]
+    python scripts/bench.py --persons 100000 [--duration 10] [--connections 4] [--import-rows 100000]
+
+Also times the import of a synthetic file (scripts/import_file.py) into a
+fresh database beside the benchmark's, publishing a case, recording a status
+change and the CSV export of every published case, with the memory of the
+worker that streams it.
 """
 
 from __future__ import annotations
@@ -68,6 +73,28 @@ def ensure_database(database_url: str) -> None:
     ).stdout.strip()
     if exists != "1":
         subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)  # noqa: S603, S607
+
+
+def time_import(database_url: str, rows: int) -> float:
+    """Seconds to import ``rows`` synthetic rows into a new, empty database (dropped afterwards)."""
+    url = database_url + "_import"
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    subprocess.run(["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}"'], check=True)  # noqa: S603, S607
+    ensure_database(url)
+    try:
+        manage(url, "migrate", "--verbosity", "0")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"cases-{rows}.csv"
+            subprocess.run(  # noqa: S603 (our own script)
+                [PYTHON, str(ROOT / "scripts" / "import_file.py"), "--rows", str(rows), "--output", str(path)],
+                check=True,
+            )
+            start = time.perf_counter()
+            manage(url, "import_cases", "--no-progress", str(path))
+            return time.perf_counter() - start
+    finally:
+        subprocess.run(["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}"'], check=True)  # noqa: S603, S607
 
 
 def shell(database_url: str, code: str) -> str:
@@ -186,6 +213,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds per page")
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--import-rows", type=int, default=100_000, help="rows of the import to time (0: skip)")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/whereabouts_bench"),
@@ -197,10 +225,13 @@ def main() -> None:
     ensure_database(url)
     manage(url, "migrate", "--verbosity", "0")
     existing = int(shell(url, SETUP).splitlines()[-1])
+    generated = ""
     if existing < args.persons:
         start = time.perf_counter()
         manage(url, "generate_demo_data", "--persons", str(args.persons - existing), "--seed", str(existing + 1))
-        print(f"Generated {args.persons - existing} persons in {time.perf_counter() - start:.0f} s")
+        generated = f"Generated {args.persons - existing:,} persons in {time.perf_counter() - start:.0f} s"
+        print(generated, flush=True)
+    import_seconds = time_import(url, args.import_rows) if args.import_rows else None
     manage(url, "collectstatic", "--noinput", "--verbosity", "0")
     big_case = shell(url, BIG_CASE).splitlines()[-1]
     record_ms, publish_ms = shell(url, TIMINGS).splitlines()[-1].split()
@@ -237,11 +268,13 @@ def main() -> None:
             worker = server.worker_pids()[0]
             before = rss_kib(worker)
             peak = before
-            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/export/cases.csv", timeout=600) as response:
+            start = time.perf_counter()
+            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/export/cases.csv", timeout=1800) as response:
                 rows = 0
                 while chunk := response.read(1 << 16):
                     rows += chunk.count(b"\n")
                     peak = max(peak, rss_kib(worker))
+            export_seconds = time.perf_counter() - start
         finally:
             server.stop()
     bare = results["bare view"]["rps"]
@@ -265,8 +298,12 @@ def main() -> None:
         "",
         f"- Recording a status change: {record_ms} ms (median of 10); publishing a case with 50 events "
         f"and 100 citations: {publish_ms} ms (median of 5).",
-        f"- CSV export of every published case ({rows - 1:,} rows): worker memory {before / 1024:.0f} MiB before, "
+        f"- CSV export of every published case ({rows - 1:,} rows): {export_seconds:.1f} s "
+        f"({(rows - 1) / export_seconds:,.0f} rows/s); worker memory {before / 1024:.0f} MiB before, "
         f"{peak / 1024:.0f} MiB at its peak while streaming.",
+        f"- Import of {args.import_rows:,} synthetic rows (scripts/import_file.py) into an empty database: "
+        + (f"{import_seconds:.0f} s." if import_seconds is not None else "not measured (--import-rows 0)."),
+        *([f"- {generated} (generate_demo_data)."] if generated else []),
         "",
         "## Budgets (DESIGN.md)",
         "",

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 
 from cases.history import save_with_history
@@ -76,9 +76,11 @@ def _empty_cache():
     # The public pages cache counts under the public data's generation
     # (public/caching.py); a rolled-back test starts the generation again,
     # so each test starts with an empty cache, as a new process does.
-    cache.clear()
+    for alias in ("default", "pages"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "pages"):
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)
