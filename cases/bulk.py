@@ -48,6 +48,19 @@ class BulkWriter:
         for membership in through_rows:
             self.memberships.setdefault(membership.person_id, []).append((membership.pk, membership.category_id))
 
+    def analyze(self, models: Iterable) -> None:
+        """Refresh PostgreSQL's statistics of these tables after a bulk write.
+
+        Without them, the planner keeps the row counts it had before and may
+        read a whole table where an index would do (a publication took 360 ms
+        instead of 95 after 100,000 generated cases), until autovacuum comes by.
+        """
+        if not self.copy:
+            return
+        with connection.cursor() as cursor:
+            for model in models:
+                cursor.execute(f"ANALYZE {_qn(model._meta.db_table)}")  # quoted table name, not user input
+
     def update(self, model, objs: list, field_names: list[str]) -> None:
         """Write ``field_names`` of existing rows (their history rows are the caller's to write)."""
         if not objs:

@@ -63,6 +63,8 @@ from .csv_format import Problem, Row
 SYSTEM_USERNAME = "import"
 # Rows written together (one set of bulk statements); also the progress step.
 CHUNK_ROWS = 2000
+# Rows after which PostgreSQL's statistics are refreshed (cases.bulk.BulkWriter.analyze).
+ANALYZE_AFTER = 10_000
 # Values in one "IN (…)" list when reading what the file refers to.
 LOOKUP_BATCH = 2000
 
@@ -639,6 +641,9 @@ def _write(plan: _Plan, *, by, reason: str, progress) -> None:
         writer.write([item for item in chunk if item.action != "unchanged"])
         bar.update(len(chunk))
     bar.close()
+    if len(plan.items) >= ANALYZE_AFTER:
+        models = [Source, Person, Person.categories.through, NameVariant, StatusEvent, Citation]
+        writer.analyze([*models, *(model.history.model for model in models if hasattr(model, "history"))])
 
 
 def _allocate_case_ids(count: int) -> list[str]:

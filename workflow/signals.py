@@ -52,15 +52,16 @@ def citation_saved(sender, instance: Citation, raw=False, **kwargs):
 
 
 @receiver(post_save, sender=StatusEvent)
-def status_event_saved(sender, instance: StatusEvent, raw=False, **kwargs):
-    if raw or (instance.is_public and not instance.withdrawn):
+def status_event_saved(sender, instance: StatusEvent, raw=False, created=False, **kwargs):
+    # A new event cannot be in a published version yet: only a change can take one out.
+    if raw or created or (instance.is_public and not instance.withdrawn):
         return
     _redact([instance.person_id], instance, f"status event “{instance}” is no longer public")
 
 
 @receiver(post_save, sender=NameVariant)
-def name_variant_saved(sender, instance: NameVariant, raw=False, **kwargs):
-    if raw or instance.is_public:
+def name_variant_saved(sender, instance: NameVariant, raw=False, created=False, **kwargs):
+    if raw or created or instance.is_public:
         return
     _redact([instance.person_id], instance, "a name variant is no longer public")
 

@@ -37,7 +37,7 @@ from cases.models import (
 from cases.names import romanizations
 from cases.partial_dates import PartialDate
 from sources.models import Citation, Reliability, Source, SourceKind
-from workflow.models import PublishedName, PublishedSource, PublishedVersion
+from workflow.models import PublicGeneration, PublishedName, PublishedSource, PublishedVersion
 from workflow.snapshots import denormalise, index_rows, record_from
 
 REASON = "Synthetic demo data (generate_demo_data)"
@@ -117,8 +117,14 @@ class Generator:
             size = min(self.batch, count - done)
             with transaction.atomic():
                 self.make_batch(size)
+                PublicGeneration.advance()
             done += size
             advance(size)
+        self.writer.analyze(
+            [Source, Person, Person.categories.through, NameVariant, StatusEvent, Citation, PublishedVersion]
+            + [PublishedName, PublishedSource, PublishedVersion.categories.through]
+            + [model.history.model for model in (Source, Person, NameVariant, StatusEvent, Citation, PublishedVersion)]
+        )
 
     def make_sources(self, count: int) -> list[Source]:
         rng, kinds = self.rng, list(SourceKind.values)
