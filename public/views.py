@@ -51,7 +51,7 @@ def home(request):
         "total": counts["total"],
         "clarified": counts["clarified"],
         "outstanding": counts["total"] - counts["clarified"],
-        "recent": cases.order_by("-published_at", "-pk")[:8],
+        "recent": cases.order_by("-published_at", "-pk").defer("record")[:8],
     }
     return render(request, "public/home.html", context)
 
@@ -157,9 +157,28 @@ class CaseQuery:
         return "?" + params.urlencode()
 
 
-def paginate(request, queryset, size: int, *, count: int | None = None):
+class IdsFirstPaginator(Paginator):
+    """Reads a page's ids first, then only those rows.
+
+    The ids of a deep page come from the sort's index alone (an index-only
+    scan on PostgreSQL: the indexes include the id), instead of reading every
+    row before the page with its whole public record.
+    """
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
+        return self._get_page([rows[pk] for pk in ids], number, self)
+
+
+def paginate(request, queryset, size: int, *, count: int | None = None, ids_first: bool = False):
     """The requested page; ``count``, when known (cached), spares the COUNT query."""
-    paginator = Paginator(queryset, size)
+    paginator = (IdsFirstPaginator if ids_first else Paginator)(queryset, size)
     if count is not None:
         paginator.count = count  # a cached_property: the instance's value replaces the query
     try:
@@ -172,7 +191,9 @@ def paginate(request, queryset, size: int, *, count: int | None = None):
 @public_page
 def case_list(request):
     query = CaseQuery(request.GET, request=request)
-    page = paginate(request, query.results(), PAGE_SIZE, count=query.count() if query.valid else None)
+    # A row shows the version's columns, never its whole record (public/_case_row.html).
+    rows = query.results().defer("record")
+    page = paginate(request, rows, PAGE_SIZE, count=query.count() if query.valid else None, ids_first=query.valid)
     facets = query.facets()
     if facets:
         # Offer the nationalities that published cases have (with their counts), not all 250 countries.
@@ -246,6 +267,7 @@ def source_detail(request, source_id: int):
     rows = list(
         PublishedSource.objects.filter(version__in=PublishedVersion.objects.current(), source_id=source_id)
         .select_related("version")
+        .defer("version__record")
         .order_by("version__case_id")
     )
     if not rows:
@@ -266,7 +288,7 @@ def api_case_list(request):
     query = CaseQuery(request.GET, request=request)
     if not query.valid:
         return JsonResponse({"errors": query.errors}, status=400)
-    page = paginate(request, query.results(), API_PAGE_SIZE, count=query.count())
+    page = paginate(request, query.results(), API_PAGE_SIZE, count=query.count(), ids_first=True)
 
     def link(number):
         if number is None:

@@ -55,6 +55,9 @@ class PublishedVersion(models.Model):
     is_clarified = models.BooleanField(_("fate clarified"), default=False)
     nationality = models.CharField(_("nationality"), max_length=2, blank=True)
     status_since_day = models.DateField(_("status since (first day)"), null=True, blank=True)
+    # The list's rows show these without reading the whole record.
+    status_since = models.CharField(_("status since"), max_length=20, blank=True)
+    is_synthetic = models.BooleanField(_("synthetic demo data"), default=False)
     first_event_year = models.PositiveSmallIntegerField(_("year of the first event"), null=True, blank=True)
     categories = models.ManyToManyField(Category, blank=True, related_name="+")
 
@@ -74,10 +77,15 @@ class PublishedVersion(models.Model):
         indexes = [
             # The case page and its versions: current()/public() by case_id.
             models.Index(fields=["case_id", "number"], name="publishedversion_case"),
-            # The public list, one index per sort, over current public versions only.
-            models.Index(fields=["name", "case_id"], name="pv_current_by_name", condition=CURRENT),
-            models.Index(fields=["-published_at", "case_id"], name="pv_current_by_update", condition=CURRENT),
-            models.Index(fields=["-status_since_day", "case_id"], name="pv_current_by_date", condition=CURRENT),
+            # The public list, one index per sort, over current public versions only; a page's ids
+            # are read from the index alone (public.views.IdsFirstPaginator), hence the included id.
+            models.Index(fields=["name", "case_id"], name="pv_current_by_name", condition=CURRENT, include=["id"]),
+            models.Index(
+                fields=["-published_at", "case_id"], name="pv_current_by_update", condition=CURRENT, include=["id"]
+            ),
+            models.Index(
+                fields=["-status_since_day", "case_id"], name="pv_current_by_date", condition=CURRENT, include=["id"]
+            ),
             # The feed: every public version, newest first.
             models.Index(fields=["-published_at", "-id"], name="pv_public_by_date", condition=Q(withdrawn_at=None)),
         ]

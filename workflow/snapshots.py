@@ -157,6 +157,8 @@ def denormalise(version: PublishedVersion) -> None:
     version.is_clarified = Status.is_clarified(record["status"])
     version.nationality = record["nationality"]
     version.status_since_day = since.first_day if since else None
+    version.status_since = record["status_since"] or ""
+    version.is_synthetic = bool(record.get("synthetic"))
     version.first_event_year = min(dated).year if dated else None
 
 
