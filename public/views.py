@@ -8,7 +8,9 @@ from django.db.models import Case, Count, IntegerField, Q, When
 from django.db.utils import DatabaseError
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -194,27 +196,41 @@ def case_list(request):
     # A row shows the version's columns, never its whole record (public/_case_row.html).
     rows = query.results().defer("record")
     page = paginate(request, rows, PAGE_SIZE, count=query.count() if query.valid else None, ids_first=query.valid)
-    facets = query.facets()
-    if facets:
-        # Offer the nationalities that published cases have (with their counts), not all 250 countries.
-        selected = query.filterset.form.cleaned_data.get("nationality") or ""
-        present = {
-            code: f"{countries.name(code)} ({count})"
-            for code, count in sorted(query.nationality_counts.items(), key=lambda item: countries.name(item[0]))
-        }
-        if selected and selected not in present:
-            present[selected] = countries.name(selected)
-        query.filterset.form.fields["nationality"].choices = [("", "---------"), *present.items()]
     context = {
         "filter": query.filterset,
+        "filters_html": _filters_html(request, query),
         "page_obj": page,
         "cases": page.object_list,
         "errors": query.errors,
         "ignored": query.ignored,
-        "facets": facets,
         "querystring": _querystring(request),
     }
     return render(request, "public/case_list.html", context, status=200 if query.valid else 400)
+
+
+def _filters_html(request, query: CaseQuery) -> str:
+    """The filter form with its counts: the same for every page of a search, so rendered once for all of them."""
+
+    def rendered() -> str:
+        facets = query.facets()
+        if facets:
+            # Offer the nationalities that published cases have (with their counts), not all 250 countries.
+            selected = query.filterset.form.cleaned_data.get("nationality") or ""
+            present = {
+                code: f"{countries.name(code)} ({count})"
+                for code, count in sorted(query.nationality_counts.items(), key=lambda item: countries.name(item[0]))
+            }
+            if selected and selected not in present:
+                present[selected] = countries.name(selected)
+            query.filterset.form.fields["nationality"].choices = [("", "---------"), *present.items()]
+        return render_to_string("public/_list_filters.html", {"filter": query.filterset, "facets": facets}, request)
+
+    if not query.valid:
+        return mark_safe(rendered())  # noqa: S308 (our own template's output, escaped by it)
+    params = request.GET.copy()
+    params.pop("page", None)
+    key = "&".join(f"{name}={value}" for name, value in sorted(params.lists()))
+    return mark_safe(cached(request, "filters", key, rendered))  # noqa: S308 (as above)
 
 
 def _querystring(request) -> str:
