@@ -161,6 +161,8 @@ class Server:
             [
                 PYTHON, "-m", "gunicorn", "casetracker.wsgi", "--bind", f"127.0.0.1:{PORT}",
                 "--workers", str(workers), "--threads", "1", "--log-level", "warning",
+                # The CSV export of every case streams for minutes at a million cases.
+                "--timeout", "1800",
             ],
             cwd=ROOT,
             env=env(database_url),

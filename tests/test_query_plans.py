@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 
 from public.views import CaseQuery
 from workflow.models import PublishedName, PublishedVersion
@@ -53,3 +54,20 @@ def test_case_page_lookup_is_served_by_an_index(published):
 def test_each_step_of_the_name_search_is_served_by_an_index(published, lookup):
     text = plan(PublishedName.objects.filter(**lookup))
     assert "Seq Scan on workflow_publishedname" not in text, text
+
+
+@pytest.mark.parametrize("column", ["status", "is_clarified", "nationality"])
+def test_the_list_counts_are_read_from_an_index_alone(published, column):
+    # CaseQuery.facets counts with COUNT(*), so these counts never read the rows and their records.
+    counts = PublishedVersion.objects.current().order_by().values_list(column).annotate(n=Count("*"))
+    text = plan(counts)
+    assert "Index Only Scan" in text, text
+    assert "Seq Scan on workflow_publishedversion" not in text, text
+
+
+@pytest.mark.parametrize("sort", ["name", "updated", "date"])
+def test_a_page_of_ids_is_read_from_the_sort_index_alone(published, sort):
+    # public.views.IdsFirstPaginator: a deep page's ids without reading the rows before it.
+    ids = CaseQuery({"sort": sort}).results().values_list("pk", flat=True)[1000:1025]
+    text = plan(ids)
+    assert "Index Only Scan" in text, text

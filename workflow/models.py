@@ -86,6 +86,11 @@ class PublishedVersion(models.Model):
             models.Index(
                 fields=["-status_since_day", "case_id"], name="pv_current_by_date", condition=CURRENT, include=["id"]
             ),
+            # The list's counts per status, fate and nationality (CaseQuery.facets): read from
+            # these indexes alone, not from the rows with their records.
+            models.Index(fields=["status"], name="pv_current_status", condition=CURRENT),
+            models.Index(fields=["is_clarified"], name="pv_current_fate", condition=CURRENT),
+            models.Index(fields=["nationality"], name="pv_current_nationality", condition=CURRENT),
             # The feed: every public version, newest first.
             models.Index(fields=["-published_at", "-id"], name="pv_public_by_date", condition=Q(withdrawn_at=None)),
         ]
