@@ -72,7 +72,8 @@ def _rendered_once(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         address = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-        digest = hashlib.sha256(f"{get_language()} {address}".encode()).hexdigest()[:32]
+        # The day too: a timeline is drawn up to today, and the year filters stop at this year.
+        digest = hashlib.sha256(f"{get_language()} {timezone.localdate()} {address}".encode()).hexdigest()[:32]
         key = f"public:page:{generation(request)[0]}:{digest}"
         kept = caches["pages"].get(key)
         if kept is not None:
