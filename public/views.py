@@ -16,7 +16,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
-from cases import names
 from cases.models import Category, Status
 from workflow.models import PublishedSource, PublishedVersion
 
@@ -87,8 +86,10 @@ class CaseQuery:
     def search_ids(self) -> list[int]:
         """Current versions matching the name search, best first; computed once per request."""
         if self._search_ids is None:
+            # Keyed by the query as typed: two spellings with the same normalised key may still split
+            # into family and given names differently, and so match differently.
             self._search_ids = self._cached(
-                "search", names.normalise(self.query), lambda: search(self.query, PublishedVersion.objects.current())
+                "search", self.query, lambda: search(self.query, PublishedVersion.objects.current())
             )
         return self._search_ids
 
