@@ -49,7 +49,7 @@ class BulkWriter:
             self.memberships.setdefault(membership.person_id, []).append((membership.pk, membership.category_id))
 
     def analyze(self, models: Iterable) -> None:
-        """Refresh PostgreSQL's statistics of these tables after a bulk write.
+        """Refresh PostgreSQL's statistics of these models' tables, and of their history tables, after a bulk write.
 
         Without them, the planner keeps the row counts it had before and may
         read a whole table where an index would do (a publication took 360 ms
@@ -57,9 +57,14 @@ class BulkWriter:
         """
         if not self.copy:
             return
+        tables = []
+        for model in models:
+            tables.append(model._meta.db_table)
+            if hasattr(model, "history"):
+                tables.append(model.history.model._meta.db_table)
         with connection.cursor() as cursor:
-            for model in models:
-                cursor.execute(f"ANALYZE {_qn(model._meta.db_table)}")  # quoted table name, not user input
+            for table in tables:
+                cursor.execute(f"ANALYZE {_qn(table)}")  # quoted table name, not user input
 
     def update(self, model, objs: list, field_names: list[str]) -> None:
         """Write ``field_names`` of existing rows (their history rows are the caller's to write)."""

@@ -36,7 +36,6 @@ from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.functions import Lower
@@ -634,7 +633,7 @@ def _write(plan: _Plan, *, by, reason: str, progress) -> None:
         source.added_by = by
     writer.insert(Source, plan.new_sources)
     new_items = [item for item in plan.items if item.is_new]
-    for item, case_id in zip(new_items, _allocate_case_ids(len(new_items)), strict=True):
+    for item, case_id in zip(new_items, CaseIdCounter.allocate_many(len(new_items)) if new_items else [], strict=True):
         item.person.case_id = case_id
     bar = progress(desc="Importing", total=len(plan.items))
     for chunk in _batches(plan.items, CHUNK_ROWS):
@@ -642,30 +641,7 @@ def _write(plan: _Plan, *, by, reason: str, progress) -> None:
         bar.update(len(chunk))
     bar.close()
     if len(plan.items) >= ANALYZE_AFTER:
-        models = [Source, Person, Person.categories.through, NameVariant, StatusEvent, Citation]
-        writer.analyze([*models, *(model.history.model for model in models if hasattr(model, "history"))])
-
-
-def _allocate_case_ids(count: int) -> list[str]:
-    """``count`` new case IDs in one go, from the counter ``CaseIdCounter.allocate()`` uses, locked the same way."""
-    if not count:
-        return []
-    prefix = settings.CASE_ID_PREFIX
-    CaseIdCounter.objects.get_or_create(prefix=prefix)
-    counter = CaseIdCounter.objects.select_for_update().get(prefix=prefix)
-    first = counter.last_number + 1
-    counter.last_number += count
-    counter.save(update_fields=["last_number"])
-    return [f"{prefix}-{number:04d}" for number in range(first, first + count)]
-
-
-def _derive_name_keys(person: Person) -> None:
-    # What Person.save() derives from the names; bulk writes do not call save().
-    person.family_name_native = unicodedata.normalize("NFC", person.family_name_native)
-    person.given_name_native = unicodedata.normalize("NFC", person.given_name_native)
-    person.name_key = names.normalise(person.name)
-    person.name_folded = names.fold(person.name)
-    person.native_key = names.normalise(person.name_native)
+        writer.analyze([Source, Person, Person.categories.through, NameVariant, StatusEvent, Citation])
 
 
 def _variant(person: Person, name: str) -> NameVariant:
@@ -673,12 +649,6 @@ def _variant(person: Person, name: str) -> NameVariant:
     latin = name.isascii() or all(not char.isalpha() or unicodedata.name(char, "").startswith("LATIN") for char in name)
     kind = NameVariant.Kind.OTHER if latin else NameVariant.Kind.NATIVE
     return _build(NameVariant, person_id=person.pk, name=name, kind=kind, is_public=False)
-
-
-def _derive_variant_keys(variant: NameVariant) -> None:
-    # What NameVariant.save() derives; bulk writes do not call save().
-    variant.key = names.normalise(variant.name)
-    variant.folded = names.fold(variant.name)
 
 
 class _Writer(BulkWriter):
@@ -694,14 +664,14 @@ class _Writer(BulkWriter):
                 item.person.current_status, item.person.status_since, item.person.last_confirmed = derive_status(
                     timeline_order(events)
                 )
-        created_rows = self.insert(Person, created, prepare=_derive_name_keys, history=False)
+        created_rows = self.insert(Person, created, prepare=Person.set_name_keys, history=False)
 
         edited = {item.person.pk: item for item in items if not item.is_new and item.edited}
         for item in edited.values():
             item.person.version += 1
             item.person.updated_at = self.now
             if NAMES.intersection(item.edited):
-                _derive_name_keys(item.person)
+                item.person.set_name_keys()
         through = Person.categories.through
         memberships = [
             _build(through, person_id=item.person.pk, category_id=pk) for item in items for pk in item.category_ids
@@ -711,7 +681,7 @@ class _Writer(BulkWriter):
         self.insert(
             NameVariant,
             [_variant(item.person, name) for item in items for name in item.other_names],
-            prepare=_derive_variant_keys,
+            prepare=NameVariant.set_name_keys,
         )
         events = []
         for item in items:

@@ -120,11 +120,9 @@ class Generator:
                 PublicGeneration.advance()
             done += size
             advance(size)
-        self.writer.analyze(
-            [Source, Person, Person.categories.through, NameVariant, StatusEvent, Citation, PublishedVersion]
-            + [PublishedName, PublishedSource, PublishedVersion.categories.through]
-            + [model.history.model for model in (Source, Person, NameVariant, StatusEvent, Citation, PublishedVersion)]
-        )
+        cases = [Source, Person, Person.categories.through, NameVariant, StatusEvent, Citation]
+        published = [PublishedVersion, PublishedName, PublishedSource, PublishedVersion.categories.through]
+        self.writer.analyze([*cases, *published])
 
     def make_sources(self, count: int) -> list[Source]:
         rng, kinds = self.rng, list(SourceKind.values)
