@@ -58,3 +58,20 @@ def test_env_int_refuses_below_minimum(monkeypatch):
     monkeypatch.setenv("SOME_NUMBER", "-3")
     with pytest.raises(ImproperlyConfigured):
         env_int("SOME_NUMBER", 5)
+
+
+@pytest.mark.parametrize("command", [["check"], ["makemigrations", "--check", "--dry-run"], ["migrate"]])
+def test_every_command_names_the_missing_setting_even_in_a_bare_environment(command):
+    # With a near-empty environment Django would otherwise swallow the settings error and fail
+    # later with "Models aren't loaded yet", which says nothing about what to set.
+    result = subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is required when DEBUG is off" in result.stderr
+    assert "AppRegistryNotReady" not in result.stderr
