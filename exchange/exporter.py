@@ -30,6 +30,30 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
+def _row(*, event: dict | None = None, source: dict | None = None, **cells) -> dict:
+    """One export row: ``cells`` by column, the status columns from ``event`` (its status, date,
+    place, confidence) and the source columns from ``source`` (title, url, publisher, published_on,
+    locator); every column not given is blank."""
+    row = dict.fromkeys(COLUMNS, "")
+    if event:
+        row.update(
+            status=event["status"],
+            status_date=_text(event["date"]),
+            status_place=event["place"],
+            status_confidence=event["confidence"],
+        )
+    if source:
+        row.update(
+            source_title=source["title"],
+            source_url=source["url"],
+            source_publisher=source["publisher"],
+            source_date=_text(source["published_on"]),
+            source_locator=source["locator"],
+        )
+    row.update(cells)
+    return row
+
+
 PERSON_FIELDS = (
     "pk",
     "case_id",
@@ -93,30 +117,30 @@ def _rows(persons: list[dict], *, include_restricted: bool) -> Iterator[dict]:
         pk = person["pk"]
         event = latest.get(pk)
         citation = cited.get(("event", event["pk"]) if event else ("person", pk))
-        yield {
-            "case_id": person["case_id"],
-            "external_ref": person["external_ref"],
-            "name": person["name"],
-            "name_native": join_native_name(person["family_name_native"], person["given_name_native"]),
-            "other_names": other_names[pk],
-            "descriptor": person["descriptor"],
-            "sex": person["sex"],
-            "birth_date": _text(person["birth_date"]),
-            "nationality": person["nationality"] or "",
-            "categories": categories[pk],
-            "religion": person["religion"],
-            "summary": person["summary"],
-            "internal_notes": person["internal_notes"] if include_restricted else "",
-            "status": event["status"] if event else "",
-            "status_date": _text(event["date"]) if event else "",
-            "status_place": event["place"] if event else "",
-            "status_confidence": event["confidence"] if event else "",
-            "source_title": citation["source__title"] if citation else "",
-            "source_url": citation["source__url"] if citation else "",
-            "source_publisher": citation["source__publisher"] if citation else "",
-            "source_date": _text(citation["source__published_on"]) if citation else "",
-            "source_locator": citation["locator"] if citation else "",
-        }
+        yield _row(
+            case_id=person["case_id"],
+            external_ref=person["external_ref"],
+            name=person["name"],
+            name_native=join_native_name(person["family_name_native"], person["given_name_native"]),
+            other_names=other_names[pk],
+            descriptor=person["descriptor"],
+            sex=person["sex"],
+            birth_date=_text(person["birth_date"]),
+            nationality=person["nationality"] or "",
+            categories=categories[pk],
+            religion=person["religion"],
+            summary=person["summary"],
+            internal_notes=person["internal_notes"] if include_restricted else "",
+            event=event,
+            source=citation
+            and {
+                "title": citation["source__title"],
+                "url": citation["source__url"],
+                "publisher": citation["source__publisher"],
+                "published_on": citation["source__published_on"],
+                "locator": citation["locator"],
+            },
+        )
 
 
 def public_rows() -> Iterator[dict]:
@@ -133,30 +157,20 @@ def public_rows() -> Iterator[dict]:
         cited = latest["citations"] if latest else record["person_citations"]
         citation = next((c for c in record["citations"] if cited and c["id"] == cited[0]), None)
         source = next((s for s in record["sources"] if citation and s["id"] == citation["source"]), None)
-        yield {
-            "case_id": record["case_id"],
-            "external_ref": "",
-            "name": record["name"],
-            "name_native": record["name_native"],
-            "other_names": [other["name"] for other in record["other_names"]],
-            "descriptor": "",
-            "sex": record["sex"],
-            "birth_date": _text(record["birth_date"]),
-            "nationality": record["nationality"],
-            "categories": [category["name"] for category in record["categories"]],
-            "religion": "",
-            "summary": record["summary"],
-            "internal_notes": "",
-            "status": record["status"],
-            "status_date": _text(latest["date"]) if latest else "",
-            "status_place": latest["place"] if latest else "",
-            "status_confidence": latest["confidence"] if latest else "",
-            "source_title": source["title"] if source else "",
-            "source_url": source["url"] if source else "",
-            "source_publisher": source["publisher"] if source else "",
-            "source_date": _text(source["published_on"]) if source else "",
-            "source_locator": citation["locator"] if citation else "",
-        }
+        yield _row(
+            case_id=record["case_id"],
+            name=record["name"],
+            name_native=record["name_native"],
+            other_names=[other["name"] for other in record["other_names"]],
+            sex=record["sex"],
+            birth_date=_text(record["birth_date"]),
+            nationality=record["nationality"],
+            categories=[category["name"] for category in record["categories"]],
+            summary=record["summary"],
+            status=record["status"],
+            event=latest,
+            source=source and {**source, "locator": citation["locator"] if citation else ""},
+        )
 
 
 class _Line:
