@@ -96,13 +96,14 @@ class CaseQuery:
     def _cached(self, kind: str, key: str, compute):
         return compute() if self.request is None else cached(self.request, kind, key, compute)
 
+    def key(self, *without: str) -> str:
+        """The parameters except ``without``, in a canonical order: a cache key for what depends on them."""
+        return "&".join(f"{name}={value}" for name, value in sorted(self.params.lists()) if name not in without)
+
     @property
     def filter_key(self) -> str:
-        """The filters and the search, in a canonical order: what the counts depend on."""
-        params = self.params.copy()
-        for name in ("page", "sort"):
-            params.pop(name, None)
-        return "&".join(f"{name}={value}" for name, value in sorted(params.lists()))
+        """The filters and the search: what the counts depend on (not the page, nor the order)."""
+        return self.key("page", "sort")
 
     def count(self) -> int:
         return self._cached("count", self.filter_key, lambda: self.results().order_by().count())
@@ -231,10 +232,7 @@ def _filters_html(request, query: CaseQuery) -> str:
 
     if not query.valid:
         return mark_safe(rendered())  # noqa: S308 (our own template's output, escaped by it)
-    params = request.GET.copy()
-    params.pop("page", None)
-    key = "&".join(f"{name}={value}" for name, value in sorted(params.lists()))
-    return mark_safe(cached(request, "filters", key, rendered))  # noqa: S308 (as above)
+    return mark_safe(cached(request, "filters", query.key("page"), rendered))  # noqa: S308 (as above)
 
 
 def _querystring(request) -> str:
