@@ -3,16 +3,11 @@ from django.contrib import admin
 from .models import AuditEvent
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """The audit, read-only: nobody edits or deletes it through the application."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin that shows records and never adds, changes or deletes them (the audit, published versions)."""
 
-    list_display = ["at", "action", "actor", "username", "ip_address", "target"]
-    list_filter = ["action"]
-    search_fields = ["username", "target", "ip_address"]
-    date_hierarchy = "at"
-    list_select_related = ["actor"]
-    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
 
     def has_add_permission(self, request):
         return False
@@ -22,3 +17,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit, read-only: nobody edits or deletes it through the application."""
+
+    list_display = ["at", "action", "actor", "username", "ip_address", "target"]
+    list_filter = ["action"]
+    search_fields = ["username", "target", "ip_address"]
+    date_hierarchy = "at"
+    list_select_related = ["actor"]

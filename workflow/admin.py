@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from cases.admin import TrackedAdmin, VersionedModelForm, admin_reason, withdraw_selected
 from cases.models import NameVariant, Person, PublicationState, Status, StatusEvent
+from security.admin import ReadOnlyAdmin
 from sources.models import Citation
 
 from . import services
@@ -386,22 +387,12 @@ class StatusEventAdmin(TrackedAdmin):
 
 
 @admin.register(PublishedVersion)
-class PublishedVersionAdmin(admin.ModelAdmin):
+class PublishedVersionAdmin(ReadOnlyAdmin):
     """Read-only: versions are made by publishing and changed only by redaction."""
 
     list_display = ["case_id", "number", "name", "status", "is_current", "published_at", "withdrawn_at"]
     list_filter = ["is_current", "status"]
     search_fields = ["case_id", "name"]
-    readonly_fields = [field.name for field in PublishedVersion._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 admin.site.unregister(User)
