@@ -36,22 +36,21 @@ def _row(*, event: dict | None = None, source: dict | None = None, **cells) -> d
     locator); every column not given is blank."""
     row = dict.fromkeys(COLUMNS, "")
     if event:
-        row.update(
-            status=event["status"],
-            status_date=_text(event["date"]),
-            status_place=event["place"],
-            status_confidence=event["confidence"],
-        )
+        row |= {
+            "status": event["status"],
+            "status_date": _text(event["date"]),
+            "status_place": event["place"],
+            "status_confidence": event["confidence"],
+        }
     if source:
-        row.update(
-            source_title=source["title"],
-            source_url=source["url"],
-            source_publisher=source["publisher"],
-            source_date=_text(source["published_on"]),
-            source_locator=source["locator"],
-        )
-    row.update(cells)
-    return row
+        row |= {
+            "source_title": source["title"],
+            "source_url": source["url"],
+            "source_publisher": source["publisher"],
+            "source_date": _text(source["published_on"]),
+            "source_locator": source["locator"],
+        }
+    return row | cells
 
 
 PERSON_FIELDS = (
