@@ -89,7 +89,7 @@ class PartialDate:
                     % {"value": text, "month": MONTHS[month], "year": year, "last": last}
                 )
         value = cls(year, month, day, approximate=bool(match["approx"]))
-        if not allow_future and value.first_day > timezone.localdate():
+        if not allow_future and is_in_the_future(value):
             raise ValueError(_("“%(value)s” is in the future.") % {"value": text})
         return value
 
@@ -147,6 +147,23 @@ class PartialDate:
         if not isinstance(other, PartialDate):
             return NotImplemented
         return self._key() < other._key()
+
+
+def is_in_the_future(value: PartialDate | datetime.date) -> bool:
+    """Whether ``value`` starts after today: a partial date by its first day ("2014" starts on 1 January)."""
+    first_day = value.first_day if isinstance(value, PartialDate) else value
+    return first_day > timezone.localdate()
+
+
+def not_in_the_future(value: PartialDate | datetime.date | None) -> None:
+    """Refuse a date that cannot be in the future: a birth, an event, a publication, a visit to a source.
+
+    The validator of every such field, partial dates and plain dates alike, so
+    that the admin's forms, the import and ``full_clean()`` refuse it with the
+    same message.
+    """
+    if value is not None and is_in_the_future(value):
+        raise ValidationError(_("“%(value)s” is in the future.") % {"value": value}, code="future")
 
 
 def display_partial_date(value: PartialDate | None) -> str:
@@ -219,8 +236,8 @@ class PartialDateField(models.CharField):
 
     def validate(self, value, model_instance) -> None:
         super().validate(value, model_instance)
-        if value is not None and not self.allow_future and value.first_day > timezone.localdate():
-            raise ValidationError(_("“%(value)s” is in the future.") % {"value": value}, code="future")
+        if not self.allow_future:
+            not_in_the_future(value)
 
     def get_prep_value(self, value):
         if value is None or value == "":

@@ -17,7 +17,7 @@ from simple_history.models import HistoricalRecords
 
 from cases.history import EvidentialQuerySet, VersionedModel, WithdrawableModel
 from cases.models import Person, StatusEvent
-from cases.partial_dates import PartialDateField, partial_date_check
+from cases.partial_dates import PartialDateField, not_in_the_future, partial_date_check
 
 
 class SourceKind(models.TextChoices):
@@ -121,7 +121,7 @@ class Source(WithdrawableModel, VersionedModel):
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False)
     file_size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True, editable=False)
     content_type = models.CharField(_("content type"), max_length=100, blank=True, editable=False)
-    accessed_on = models.DateField(_("accessed on"), null=True, blank=True)
+    accessed_on = models.DateField(_("accessed on"), null=True, blank=True, validators=[not_in_the_future])
     language = models.CharField(_("language"), max_length=20, blank=True, help_text=_("e.g. en, ko"))
     reliability = models.CharField(_("reliability"), max_length=20, choices=Reliability, default=Reliability.UNKNOWN)
     is_restricted = models.BooleanField(
