@@ -67,7 +67,11 @@ class BulkWriter:
                 cursor.execute(f"ANALYZE {_qn(table)}")  # quoted table name, not user input
 
     def update(self, model, objs: list, field_names: list[str]) -> None:
-        """Write ``field_names`` of existing rows (their history rows are the caller's to write)."""
+        """Write ``field_names`` of existing rows.
+
+        The caller raises the version of each versioned row it edits (fields,
+        categories, other names), as save() would, and writes the history rows.
+        """
         if not objs:
             return
         if not self.copy:

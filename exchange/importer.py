@@ -18,8 +18,9 @@ for 100,000 rows). The batches keep that path's rules:
   categories as simple-history's own many-to-many snapshot does;
 * the existing persons the file changes are locked (``select_for_update``)
   before anything is written, and refused when someone changed them since
-  they were read; an edit raises their version, so an admin form opened
-  before the import is refused instead of silently undoing it;
+  they were read; an edit (a field, a category, another name) raises their
+  version, so an admin form opened before the import is refused instead of
+  silently undoing it;
 * case IDs come from the same locked counter as every other case.
 """
 
@@ -223,10 +224,21 @@ class _Item:
     cites: bool = False
 
     @property
+    def edits_person(self) -> bool:
+        """Whether the row changes the person's own record: a field, a category or another name.
+
+        Such a change raises the person's version, as an edit in the admin
+        does, so that a form opened before the import cannot save over it.
+        A new status event or citation does not: the person's form holds
+        neither (their derived status is not an edit, see VersionedModel).
+        """
+        return not self.is_new and bool(self.edited or self.other_names or self.category_ids)
+
+    @property
     def action(self) -> str:
         if self.is_new:
             return "create"
-        touched = self.edited or self.other_names or self.category_ids or self.event or self.cites
+        touched = self.edits_person or self.event or self.cites
         return "update" if touched else "unchanged"
 
 
@@ -666,7 +678,7 @@ class _Writer(BulkWriter):
                 )
         created_rows = self.insert(Person, created, prepare=Person.set_name_keys, history=False)
 
-        edited = {item.person.pk: item for item in items if not item.is_new and item.edited}
+        edited = {item.person.pk: item for item in items if item.edits_person}
         for item in edited.values():
             item.person.version += 1
             item.person.updated_at = self.now
@@ -699,13 +711,9 @@ class _Writer(BulkWriter):
         if restatused:
             fields.update(DERIVED_STATUS_FIELDS)
         self.update(Person, updated, sorted(fields))
-        # A history row for every person written, and for every person whose categories changed.
-        updated_pks = {person.pk for person in updated}
-        recategorised = [
-            item.person for item in items if item.category_ids and not item.is_new and item.person.pk not in updated_pks
-        ]
+        # A history row for every person written: those whose categories or other names changed included.
         self.history(Person, created, created=True, rows=created_rows)
-        self.history(Person, updated + recategorised, created=False)
+        self.history(Person, updated, created=False)
 
         citations = [
             _build(
