@@ -281,6 +281,16 @@ class Person(EvidentialModel, VersionedModel):
         """The name the public may see: the pseudonym when the family faces reprisals."""
         return self.pseudonym if self.reprisal_risk else self.display_name
 
+    def may_be_changed_by(self, user) -> bool:
+        """Whether ``user`` may change this case, by any path (the admin, the import).
+
+        A withdrawn case is out of the caseworkers' hands until an editor
+        (who may withdraw cases) returns it to draft.
+        """
+        if not user.has_perm("cases.change_person"):
+            return False
+        return self.publication_state != PublicationState.WITHDRAWN or user.has_perm("cases.withdraw_person")
+
     @property
     def is_clarified(self) -> bool:
         return Status.is_clarified(self.current_status)

@@ -41,6 +41,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases import names
 from cases.bulk import BulkWriter
@@ -50,6 +51,7 @@ from cases.models import (
     Category,
     NameVariant,
     Person,
+    PublicationState,
     Status,
     StatusEvent,
     derive_status,
@@ -177,8 +179,11 @@ def import_cases(
     """Check ``data`` (a CSV file's bytes) and, unless there is a problem or ``dry_run``, import it.
 
     ``by`` is the user the history names; without one, the system user
-    :data:`SYSTEM_USERNAME`. ``can_add_sources`` is false for a user who may
-    not add sources: a row that would add one is then a problem.
+    :data:`SYSTEM_USERNAME`. A row that would change a case ``by`` may not
+    change (``Person.may_be_changed_by``: a withdrawn case, for a
+    caseworker) is a problem; without a user (the command line) every case
+    may be changed. ``can_add_sources`` is false for a user who may not add
+    sources: a row that would add one is then a problem.
     ``progress(desc=…, total=…)`` makes a progress bar (tqdm's signature).
     Nothing is written when any problem is found, on a dry run, or when
     anything fails on the way: the whole import is one transaction.
@@ -188,7 +193,7 @@ def import_cases(
     rows, problems = csv_format.read(data)
     # A dry run only reads: it need not hold the write lock (SQLite) while it checks.
     with nullcontext() if dry_run else transaction.atomic():
-        plan = _Plan(rows, can_add_sources=can_add_sources)
+        plan = _Plan(rows, by=by, can_add_sources=can_add_sources)
         plan.build(progress)
         if not (problems or plan.problems or dry_run):
             plan.lock()
@@ -274,6 +279,14 @@ def _build(model, **values):
     return model(*args)
 
 
+def _not_yours(person: Person) -> str:
+    if person.publication_state == PublicationState.WITHDRAWN:
+        return _("%(case_id)s is withdrawn: until an editor returns it to draft, only an editor may change it.") % {
+            "case_id": person.case_id
+        }
+    return _("you may not change %(case_id)s.") % {"case_id": person.case_id}
+
+
 def _short(value, limit: int = 60) -> str:
     text = "—" if value in (None, "") else str(value)
     return f"“{text}”" if len(text) <= limit else f"“{text[: limit - 1]}…”"
@@ -288,8 +301,9 @@ def _batches(values: Iterable, size: int = LOOKUP_BATCH) -> Iterator[list]:
 class _Plan:
     """Everything the rows would do, decided before anything is written."""
 
-    def __init__(self, rows: list[Row], *, can_add_sources: bool) -> None:
+    def __init__(self, rows: list[Row], *, by=None, can_add_sources: bool) -> None:
         self.rows = rows
+        self.by = by
         self.can_add_sources = can_add_sources
         self.problems: list[Problem] = []
         self.items: list[_Item] = []
@@ -349,9 +363,15 @@ class _Plan:
             self._plan_names(item)
             self._plan_status(item)
             self._plan_source(item)
+            if item.action == "update" and not self._may_change(item.person):
+                self.problem(row, "case_id" if row.get("case_id") else "external_ref", _not_yours(item.person))
             self.items.append(item)
             bar.update(1)
         bar.close()
+
+    def _may_change(self, person: Person) -> bool:
+        # Whoever runs the command has the database at hand: without a user, any case may be changed.
+        return self.by is None or person.may_be_changed_by(self.by)
 
     def _resolve(self, by_case_id: dict, by_ref: dict) -> dict[int, Person | None]:
         """Each row's existing person (or None for a new case), with the file's own conflicts."""

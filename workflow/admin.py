@@ -296,12 +296,10 @@ class PersonAdmin(TrackedAdmin):
         return request.user.has_perm("cases.submit_person")
 
     def has_change_permission(self, request, obj=None):
-        # A withdrawn case is out of the caseworkers' hands until an editor
-        # returns it to draft.
+        # The same rule as the import's: a withdrawn case is out of the
+        # caseworkers' hands until an editor returns it to draft.
         allowed = super().has_change_permission(request, obj)
-        if obj is not None and obj.publication_state == PublicationState.WITHDRAWN:
-            return allowed and request.user.has_perm("cases.withdraw_person")
-        return allowed
+        return allowed and (obj is None or obj.may_be_changed_by(request.user))
 
 
 class EventCitationInline(admin.TabularInline):
