@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -34,18 +35,25 @@ class VersionedModelForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not self.instance._state.adding:
-            self.fields["expected_version"].initial = self.instance.version
+            # A revert form is filled from an old version on purpose; it is
+            # still saved only over the version that was current when it was
+            # opened, so that a save made meanwhile is not discarded.
+            self.fields["expected_version"].initial = (
+                self._current_version() if self.is_revert else self.instance.version
+            )
+
+    def _current_version(self, *, lock: bool = False) -> int | None:
+        rows = type(self.instance)._base_manager.filter(pk=self.instance.pk)
+        if lock:
+            rows = rows.select_for_update()
+        return rows.values_list("version", flat=True).first()
 
     def clean(self):
         cleaned_data = super().clean()
         if self.instance._state.adding:
             return cleaned_data
         model = type(self.instance)
-        current = model._base_manager.select_for_update().filter(pk=self.instance.pk).values_list("version", flat=True)
-        current_version = current.first()
-        if self.is_revert:
-            self.instance.version = current_version
-            return cleaned_data
+        current_version = self._current_version(lock=True)
         expected = cleaned_data.get("expected_version")
         if expected is None:
             raise ValidationError(
@@ -123,13 +131,14 @@ class TrackedAdmin(SimpleHistoryAdmin):
         return not request.user.has_perm("cases.revert_history")
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":
-            if self.revert_disabled(request):
-                raise PermissionDenied
-            history = self.model.history.filter(pk=version_id, id=object_id).first()
-            if history is None:
-                raise PermissionDenied
-            request.revert_to = history
+        if request.method == "POST" and self.revert_disabled(request):
+            raise PermissionDenied
+        history = self.model.history.filter(pk=version_id, id=object_id).first()
+        if history is None:
+            raise Http404
+        # The page is a revert form from the start: it carries the version
+        # current when it was opened (see VersionedModelForm).
+        request.revert_to = history
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def save_form(self, request, form, change):

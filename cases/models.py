@@ -295,6 +295,24 @@ class Person(EvidentialModel, VersionedModel):
     def is_clarified(self) -> bool:
         return Status.is_clarified(self.current_status)
 
+    def all_names(self, variants: Iterable[NameVariant] | None = None) -> list[str]:
+        """Every name the person is known by, public or not: the identity policy looks for each.
+
+        The name, the name in native script and its romanizations, and every
+        name variant (``variants`` when they are already in memory).
+        """
+        variants = self.variants.all() if variants is None else variants
+        return [
+            name
+            for name in (
+                self.name,
+                self.name_native,
+                *names.romanizations(self.family_name_native, self.given_name_native),
+                *(variant.name for variant in variants),
+            )
+            if name
+        ]
+
     def set_name_keys(self) -> None:
         """Normalise the native name and derive the search keys (done by save(); bulk loaders call it)."""
         # Hangul typed on different systems arrives composed (NFC) or decomposed (NFD): store it composed.
@@ -390,6 +408,12 @@ class Person(EvidentialModel, VersionedModel):
         Person.objects.select_for_update().filter(pk=self.pk).first()
 
 
+class NameVariantQuerySet(models.QuerySet):
+    def public(self) -> NameVariantQuerySet:
+        """Names a public record may show (the rule of ``NameVariant.is_public``)."""
+        return self.filter(is_public=True)
+
+
 class NameVariant(models.Model):
     """Another name of a person: a spelling, an alias, a former name, a native form."""
 
@@ -409,6 +433,7 @@ class NameVariant(models.Model):
     folded = models.CharField(max_length=200, editable=False)
 
     history = HistoricalRecords()
+    objects = NameVariantQuerySet.as_manager()
 
     class Meta:
         ordering = ["person", "name"]
@@ -447,6 +472,10 @@ TIMELINE_ORDER = [Substr("date", 1, 10).asc(nulls_first=True), "recorded_at", "p
 class StatusEventQuerySet(EvidentialQuerySet):
     def active(self) -> StatusEventQuerySet:
         return self.filter(withdrawn=False)
+
+    def public(self) -> StatusEventQuerySet:
+        """Events a public record may show: public and not withdrawn (the rule of ``is_public_claim``)."""
+        return self.active().filter(is_public=True)
 
     def in_timeline_order(self) -> StatusEventQuerySet:
         """Oldest first; events with an unknown date before every dated one."""
@@ -499,6 +528,11 @@ class StatusEvent(WithdrawableModel, VersionedModel):
     @property
     def is_clarified(self) -> bool:
         return Status.is_clarified(self.status)
+
+    @property
+    def is_public_claim(self) -> bool:
+        """Public and not withdrawn: the same rule as ``StatusEvent.objects.public()``."""
+        return self.is_public and not self.withdrawn
 
     CORRECTABLE_FIELDS = frozenset(
         {"status", "date", "place", "description", "internal_note", "confidence", "is_public"}

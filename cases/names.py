@@ -16,6 +16,7 @@ identifies a person; people decide.
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 # Family names, each spelling mapped to one canonical form.
@@ -116,23 +117,26 @@ def _strip_accents(text: str) -> str:
     return "".join(out)
 
 
-# Names recur (an import or a search repeats the common ones): each is split once.
-@lru_cache(maxsize=16384)
-def _words(name: str) -> tuple[tuple[str, ...], ...]:
-    """The name's words (split at spaces), each as its parts (split at hyphens)."""
-    text = _strip_accents(unicodedata.normalize("NFC", name or "")).casefold()
+def _split_words(text: str) -> tuple[tuple[str, ...], ...]:
+    """The text's words (split at spaces), each as its parts (split at hyphens)."""
+    text = _strip_accents(unicodedata.normalize("NFC", text or "")).casefold()
     text = _APOSTROPHES.sub("", text)
     words = (tuple(part for part in _SEPARATORS.split(word) if part) for word in text.split())
     return tuple(word for word in words if word)
 
 
-def _parts(name: str) -> list[str]:
+# Names recur (an import or a search repeats the common ones): each is split once.
+_words = lru_cache(maxsize=16384)(_split_words)
+
+
+def parts(name: str) -> list[str]:
+    """The name's parts, lower case, without accents, apostrophes, spaces and hyphens between them."""
     return [part for word in _words(name) for part in word]
 
 
 def normalise(name: str) -> str:
     """The normalised key: case, spaces, hyphens, apostrophes and accents ignored."""
-    return "".join(_parts(name))
+    return "".join(parts(name))
 
 
 def fold_given(text: str) -> str:
@@ -161,11 +165,11 @@ def split_family(name: str) -> tuple[str, list[str]]:
 
 def fold(name: str) -> str:
     """The folded key: canonical family name, then the folded rest of the name."""
-    parts = _parts(name)
-    if not parts:
+    name_parts = parts(name)
+    if not name_parts:
         return ""
-    if not all(part.isascii() for part in parts):
-        return "".join(parts)  # Native script: the normalised key is the key.
+    if not all(part.isascii() for part in name_parts):
+        return "".join(name_parts)  # Native script: the normalised key is the key.
     family, rest = split_family(name)
     return family + fold_given("".join(rest))
 
@@ -215,3 +219,67 @@ def romanizations(family: str, given: str) -> list[str]:
 def _is_hangul(text: str) -> bool:
     text = unicodedata.normalize("NFC", text).strip()
     return bool(text) and all("\uac00" <= char <= "\ud7a3" or char.isspace() for char in text)
+
+
+# A key shorter than this is not looked for in texts: "Ri" or "O" alone would
+# be found in every other sentence. Hangul names are shorter in characters.
+_MIN_KEY_LENGTH = 4
+_MIN_NATIVE_KEY_LENGTH = 2
+# "Jeong-wook's": the name, then a possessive.
+_POSSESSIVE = re.compile(r"['’]s\b", re.IGNORECASE)
+
+
+class NameFinder:
+    """Finds a person's names written in a text, in any of their spellings.
+
+    Used by the identity policy: a published text (a summary, an excerpt, a
+    source's title) must not name a person whose family faces reprisals.
+    A romanized name is found when consecutive words of the text have its
+    normalised or its folded key ("Kim Jeong-wook", "KIM Jeongwook",
+    "Jeong-wook Kim", "Gim Jeong-uk"); a name in Korean script is found
+    anywhere in the text, spaces ignored, since particles are written against
+    it ("김정욱은", "김정욱의").
+    """
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.keys: set[str] = set()
+        self.folded: set[str] = set()
+        self.native: set[str] = set()
+        self.longest = 0
+        for name in names:
+            name_parts = parts(name)
+            key = "".join(name_parts)
+            if not key.isascii():
+                if len(key) >= _MIN_NATIVE_KEY_LENGTH:
+                    self.native.add(key)
+            elif len(key) >= _MIN_KEY_LENGTH:
+                self.keys.add(key)
+                self.folded.add(fold(name))
+                self.longest = max(self.longest, len(name_parts))
+                # The given name alone names the person too ("Jeong-wook's wife"), when it is
+                # written in syllables: a one-word given name ("Grace") is also a word.
+                family, given = split_family(name)
+                if family and len(given) > 1 and len("".join(given)) >= _MIN_KEY_LENGTH:
+                    self.keys.add("".join(given))
+
+    def __bool__(self) -> bool:
+        return bool(self.keys or self.native)
+
+    def finds(self, text: str) -> bool:
+        """Whether ``text`` names the person."""
+        if not text or not self:
+            return False
+        words = _split_words(_POSSESSIVE.sub("", text))
+        if self.native:
+            joined = "".join(part for word in words for part in word)
+            if any(key in joined for key in self.native):
+                return True
+        for start in range(len(words)):
+            for end in range(start + 1, min(start + self.longest, len(words)) + 1):
+                window = words[start:end]
+                if "".join(part for word in window for part in word) in self.keys:
+                    return True
+                written = " ".join("-".join(word) for word in window)
+                if written.isascii() and fold(written) in self.folded:
+                    return True
+        return False

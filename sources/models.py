@@ -110,6 +110,12 @@ def strip_image_metadata(upload, content_type: str) -> ContentFile:
     return ContentFile(output.getvalue(), name=getattr(upload, "name", "image"))
 
 
+class SourceQuerySet(EvidentialQuerySet):
+    def public(self) -> SourceQuerySet:
+        """Sources the public may see: not restricted, not withdrawn (the rule of ``Source.is_public``)."""
+        return self.filter(is_restricted=False, withdrawn=False)
+
+
 class Source(WithdrawableModel, VersionedModel):
     title = models.CharField(_("title"), max_length=500)
     kind = models.CharField(_("kind"), max_length=20, choices=SourceKind, default=SourceKind.OTHER)
@@ -137,7 +143,7 @@ class Source(WithdrawableModel, VersionedModel):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     history = HistoricalRecords()
-    objects = EvidentialQuerySet.as_manager()
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]
@@ -160,6 +166,7 @@ class Source(WithdrawableModel, VersionedModel):
 
     @property
     def is_public(self) -> bool:
+        """Not restricted, not withdrawn: the same rule as ``Source.objects.public()``."""
         return not self.is_restricted and not self.withdrawn
 
     def save(self, *args, **kwargs) -> None:
@@ -188,9 +195,13 @@ class CitationQuerySet(EvidentialQuerySet):
     def active(self) -> CitationQuerySet:
         return self.filter(withdrawn=False)
 
-    def of_public_sources(self) -> CitationQuerySet:
-        """Active citations of public sources: the only ones a public record may show."""
-        return self.active().filter(source__is_restricted=False, source__withdrawn=False)
+    def public(self) -> CitationQuerySet:
+        """Active citations of public sources: the only ones a public record may show.
+
+        The rule of ``Citation.is_public_evidence``; a public record also keeps
+        only the citations of claims it holds (``workflow.snapshots``).
+        """
+        return self.active().filter(source__in=Source.objects.public())
 
 
 class Citation(WithdrawableModel, VersionedModel):
@@ -237,7 +248,7 @@ class Citation(WithdrawableModel, VersionedModel):
 
     @property
     def is_public_evidence(self) -> bool:
-        """Not withdrawn, and its source is public: the same rule as ``of_public_sources()``."""
+        """Not withdrawn, and its source is public: the same rule as ``Citation.objects.public()``."""
         return not self.withdrawn and self.source.is_public
 
     @property

@@ -16,7 +16,16 @@ from security.models import AuditEvent
 from sources.models import Citation, Source
 from workflow.models import PublishedName, PublishedSource, PublishedVersion
 
-from .conftest import make_citation, make_event, make_person, make_source, make_user, make_variant, publish_case
+from .conftest import (
+    admin_form_data,
+    make_citation,
+    make_event,
+    make_person,
+    make_source,
+    make_user,
+    make_variant,
+    publish_case,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,6 +65,10 @@ ALLOWED: dict[tuple[str, str], str] = {
         "workflow/management/commands/purge_case.py",
         "Person.objects.filter(pk=person.pk).purge()",
     ): "purge_case: the person",
+    (
+        "workflow/management/commands/purge_case.py",
+        "entries.delete()",
+    ): "purge_case: the admin's log of the case's records (it holds their names)",
     # The public search index: derived rows, rebuilt from the published record each time.
     ("workflow/snapshots.py", "version.names.all().delete()"): "PublishedName index rows, rebuilt by reindex()",
     ("workflow/snapshots.py", "version.cited_sources.all().delete()"): "PublishedSource index rows, rebuilt",
@@ -379,6 +392,41 @@ def test_no_trace_of_the_purged_persons_name_is_left_anywhere(administrator, doo
     text = _database_text().lower()
     for trace in ("purgeable", "퍼지", "pyongyang"):
         assert trace not in text, [line for line in text.splitlines() if trace in line][:5]
+
+
+@pytest.mark.django_db
+def test_a_case_edited_in_the_admin_leaves_no_trace_in_the_admin_log_or_a_dump_after_its_purge(administrator, client):
+    staff = make_user("root", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    source = make_source(title="Kept report")
+    add = client.get("/admin/cases/person/add/")
+    data = admin_form_data(add, name="Kim Adminlogged-Name", **{"variants-0-name": "Gim Adminlogged-Spelling"})
+    assert client.post("/admin/cases/person/add/", data).status_code == 302
+    person = Person.objects.get(name="Kim Adminlogged-Name")
+    event_page = client.get(f"/admin/cases/statusevent/add/?person={person.pk}")
+    event_data = admin_form_data(
+        event_page,
+        person=str(person.pk),
+        status="detained",
+        place="Adminlogged-Place",
+        **{"citations-0-source": str(source.pk), "citations-0-locator": "Adminlogged-Locator"},
+    )
+    assert client.post("/admin/cases/statusevent/add/", event_data).status_code == 302
+    change = f"/admin/cases/person/{person.pk}/change/"
+    assert client.post(change, admin_form_data(client.get(change), summary="Adminlogged summary")).status_code == 302
+    dump = io.StringIO()
+    call_command("dumpdata", stdout=dump)
+    assert "Adminlogged" in dump.getvalue()
+    assert "Adminlogged" in client.get("/admin/").content.decode()  # "Recent actions"
+
+    purge(person.case_id, reason="the family asked", confirm=person.case_id, by="chief")
+
+    dump = io.StringIO()
+    call_command("dumpdata", stdout=dump)
+    assert "adminlogged" not in dump.getvalue().lower()
+    assert "adminlogged" not in _database_text().lower()
+    assert "Adminlogged" not in client.get("/admin/").content.decode()
+    assert Source.objects.filter(pk=source.pk).exists()
 
 
 @pytest.mark.django_db

@@ -61,11 +61,16 @@ def plant_everything():
     hidden = make_event(person, Status.DECEASED_REPORTED, "2020", description=SENTINEL, place=SENTINEL)
     make_citation(public_source, status_event=hidden, locator=SENTINEL)
     mistaken = make_event(person, Status.RELEASED, "2018", is_public=True, description=SENTINEL, place=SENTINEL)
-    make_citation(public_source, status_event=mistaken)
+    make_citation(public_source, status_event=mistaken, locator=SENTINEL, excerpt=SENTINEL)
+    hidden_later = make_event(person, Status.SENTENCED, "2016", is_public=True, description=SENTINEL)
+    only_there = make_source(title=f"{SENTINEL} source cited only by an event hidden later", publisher=SENTINEL)
+    make_citation(only_there, status_event=hidden_later, locator=SENTINEL, excerpt=SENTINEL)
+    make_citation(public_source, status_event=hidden_later, locator=SENTINEL, excerpt=SENTINEL)
     publish_case(person)
-    # After publication: restrictions, a withdrawal and an unreviewed edit.
+    # After publication: restrictions, a withdrawal, an event made non-public and an unreviewed edit.
     withdrawn_source.withdraw(by=None, reason=SENTINEL)
     mistaken.withdraw(by=None, reason=SENTINEL)
+    hidden_later.correct(by=None, reason=SENTINEL, is_public=False)
     person.summary = f"{SENTINEL} unreviewed edit"
     save_with_history(person, by=None, reason=SENTINEL)
     # A reprisal-risk case: only the pseudonym may show.
@@ -82,6 +87,31 @@ def plant_everything():
     make_variant(at_risk, f"{SENTINEL} Variant", is_public=True)
     make_citation(public_source, status_event=make_event(at_risk, Status.DETAINED, "2019", is_public=True))
     publish_case(at_risk)
+    # A published case flagged at risk afterwards: every public text names the person, in several spellings.
+    flagged = make_person(
+        name=f"Ri {SENTINEL}",
+        family_name_native="리",
+        given_name_native="비밀",
+        publication_basis=PublicationBasis.ALREADY_PUBLIC,
+        summary=f"Ri {SENTINEL} was taken from Hyesan.",
+    )
+    make_variant(flagged, f"Rhee {SENTINEL}", is_public=True)
+    flagged_event = make_event(
+        flagged,
+        Status.DETAINED,
+        "2019",
+        is_public=True,
+        description="리비밀은 집결소에 있었다.",
+        place=f"Ri {SENTINEL}'s home",
+    )
+    naming_source = make_source(title=f"Testimony about Ri {SENTINEL}", publisher=f"Lee {SENTINEL}'s brother")
+    make_citation(naming_source, status_event=flagged_event, locator="p. 2")
+    make_citation(
+        public_source, status_event=flagged_event, locator=f"on Lee {SENTINEL}", excerpt=f"RI {SENTINEL} seen"
+    )
+    publish_case(flagged)
+    flagged.reprisal_risk, flagged.pseudonym = True, "Person D"
+    save_with_history(flagged, by=None, reason="the family faces reprisals")
     # Unpublished cases in every state.
     for state in (PublicationState.DRAFT, PublicationState.IN_REVIEW):
         draft = make_person(name=f"{SENTINEL} {state}", summary=SENTINEL, publication_basis="already_public")

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.history import save_with_history
-from cases.models import Person, PublicationBasis, PublicationState
+from cases.models import NameVariant, Person, PublicationBasis, PublicationState, StatusEvent
 from security.audit import record as audit
 from security.models import AuditEvent
 from sources.models import Citation
 
 from .models import PublishedVersion
-from .snapshots import build_record, denormalise, reindex
+from .snapshots import build_record, denormalise, identity_problems, reindex
 
 
 class WorkflowError(Exception):
@@ -58,8 +59,8 @@ def publication_problems(person: Person) -> list[str]:
         problems.append("A public-interest decision is the basis, but its reason is not recorded.")
     if person.reprisal_risk and not person.pseudonym.strip():
         problems.append("The family faces reprisals, but there is no pseudonym to publish under.")
-    public_citations = Citation.objects.of_public_sources()
-    events = person.status_events.active().filter(is_public=True)
+    public_citations = Citation.objects.public()
+    events = person.status_events.public()
     for event in events:
         if not public_citations.filter(status_event=event).exists():
             problems.append(f"The public status event “{event}” cites no public source.")
@@ -67,7 +68,54 @@ def publication_problems(person: Person) -> list[str]:
         public_citations.filter(person=person).exists() or public_citations.filter(status_event__in=events).exists()
     ):
         problems.append("“Already public in the cited sources” needs at least one public source cited.")
+    naming = identity_problems(person)
+    if naming:
+        problems.append(
+            _(
+                "The family faces reprisals, but these public texts name the person: %(places)s. Take the name "
+                "out of each (or make the event, citation or source non-public)."
+            )
+            % {"places": "; ".join(naming)}
+        )
     return problems
+
+
+def changed_since_submission(person: Person) -> set[int]:
+    """The users who changed the case (the person, its names, events or citations) since it was submitted.
+
+    Their changes are their own unreviewed work: none of them may publish
+    it, any more than the person who submitted it (four eyes).
+    """
+    if person.submitted_at is None:
+        return set()
+    since = person.submitted_at
+    event_ids = list(person.status_events.values_list("pk", flat=True))
+    changes = [
+        Person.history.filter(id=person.pk),
+        NameVariant.history.filter(person_id=person.pk),
+        StatusEvent.history.filter(person_id=person.pk),
+        Citation.history.filter(Q(person_id=person.pk) | Q(status_event_id__in=event_ids)),
+    ]
+    users: set[int] = set()
+    for history in changes:
+        users |= set(
+            history.filter(history_date__gt=since, history_user__isnull=False).values_list("history_user_id", flat=True)
+        )
+    return users
+
+
+def four_eyes_problem(person: Person, user) -> str | None:
+    """Why ``user`` may not publish ``person`` under the four-eyes rule, or None."""
+    if user is None or settings.WORKFLOW_ALLOW_SELF_PUBLISH:
+        return None
+    if person.submitted_by_id == user.pk:
+        return _("You submitted this version for review: another editor must publish it (four eyes).")
+    if user.pk in changed_since_submission(person):
+        return _(
+            "You changed this case after it was submitted for review: another editor must review your changes "
+            "and publish it (four eyes)."
+        )
+    return None
 
 
 @transaction.atomic
@@ -108,8 +156,9 @@ def publish(person: Person, *, by, reason: str = "") -> PublishedVersion:
     if person.publication_state != PublicationState.IN_REVIEW:
         raise WorkflowError("Only a case in review can be published: submit it for review first.")
     problems = publication_problems(person)
-    if by is not None and person.submitted_by_id == by.pk and not settings.WORKFLOW_ALLOW_SELF_PUBLISH:
-        problems.insert(0, "You submitted this version for review: another editor must publish it (four eyes).")
+    four_eyes = four_eyes_problem(person, by)
+    if four_eyes:
+        problems.insert(0, four_eyes)
     if problems:
         raise WorkflowError(problems)
 

@@ -54,7 +54,7 @@ def citation_saved(sender, instance: Citation, raw=False, **kwargs):
 @receiver(post_save, sender=StatusEvent)
 def status_event_saved(sender, instance: StatusEvent, raw=False, created=False, **kwargs):
     # A new event cannot be in a published version yet: only a change can take one out.
-    if raw or created or (instance.is_public and not instance.withdrawn):
+    if raw or created or instance.is_public_claim:
         return
     _redact([instance.person_id], instance, f"status event “{instance}” is no longer public")
 

@@ -10,11 +10,14 @@ and a field that is not copied here cannot reach the public.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
 from types import SimpleNamespace
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases import names
 from cases.history import save_with_history
@@ -29,12 +32,7 @@ def _date(value: PartialDate | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _public_citations(queryset) -> list[Citation]:
-    """Citations the public may see of a public claim: active, of a public source."""
-    return list(queryset.of_public_sources())
-
-
-def build_record(person: Person, *, number: int, published_at: datetime.datetime) -> dict:
+def build_record(person: Person, *, number: int, published_at: datetime.datetime, identity_policy: bool = True) -> dict:
     """The public record of ``person`` as it is in the database now (see :func:`record_from`)."""
     events = list(person.status_events.order_by(*TIMELINE_ORDER))
     event_citations: dict[int, list[Citation]] = {}
@@ -49,6 +47,7 @@ def build_record(person: Person, *, number: int, published_at: datetime.datetime
         event_citations=event_citations,
         number=number,
         published_at=published_at,
+        identity_policy=identity_policy,
     )
 
 
@@ -62,19 +61,22 @@ def record_from(
     event_citations: dict[int, list[Citation]],
     number: int,
     published_at: datetime.datetime,
+    identity_policy: bool = True,
 ) -> dict:
     """The public record of ``person`` from its related records already in memory.
 
     ``events`` in timeline order; ``event_citations`` maps an event's id to its
     citations (with their sources). Only public facts are copied: public name
     variants, public events that are not withdrawn, citations that are not
-    withdrawn of sources that are public; then the identity policy applies.
+    withdrawn of sources that are public; then the identity policy applies
+    (``identity_policy=False`` only to find what it would take out).
     """
+    variants = list(variants)
     citations = [citation for citation in person_citations if citation.is_public_evidence]
     person_citation_ids = [citation.pk for citation in citations]
     event_records = []
     for event in events:
-        if not event.is_public or event.withdrawn:
+        if not event.is_public_claim:
             continue
         cited = [citation for citation in event_citations.get(event.pk, []) if citation.is_public_evidence]
         citations.extend(cited)
@@ -123,7 +125,32 @@ def record_from(
             for source in sources.values()
         ],
     }
-    return _apply_identity_policy(_with_status(record), person)
+    record = _only_what_is_cited(record)
+    if identity_policy:
+        record = _apply_identity_policy(record, person, person.all_names(variants))
+    return _with_status(record)
+
+
+def _only_what_is_cited(record: dict) -> dict:
+    """Citations of the person and of the events the record holds, and the sources of those, nothing else.
+
+    A citation of an event that has left the record (made non-public,
+    withdrawn) would otherwise keep its locator, its excerpt and its source
+    on the public side.
+    """
+    claimed = {*record["person_citations"], *(pk for event in record["events"] for pk in event["citations"])}
+    citations = [citation for citation in record["citations"] if citation["id"] in claimed]
+    kept = {citation["id"] for citation in citations}
+    cited_sources = {citation["source"] for citation in citations}
+    return {
+        **record,
+        "citations": citations,
+        "person_citations": [pk for pk in record["person_citations"] if pk in kept],
+        "events": [
+            {**event, "citations": [pk for pk in event["citations"] if pk in kept]} for event in record["events"]
+        ],
+        "sources": [source for source in record["sources"] if source["id"] in cited_sources],
+    }
 
 
 def _with_status(record: dict) -> dict:
@@ -137,13 +164,116 @@ def _with_status(record: dict) -> dict:
     return record
 
 
-def _apply_identity_policy(record: dict, person: Person) -> dict:
-    """When the family faces reprisals, the pseudonym replaces every name and identifying detail."""
-    if person.reprisal_risk:
-        record.update(
-            name=person.pseudonym, name_native="", romanized=[], other_names=[], birth_date=None, pseudonymous=True
+def _record_names(record: dict) -> list[str]:
+    """The names a record shows (before the identity policy replaces them)."""
+    return [record["name"], record["name_native"], *record["romanized"], *(n["name"] for n in record["other_names"])]
+
+
+def public_texts(record: dict) -> Iterator[tuple[str, str]]:
+    """Every free text of a public record, each with where it stands, in words an editor can find it by."""
+    yield _("the public summary"), record["summary"]
+    for event in record["events"]:
+        label = Status(event["status"]).label if event["status"] in Status.values else event["status"]
+        when = event["date"] or _("date unknown")
+        yield (
+            _("the description of the event “%(event)s (%(date)s)”") % {"event": label, "date": when},
+            event["description"],
         )
-    return record
+        yield _("the place of the event “%(event)s (%(date)s)”") % {"event": label, "date": when}, event["place"]
+    titles = {source["id"]: source["title"] for source in record["sources"]}
+    for source in record["sources"]:
+        yield _("the title of the source “%(title)s”") % {"title": source["title"]}, source["title"]
+        yield _("the publisher of the source “%(title)s”") % {"title": source["title"]}, source["publisher"]
+    for citation in record["citations"]:
+        where = {"title": titles.get(citation["source"], ""), "locator": citation["locator"] or "—"}
+        yield _("the locator of a citation of “%(title)s” (%(locator)s)") % where, citation["locator"]
+        yield _("the excerpt quoted from “%(title)s” (%(locator)s)") % where, citation["excerpt"]
+
+
+def naming_texts(record: dict, finder: names.NameFinder) -> list[str]:
+    """Where the record's public texts name the person ``finder`` looks for."""
+    return [where for where, text in public_texts(record) if finder.finds(text)]
+
+
+def _apply_identity_policy(record: dict, person: Person, known_names: Iterable[str]) -> dict:
+    """When the family faces reprisals, nothing public names the person.
+
+    The pseudonym replaces the name, and the native name, romanizations,
+    other names and birth date are left out. Every public text is then read
+    for every name the person is known by (public or not, in any spelling):
+    a summary, description, place, locator or excerpt that names them is
+    emptied, and a source whose title or publisher names them leaves the
+    record with its citations. Publication is refused while any text would be
+    emptied (:func:`identity_problems`), so this takes effect when a case is
+    flagged after publication: the editor then reviews it.
+    """
+    if not person.reprisal_risk:
+        return record
+    finder = names.NameFinder([*known_names, *_record_names(record)])
+    record = {
+        **record,
+        "name": person.pseudonym,
+        "name_native": "",
+        "romanized": [],
+        "other_names": [],
+        "birth_date": None,
+        "pseudonymous": True,
+    }
+    if not finder:
+        return record
+
+    def unnamed(text: str) -> str:
+        return "" if finder.finds(text) else text
+
+    sources = [
+        source
+        for source in record["sources"]
+        if not (finder.finds(source["title"]) or finder.finds(source["publisher"]))
+    ]
+    kept_sources = {source["id"] for source in sources}
+    record.update(
+        summary=unnamed(record["summary"]),
+        events=[
+            {**event, "description": unnamed(event["description"]), "place": unnamed(event["place"])}
+            for event in record["events"]
+        ],
+        sources=sources,
+        citations=[
+            {**citation, "locator": unnamed(citation["locator"]), "excerpt": unnamed(citation["excerpt"])}
+            for citation in record["citations"]
+            if citation["source"] in kept_sources
+        ],
+    )
+    return _only_what_is_cited(record)
+
+
+def identity_problems(person: Person) -> list[str]:
+    """Where the texts that publishing would make public name a person at reprisal risk."""
+    if not person.reprisal_risk:
+        return []
+    record = build_record(person, number=0, published_at=timezone.now(), identity_policy=False)
+    return naming_texts(record, names.NameFinder([*person.all_names(), *_record_names(record)]))
+
+
+def cases_naming(person: Person) -> list[PublishedVersion]:
+    """Other published cases whose public texts name ``person`` (listed for an editor when a risk is flagged).
+
+    Versions are first narrowed in the database to those whose record holds
+    every word of one of the names, then read.
+    """
+    known = [name for name in person.all_names() if name]
+    finder = names.NameFinder(known)
+    if not finder:
+        return []
+    narrowed = Q()
+    for name in known:
+        words = Q()
+        for part in names.parts(name):
+            # JSON on SQLite is stored with non-ASCII characters escaped.
+            words &= Q(record__icontains=part) | Q(record__icontains=json.dumps(part)[1:-1])
+        narrowed |= words
+    candidates = PublishedVersion.objects.current().exclude(person=person).filter(narrowed).order_by("case_id")
+    return [version for version in candidates if naming_texts(version.record, finder)]
 
 
 def denormalise(version: PublishedVersion) -> None:
@@ -215,21 +345,18 @@ def reindex(version: PublishedVersion) -> None:
     PublishedSource.objects.bulk_create(source_rows)
 
 
-def redact(record: dict, person: Person, *, event_ids: set, variant_ids: set, citation_ids: set) -> dict:
+def redact(
+    record: dict, person: Person, *, event_ids: set, variant_ids: set, citation_ids: set, known_names: Iterable[str]
+) -> dict:
     """``record`` without what is no longer public; never adds anything."""
-    redacted = dict(record)
-    redacted["other_names"] = [name for name in record["other_names"] if name["id"] in variant_ids]
-    redacted["citations"] = [c for c in record["citations"] if c["id"] in citation_ids]
-    kept = {c["id"] for c in redacted["citations"]}
-    redacted["person_citations"] = [pk for pk in record["person_citations"] if pk in kept]
-    redacted["events"] = [
-        {**event, "citations": [pk for pk in event["citations"] if pk in kept]}
-        for event in record["events"]
-        if event["id"] in event_ids
-    ]
-    cited_sources = {c["source"] for c in redacted["citations"]}
-    redacted["sources"] = [source for source in record["sources"] if source["id"] in cited_sources]
-    return _apply_identity_policy(_with_status(redacted), person)
+    redacted = {
+        **record,
+        "other_names": [name for name in record["other_names"] if name["id"] in variant_ids],
+        "citations": [c for c in record["citations"] if c["id"] in citation_ids],
+        "events": [event for event in record["events"] if event["id"] in event_ids],
+    }
+    redacted = _apply_identity_policy(_only_what_is_cited(redacted), person, known_names)
+    return _with_status(redacted)
 
 
 @transaction.atomic
@@ -251,14 +378,14 @@ def redact_published_versions(person_ids: Iterable[int], *, by, reason: str) -> 
         # the join to the events would read every citation).
         event_ids = list(person.status_events.values_list("pk", flat=True))
         allowed = {
-            "event_ids": set(person.status_events.active().filter(is_public=True).values_list("pk", flat=True)),
-            "variant_ids": set(person.variants.filter(is_public=True).values_list("pk", flat=True)),
-            "citation_ids": {
-                citation.pk
-                for citation in _public_citations(
-                    Citation.objects.filter(Q(person=person) | Q(status_event_id__in=event_ids))
-                )
-            },
+            "event_ids": set(person.status_events.public().values_list("pk", flat=True)),
+            "variant_ids": set(person.variants.public().values_list("pk", flat=True)),
+            "citation_ids": set(
+                Citation.objects.filter(Q(person=person) | Q(status_event_id__in=event_ids))
+                .public()
+                .values_list("pk", flat=True)
+            ),
+            "known_names": person.all_names() if person.reprisal_risk else [],
         }
         for version in (v for v in versions if v.person_id == person_id):
             record = redact(version.record, person, **allowed)

@@ -47,6 +47,15 @@ class Command(BaseCommand):
             "status_events": events.count(),
             "published_versions": versions.count(),
         }
+        _purge_admin_log(
+            {
+                Person: [person.pk],
+                NameVariant: list(NameVariant.objects.filter(person=person).values_list("pk", flat=True)),
+                StatusEvent: list(events.values_list("pk", flat=True)),
+                Citation: list(citations.values_list("pk", flat=True)),
+                PublishedVersion: list(versions.values_list("pk", flat=True)),
+            }
+        )
         Citation.objects.filter(pk__in=list(citations.values_list("pk", flat=True))).purge()
         version_ids = list(versions.values_list("pk", flat=True))
         versions.delete()
@@ -71,3 +80,14 @@ def _m2m_history_models() -> list:
         for model in apps.get_app_config("cases").get_models()
         if model._meta.db_table.startswith("cases_historicalperson_")
     ]
+
+
+def _purge_admin_log(records: dict) -> None:
+    """The admin's own log ("Recent actions") of these records: it holds their names and texts."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    for model, pks in records.items():
+        content_type = ContentType.objects.get_for_model(model)
+        entries = LogEntry.objects.filter(content_type=content_type, object_id__in=[str(pk) for pk in pks])
+        entries.delete()
