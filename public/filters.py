@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from cases.models import Category, Status
+from cases.vocabularies import Category, Status
 
 FATES = [("outstanding", _("Outstanding")), ("clarified", _("Fate clarified"))]
 SORTS = [

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from cases.models import Confidence, Sex, Status
+from cases.vocabularies import Confidence, Sex, Status
 from cases.partial_dates import PartialDate, display_partial_date
 from workflow.models import PublishedVersion
 

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
-from cases.models import Category, Status
+from cases.vocabularies import Category, Status
 from workflow.models import PublishedSource, PublishedVersion
 
 from .caching import cached, public_page

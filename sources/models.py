@@ -19,24 +19,9 @@ from cases.history import EvidentialQuerySet, VersionedModel, WithdrawableModel
 from cases.models import Person, StatusEvent
 from cases.partial_dates import PartialDateField, not_in_the_future, partial_date_check
 
+from .vocabularies import Reliability, SourceKind
 
-class SourceKind(models.TextChoices):
-    UN = "un", _("UN document")
-    GOVERNMENT = "government", _("Government")
-    PARLIAMENTARY = "parliamentary", _("Parliamentary")
-    NGO = "ngo", _("NGO report")
-    NEWS = "news", _("News")
-    COURT = "court", _("Court document")
-    TESTIMONY = "testimony", _("Testimony or interview")
-    OTHER = "other", _("Other")
-
-
-class Reliability(models.TextChoices):
-    HIGHLY_RELIABLE = "highly_reliable", _("Highly reliable")
-    RELIABLE = "reliable", _("Reliable")
-    FAIRLY_RELIABLE = "fairly_reliable", _("Fairly reliable")
-    UNRELIABLE = "unreliable", _("Unreliable")
-    UNKNOWN = "unknown", _("Unknown")
+__all__ = ["ALLOWED_CONTENT_TYPES", "Citation", "Reliability", "Source", "SourceKind"]
 
 
 def document_path(instance: Source, filename: str) -> str:

@@ -2,9 +2,9 @@
 
 from django import template
 
-from cases.models import Confidence, Status
+from cases.vocabularies import Confidence, Status
 from cases.partial_dates import PartialDate, display_partial_date
-from sources.models import SourceKind
+from sources.vocabularies import SourceKind
 
 register = template.Library()
 

@@ -1,0 +1,87 @@
+"""The words cases are described with: statuses, confidence, sex, publication states and bases, categories.
+
+Kept apart from the working records (``cases.models``) so that the public
+site, which reads only published versions, can name them without reaching
+the models it must never read (an import-linter contract in
+``pyproject.toml`` holds it to that).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class Status(models.TextChoices):
+    DISAPPEARED = "disappeared", _("Whereabouts unknown (disappeared)")
+    ABDUCTED = "abducted", _("Abducted")
+    ARRESTED = "arrested", _("Arrested")
+    FORCIBLY_REPATRIATED = "forcibly_repatriated", _("Forcibly repatriated")
+    DETAINED = "detained", _("Detained")
+    SENTENCED = "sentenced", _("Sentenced")
+    PRISON_CAMP = "political_prison_camp", _("Held in a political prison camp")
+    RELEASED = "released", _("Released")
+    REACHED_SAFETY = "reached_safety", _("Reached safety")
+    DECEASED_REPORTED = "deceased_reported", _("Deceased (reported)")
+    DECEASED_CONFIRMED = "deceased_confirmed", _("Deceased (confirmed)")
+    UNKNOWN = "unknown", _("Unknown")
+
+    @classmethod
+    def clarified(cls) -> frozenset[str]:
+        """Statuses that clarify a person's fate (UN WGEID's "clarified" cases).
+
+        Every other status leaves the case "outstanding". A reported death is
+        outstanding until it is confirmed.
+        """
+        return frozenset({cls.RELEASED, cls.REACHED_SAFETY, cls.DECEASED_CONFIRMED})
+
+    @classmethod
+    def is_clarified(cls, value: str) -> bool:
+        return value in cls.clarified()
+
+
+class Confidence(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed")
+    LIKELY = "likely", _("Likely")
+    POSSIBLE = "possible", _("Possible")
+    UNVERIFIED = "unverified", _("Unverified")
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class PublicationState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    PUBLISHED = "published", _("Published")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class PublicationBasis(models.TextChoices):
+    NONE = "", _("Not recorded")
+    CONSENT = "consent", _("Consent of the person or their family")
+    ALREADY_PUBLIC = "already_public", _("Already public in the cited sources")
+    PUBLIC_INTEREST = "public_interest", _("Editor's public-interest decision")
+
+
+class Category(models.Model):
+    """A kind of case: forcibly repatriated refugee, missionary, abductee…"""
+
+    slug = models.SlugField(_("slug"), unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name
