@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from workflow.models import PublishedVersion
 
 from .presenters import CasePage
-from .views import current_case
+from .queries import current_case
 
 # Characters XML 1.0 cannot carry; text pasted from a PDF often has a form feed.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from cases.vocabularies import Confidence, Sex, Status
 from cases.partial_dates import PartialDate, display_partial_date
+from cases.vocabularies import Confidence, Sex, Status
 from workflow.models import PublishedVersion
 
 

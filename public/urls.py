@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from . import feeds, views
+from . import api, export, feeds, views
 from .caching import public_page
 
 app_name = "public"
@@ -15,8 +15,8 @@ urlpatterns = [
     path("sources/", views.source_list, name="source_list"),
     path("sources/<int:source_id>/", views.source_detail, name="source_detail"),
     path("feed/", require_safe(public_page(feeds.PublishedChangesFeed())), name="feed"),
-    path("api/cases/", views.api_case_list, name="api_case_list"),
-    path("api/cases/<str:case_id>/", views.api_case_detail, name="api_case_detail"),
-    path("export/cases.csv", views.export_csv, name="export_csv"),
+    path("api/cases/", api.api_case_list, name="api_case_list"),
+    path("api/cases/<str:case_id>/", api.api_case_detail, name="api_case_detail"),
+    path("export/cases.csv", export.export_csv, name="export_csv"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
-import public.views
+import public.api
+import public.export
 from cases.history import save_with_history
 from cases.models import Person, PublicationState, Status
 from workflow.models import PublishedVersion
@@ -206,7 +207,7 @@ def test_api_lists_only_published_cases(client):
 
 
 def test_api_pages_with_next_and_previous_links(client, monkeypatch):
-    monkeypatch.setattr(public.views, "API_PAGE_SIZE", 4)
+    monkeypatch.setattr(public.api, "API_PAGE_SIZE", 4)
     first = api_list(client, sort="name")
     assert first["count"] == 6
     assert first["pages"] == 2
@@ -235,7 +236,7 @@ def test_api_pages_with_next_and_previous_links(client, monkeypatch):
 
 
 def test_api_page_links_keep_the_filters(client, monkeypatch):
-    monkeypatch.setattr(public.views, "API_PAGE_SIZE", 2)
+    monkeypatch.setattr(public.api, "API_PAGE_SIZE", 2)
     first = api_list(client, category="missionary")
     assert first["count"] == 3
     assert first["pages"] == 2
@@ -415,7 +416,7 @@ def test_csv_is_a_streamed_utf8_file_with_a_bom(client):
 
 
 def test_csv_header_is_the_documented_one(client):
-    assert public.views.CSV_COLUMNS == CSV_HEADER
+    assert public.export.CSV_COLUMNS == CSV_HEADER
     csv_rows(client)  # asserts the header
 
 

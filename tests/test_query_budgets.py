@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 # its fixed steps (exact, folded, contained, fuzzy). Every page reads the
 # public data's generation once (its ETag and the cache's key); these are the
 # budgets of a first request, before anything is cached. The list and the
-# API read a page's ids, then its rows (public.views.IdsFirstPaginator).
+# API read a page's ids, then its rows (public.queries.IdsFirstPaginator).
 BUDGETS = {
     "/": 5,
     "/cases/": 12,

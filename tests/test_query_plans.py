@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.db.models import Count
 
-from public.views import CaseQuery
+from public.queries import CaseQuery
 from workflow.models import PublishedName, PublishedVersion
 
 from .conftest import make_citation, make_event, make_person, make_source, postgresql_only, publish_case
@@ -70,7 +70,7 @@ def test_the_list_counts_are_read_from_an_index_alone(published, column):
 
 @pytest.mark.parametrize("sort", ["name", "updated", "date"])
 def test_a_page_of_ids_is_read_in_order_from_the_sort_index(published, sort):
-    # public.views.IdsFirstPaginator: a deep page's ids from the sort's index, which includes the id, so
+    # public.queries.IdsFirstPaginator: a deep page's ids from the sort's index, which includes the id, so
     # that once vacuumed PostgreSQL reads them from the index alone (an index-only scan: in the
     # benchmark a deep page's ids take 4 ms instead of 200). A test database is never vacuumed, so
     # this checks the index and the order; which kind of scan depends on the visibility map.

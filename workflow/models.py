@@ -78,7 +78,7 @@ class PublishedVersion(models.Model):
             # The case page and its versions: current()/public() by case_id.
             models.Index(fields=["case_id", "number"], name="publishedversion_case"),
             # The public list, one index per sort, over current public versions only; a page's ids
-            # are read from the index alone (public.views.IdsFirstPaginator), hence the included id.
+            # are read from the index alone (public.queries.IdsFirstPaginator), hence the included id.
             models.Index(fields=["name", "case_id"], name="pv_current_by_name", condition=CURRENT, include=["id"]),
             models.Index(
                 fields=["-published_at", "case_id"], name="pv_current_by_update", condition=CURRENT, include=["id"]

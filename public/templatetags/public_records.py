@@ -2,8 +2,8 @@
 
 from django import template
 
-from cases.vocabularies import Confidence, Status
 from cases.partial_dates import PartialDate, display_partial_date
+from cases.vocabularies import Confidence, Status
 from sources.vocabularies import SourceKind
 
 register = template.Library()

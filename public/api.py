@@ -1,0 +1,65 @@
+"""The public JSON API: published records as they are stored, with their addresses (see the README)."""
+
+from django.http import JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from workflow.models import PublishedVersion
+
+from .caching import public_page
+from .queries import CaseQuery, current_case, paginate
+
+API_PAGE_SIZE = 50
+
+
+def _api_case(request, version: PublishedVersion) -> dict:
+    return {
+        **version.record,
+        "url": request.build_absolute_uri(reverse("public:case_version", args=[version.case_id, version.number])),
+    }
+
+
+@require_safe
+@public_page
+def api_case_list(request):
+    query = CaseQuery(request.GET, request=request)
+    if not query.valid:
+        return JsonResponse({"errors": query.errors}, status=400)
+    page = paginate(request, query.results(), API_PAGE_SIZE, count=query.count(), ids_first=True)
+
+    def link(number):
+        if number is None:
+            return None
+        params = request.GET.copy()
+        params["page"] = number
+        return request.build_absolute_uri(f"{reverse('public:api_case_list')}?{params.urlencode()}")
+
+    return JsonResponse(
+        {
+            "count": page.paginator.count,
+            "page": page.number,
+            "pages": page.paginator.num_pages,
+            "next": link(page.next_page_number() if page.has_next() else None),
+            "previous": link(page.previous_page_number() if page.has_previous() else None),
+            "ignored_parameters": query.ignored,
+            "results": [_api_case(request, version) for version in page.object_list],
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_safe
+@public_page
+def api_case_detail(request, case_id: str):
+    version = current_case(case_id)
+    versions = PublishedVersion.objects.public().filter(case_id=case_id).order_by("number")
+    data = _api_case(request, version)
+    data["versions"] = [
+        {
+            "version": v.number,
+            "published_at": v.published_at.isoformat(),
+            "url": request.build_absolute_uri(reverse("public:case_version", args=[case_id, v.number])),
+        }
+        for v in versions.only("case_id", "number", "published_at")
+    ]
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})

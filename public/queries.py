@@ -1,0 +1,168 @@
+"""The public list's query (filters, name search, order, counts) and its pages, read from published versions only.
+
+Shared by the HTML list (``public.views``), the JSON API (``public.api``) and
+the CSV export (``public.export``), so the three cannot disagree.
+"""
+
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Case, Count, IntegerField, When
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from cases.vocabularies import Category, Status
+from workflow.models import PublishedVersion
+
+from .caching import cached
+from .filters import FATES, ORDERINGS, CaseFilter
+from .search import search
+
+
+def current_case(case_id: str) -> PublishedVersion:
+    """The current public version of a case; one 404 for unknown, unpublished and withdrawn alike."""
+    version = PublishedVersion.objects.current().filter(case_id=case_id).first()
+    if version is None:
+        raise Http404(_("No published case has this ID."))
+    return version
+
+
+def public_version(case_id: str, number: int) -> PublishedVersion:
+    version = PublishedVersion.objects.public().filter(case_id=case_id, number=number).first()
+    if version is None:
+        raise Http404(_("No published case has this ID and version."))
+    return version
+
+
+class CaseQuery:
+    """The public list's query: filters, name search and ordering, shared by the page, the API and the CSV."""
+
+    def __init__(self, params, search_ids: list[int] | None = None, *, request=None) -> None:
+        """``request``, when given, lets the counts and the search be cached (public/caching.py)."""
+        self.params = params
+        self.request = request
+        self.filterset = CaseFilter(params, queryset=PublishedVersion.objects.current())
+        self.valid = self.filterset.is_valid()
+        known = set(self.filterset.filters) | {"page"}
+        self.ignored = sorted(name for name in params if name not in known)
+        self._search_ids = search_ids
+
+    @property
+    def errors(self) -> list[str]:
+        return [
+            f"{name}: {' '.join(errors)}" if name != "__all__" else " ".join(errors)
+            for name, errors in self.filterset.form.errors.items()
+        ]
+
+    @property
+    def query(self) -> str:
+        return self.filterset.form.cleaned_data.get("q") or ""
+
+    def search_ids(self) -> list[int]:
+        """Current versions matching the name search, best first; computed once per request."""
+        if self._search_ids is None:
+            # Keyed by the query as typed: two spellings with the same normalised key may still split
+            # into family and given names differently, and so match differently.
+            self._search_ids = self._cached(
+                "search", self.query, lambda: search(self.query, PublishedVersion.objects.current())
+            )
+        return self._search_ids
+
+    def _cached(self, kind: str, key: str, compute):
+        return compute() if self.request is None else cached(self.request, kind, key, compute)
+
+    def key(self, *without: str) -> str:
+        """The parameters except ``without``, in a canonical order: a cache key for what depends on them."""
+        return "&".join(f"{name}={value}" for name, value in sorted(self.params.lists()) if name not in without)
+
+    @property
+    def filter_key(self) -> str:
+        """The filters and the search: what the counts depend on (not the page, nor the order)."""
+        return self.key("page", "sort")
+
+    def count(self) -> int:
+        return self._cached("count", self.filter_key, lambda: self.results().order_by().count())
+
+    def results(self):
+        if not self.valid:
+            return PublishedVersion.objects.none()
+        queryset = self.filterset.qs
+        sort = self.filterset.form.cleaned_data.get("sort") or ""
+        if self.query:
+            ids = self.search_ids()
+            queryset = queryset.filter(pk__in=ids)
+            if sort in ("", "relevance"):
+                rank = Case(*(When(pk=pk, then=i) for i, pk in enumerate(ids)), output_field=IntegerField())
+                return queryset.order_by(rank, "case_id")
+        return queryset.order_by(*ORDERINGS[sort or "name"])
+
+    def facets(self) -> dict:
+        """How many results each filter value would give, with the other filters as they are."""
+        if not self.valid:
+            return {}
+
+        def others(name: str):
+            params = self.params.copy()
+            params.pop(name, None)
+            return CaseQuery(params, self._search_ids).results().order_by()
+
+        def counts():
+            # COUNT(*) lets PostgreSQL count from the partial indexes alone (pv_current_status…).
+            return [
+                dict(others("status").values_list("status").annotate(n=Count("*"))),
+                dict(others("fate").values_list("is_clarified").annotate(n=Count("*"))),
+                dict(others("category").values_list("categories__slug").annotate(n=Count("*"))),
+                dict(others("nationality").values_list("nationality").annotate(n=Count("*"))),
+            ]
+
+        if self.query:
+            self.search_ids()
+        status, fate, category, nationality = self._cached("facets", self.filter_key, counts)
+        self.nationality_counts = {code: n for code, n in nationality.items() if code}
+        return {
+            "status": [(self.link("status", v), label, status.get(v, 0)) for v, label in Status.choices],
+            "fate": [(self.link("fate", v), label, fate.get(v == "clarified", 0)) for v, label in FATES],
+            "category": [
+                (self.link("category", c.slug), c.name, category.get(c.slug, 0)) for c in Category.objects.all()
+            ],
+            "nationality": sorted(
+                ((self.link("nationality", code), countries.name(code), n) for code, n in nationality.items() if code),
+                key=lambda facet: facet[1],
+            ),
+        }
+
+    def link(self, name: str, value: str) -> str:
+        """The list's address with one filter set to ``value`` and the others kept."""
+        params = self.params.copy()
+        params.pop("page", None)
+        params[name] = value
+        return "?" + params.urlencode()
+
+
+class IdsFirstPaginator(Paginator):
+    """Reads a page's ids first, then only those rows.
+
+    The ids of a deep page come from the sort's index alone (an index-only
+    scan on PostgreSQL: the indexes include the id), instead of reading every
+    row before the page with its whole public record.
+    """
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
+        return self._get_page([rows[pk] for pk in ids], number, self)
+
+
+def paginate(request, queryset, size: int, *, count: int | None = None, ids_first: bool = False):
+    """The requested page; ``count``, when known (cached), spares the COUNT query."""
+    paginator = (IdsFirstPaginator if ids_first else Paginator)(queryset, size)
+    if count is not None:
+        paginator.count = count  # a cached_property: the instance's value replaces the query
+    try:
+        return paginator.page(request.GET.get("page") or 1)
+    except (EmptyPage, PageNotAnInteger):
+        raise Http404(_("There is no such page of results.")) from None
