@@ -1,4 +1,10 @@
+"""The security side of the admin: the audit, accounts and roles."""
+
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import AuditEvent
 
@@ -28,3 +34,96 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["username", "target", "ip_address"]
     date_hierarchy = "at"
     list_select_related = ["actor"]
+
+
+# --- Accounts and roles ------------------------------------------------------------------------
+#
+# An Administrator manages accounts and gives roles; what a role may do is
+# defined in workflow/roles.py. Nobody raises their own privileges: only a
+# superuser makes superusers, grants individual permissions, changes what a
+# role may do or touches a superuser's account, and nobody changes their own
+# roles or flags. A field someone may not change is not in their form (or is
+# shown read-only), so a forged POST of it is ignored.
+
+SELF_LOCKED_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
+
+
+def _is_own_account(request, user) -> bool:
+    return user is not None and user.pk == request.user.pk
+
+
+def _may_touch_account(request, user) -> bool:
+    """Only a superuser changes a superuser's account (its password, roles, flags)."""
+    return user is None or request.user.is_superuser or not user.is_superuser
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    """Staff are deactivated, never deleted, so the history keeps its authors."""
+
+    list_display = ["username", "first_name", "last_name", "email", "is_active", "roles"]
+    list_filter = ["is_active", "groups"]
+    actions = ["deactivate_selected"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The password change page asks this too.
+        return super().has_change_permission(request, obj) and _may_touch_account(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets
+        return [
+            (name, {**options, "fields": [field for field in options["fields"] if field not in SUPERUSER_ONLY_FIELDS]})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if _is_own_account(request, obj):
+            readonly += [field for field in SELF_LOCKED_FIELDS if field not in readonly]
+        return readonly
+
+    @admin.display(description=_("roles"))
+    def roles(self, user) -> str:
+        return ", ".join(group.name for group in user.groups.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.action(description=_("Deactivate selected accounts"), permissions=["change"])
+    def deactivate_selected(self, request, queryset):
+        # An inactive user's sessions stop working at their next request.
+        accounts = queryset.filter(is_active=True).exclude(pk=request.user.pk)
+        if not request.user.is_superuser:
+            accounts = accounts.exclude(is_superuser=True)
+        count = 0
+        for user in accounts:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+            count += 1
+        self.message_user(
+            request,
+            ngettext("Deactivated %(count)d account.", "Deactivated %(count)d accounts.", count) % {"count": count},
+        )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(GroupAdmin):
+    """The roles: an Administrator reads what each may do; only a superuser changes it."""
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly.append("permissions")
+        return readonly

@@ -2,8 +2,6 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
@@ -391,35 +389,3 @@ class PublishedVersionAdmin(ReadOnlyAdmin):
     list_display = ["case_id", "number", "name", "status", "is_current", "published_at", "withdrawn_at"]
     list_filter = ["is_current", "status"]
     search_fields = ["case_id", "name"]
-
-
-admin.site.unregister(User)
-
-
-@admin.register(User)
-class StaffUserAdmin(UserAdmin):
-    """Staff are deactivated, never deleted, so the history keeps its authors."""
-
-    list_display = ["username", "first_name", "last_name", "email", "is_active", "roles"]
-    list_filter = ["is_active", "groups"]
-    actions = ["deactivate_selected"]
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="roles")
-    def roles(self, user) -> str:
-        return ", ".join(group.name for group in user.groups.all())
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("groups")
-
-    @admin.action(description="Deactivate selected accounts", permissions=["change"])
-    def deactivate_selected(self, request, queryset):
-        # An inactive user's sessions stop working at their next request.
-        count = 0
-        for user in queryset.filter(is_active=True).exclude(pk=request.user.pk):
-            user.is_active = False
-            user.save(update_fields=["is_active"])
-            count += 1
-        self.message_user(request, f"Deactivated {count} account(s).")
