@@ -265,6 +265,9 @@ STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", True)
 if not STAFF_2FA_REQUIRED and not DEBUG:
     raise ImproperlyConfigured("STAFF_2FA_REQUIRED may be turned off only for local development (DEBUG on).")
 OTP_TOTP_ISSUER = "Whereabouts"
+# The devices' admin (security/admin.py) never shows a secret key; should
+# django-otp's own admin come back, it would not show them either.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Staff sessions end after STAFF_IDLE_MINUTES without activity and, whatever
 # the activity, after STAFF_SESSION_MAX_HOURS.

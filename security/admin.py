@@ -1,10 +1,12 @@
-"""The security side of the admin: the audit, accounts and roles."""
+"""The security side of the admin: the audit, accounts and roles, authenticator devices."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import AuditEvent
 
@@ -54,7 +56,7 @@ def _is_own_account(request, user) -> bool:
 
 
 def _may_touch_account(request, user) -> bool:
-    """Only a superuser changes a superuser's account (its password, roles, flags)."""
+    """Only a superuser changes a superuser's account (its password, roles, flags, devices)."""
     return user is None or request.user.is_superuser or not user.is_superuser
 
 
@@ -127,3 +129,46 @@ class RoleAdmin(GroupAdmin):
         if not request.user.is_superuser:
             readonly.append("permissions")
         return readonly
+
+
+# --- Authenticator devices -------------------------------------------------------------------------
+#
+# django-otp's own admin shows a device's secret key and serves it as a QR
+# code: whoever reads it, with the password, signs in as that person. Here a
+# device can only be listed and deleted (the reset of a lost phone, audited
+# by security/signals.py); it is added by its owner's enrolment at /staff/2fa/.
+
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class AuthenticatorDeviceAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "confirmed"]
+    list_display_links = None
+    list_filter = ["confirmed"]
+    search_fields = ["user__username", "name"]
+    list_select_related = ["user"]
+    delete_confirmation_template = "security/totpdevice_delete_confirmation.html"
+
+    def get_urls(self):
+        # The list and the deletion only: no add, change, history, config or QR code page.
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("", self.admin_site.admin_view(self.changelist_view), name="{}_{}_changelist".format(*info)),
+            path(
+                "<path:object_id>/delete/",
+                self.admin_site.admin_view(self.delete_view),
+                name="{}_{}_delete".format(*info),
+            ),
+        ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and _may_touch_account(
+            request, obj.user if obj is not None else None
+        )
