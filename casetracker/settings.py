@@ -230,6 +230,10 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+# Uploaded documents (and the folders made for them) are readable by the
+# application's own user only, not by every account on the server.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # A history row is written after the model's own save; both happen in one
 # transaction (ATOMIC_REQUESTS and the models' own atomic methods).

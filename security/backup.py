@@ -16,6 +16,7 @@ import datetime
 import hashlib
 import io
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -51,8 +52,6 @@ def _pg_dsn(config: dict) -> str:
 
 
 def _pg_env(config: dict) -> dict:
-    import os
-
     env = dict(os.environ)
     if config.get("PASSWORD"):
         env["PGPASSWORD"] = config["PASSWORD"]  # never on the command line, where ps would show it
@@ -97,8 +96,36 @@ def file_checksums(root: Path) -> dict[str, str]:
     }
 
 
+def private_folder(folder: Path) -> None:
+    """Make ``folder`` and its missing parents, each readable by this user only (0700).
+
+    Folders that already exist are left as they are: their owner chose them.
+    """
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700)
+        path.chmod(0o700)  # whatever the umask
+
+
+def private_file(path: Path):
+    """A new file open for writing, readable by this user only (0600) from its first byte.
+
+    It must not exist yet: an archive never overwrites another, nor writes through a link planted in its place.
+    """
+    private_folder(path.parent)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    os.fchmod(descriptor, 0o600)  # whatever the umask
+    return os.fdopen(descriptor, "wb")
+
+
 def create_backup(destination: Path) -> dict:
     """Write an archive of the configured database and uploads to ``destination``.
+
+    The archive holds every restricted record: it is created 0600, in
+    folders made 0700 when they do not exist yet.
 
     The table checksums describe exactly what was dumped: on SQLite they are
     read from the backup copy; on PostgreSQL from the same snapshot that
@@ -143,7 +170,7 @@ def create_backup(destination: Path) -> dict:
             "tables": tables,
             "files": file_checksums(media_root()),
         }
-        with tarfile.open(destination, "w:gz") as archive:
+        with private_file(destination) as output, tarfile.open(fileobj=output, mode="w:gz") as archive:
             archive.add(dump, arcname=dump.name)
             if media_root().exists():
                 archive.add(media_root(), arcname="uploads")
@@ -152,6 +179,14 @@ def create_backup(destination: Path) -> dict:
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
     return manifest
+
+
+def _make_uploads_private(root: Path) -> None:
+    """Restored uploads get the modes of new uploads (settings), whatever an older archive recorded."""
+    for path in [root, *root.rglob("*")]:
+        if path.is_symlink():
+            continue
+        path.chmod(settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS if path.is_dir() else settings.FILE_UPLOAD_PERMISSIONS)
 
 
 def restore_backup(source: Path, database_url: str, uploads: Path) -> dict:
@@ -203,6 +238,7 @@ def restore_backup(source: Path, database_url: str, uploads: Path) -> dict:
             db.close()
         if (tmp / "uploads").exists():
             shutil.copytree(tmp / "uploads", uploads, dirs_exist_ok=True)
+            _make_uploads_private(uploads)
     differences = [name for name in manifest["tables"] if manifest["tables"][name] != restored_tables.get(name)]
     if restored_tables.keys() != manifest["tables"].keys() or differences:
         raise BackupError(f"Restored tables differ from the backup: {', '.join(differences) or 'table list'}")

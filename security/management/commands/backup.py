@@ -9,7 +9,10 @@ from security.models import AuditEvent
 
 
 class Command(BaseCommand):
-    help = "Back up everything (database with its history, and uploaded files) into one .tar.gz archive."
+    help = (
+        "Back up everything (database with its history, and uploaded files) into one .tar.gz archive, "
+        "readable by this user only (0600; missing folders are made 0700)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -23,6 +26,8 @@ class Command(BaseCommand):
         record(AuditEvent.Action.BACKUP, target=str(archive.name))
         try:
             manifest = create_backup(archive)
+        except FileExistsError:
+            raise CommandError(f"{archive} exists: choose a new file name.") from None
         except BackupError as error:
             archive.unlink(missing_ok=True)
             raise CommandError(str(error)) from None
