@@ -1,4 +1,4 @@
-"""Staff sessions: two-factor verified, bounded in time, never cached."""
+"""Staff sessions: two-factor verified, bounded in time, never cached; cookies never shared."""
 
 import time
 
@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 
 STAFF_PREFIXES = ("/admin/", "/staff/")
@@ -54,3 +55,23 @@ class StaffSecurityMiddleware:
     @staticmethod
     def is_exempt(path: str) -> bool:
         return path in (reverse("security:two_factor"), reverse("admin:logout"), reverse("admin:login"))
+
+
+class PrivateWhenSettingCookieMiddleware:
+    """A response that sets a cookie is for one browser only: ``Cache-Control: private``.
+
+    A public page read by a signed-in person carries their session cookie (the
+    session is saved on every request); marked ``public``, a shared cache
+    could keep it, cookie included, and hand it to the next reader. Placed
+    before the session middleware in ``MIDDLEWARE``, so that on the way out it
+    runs after every middleware that adds a cookie (session, CSRF, messages).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.cookies:
+            patch_cache_control(response, private=True)
+        return response
