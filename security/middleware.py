@@ -1,13 +1,16 @@
-"""Staff sessions: two-factor verified, bounded in time, never cached; cookies never shared."""
+"""Staff sessions: staff only, two-factor verified, bounded in time, never cached; cookies never shared."""
 
 import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
+from django.views.defaults import permission_denied
 
 STAFF_PREFIXES = ("/admin/", "/staff/")
 
@@ -15,6 +18,11 @@ STAFF_PREFIXES = ("/admin/", "/staff/")
 class StaffSecurityMiddleware:
     """For staff users and staff pages.
 
+    * Every staff URL needs an active staff user: a visitor who is not signed
+      in is sent to the sign-in page, and a user who is not staff, or whose
+      staff status is taken away in the middle of a session, gets a 403 (the
+      sign-in, two-factor and sign-out pages excepted). Each staff view may
+      check its own permission; this is the one rule they all share.
     * Every staff URL needs a session that passed the two-factor check
       (``STAFF_2FA_REQUIRED``); an unverified session is sent to the check,
       or to enrolment when the user has no device yet.
@@ -27,9 +35,21 @@ class StaffSecurityMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        response = self.respond(request)
+        if request.path_info.startswith(STAFF_PREFIXES):
+            # Its redirects too: they name the page asked for.
+            response["Cache-Control"] = "no-store, private"
+        return response
+
+    def respond(self, request):
         path = request.path_info
         staff_page = path.startswith(STAFF_PREFIXES)
         user = getattr(request, "user", None)
+        if staff_page and not self.is_exempt(path) and not self.is_active_staff(user):
+            if user is None or not user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+            # Signed in, but not (or no longer) staff.
+            return permission_denied(request, PermissionDenied())
         if user is not None and user.is_authenticated and user.is_staff:
             started = request.session.get("staff_session_started")
             now = time.time()
@@ -43,10 +63,11 @@ class StaffSecurityMiddleware:
             # Checked on every request, the first of a session included.
             if staff_page and self.needs_second_factor(request) and not self.is_exempt(path):
                 return redirect(f"{reverse('security:two_factor')}?{urlencode({'next': request.get_full_path()})}")
-        response = self.get_response(request)
-        if staff_page:
-            response["Cache-Control"] = "no-store, private"
-        return response
+        return self.get_response(request)
+
+    @staticmethod
+    def is_active_staff(user) -> bool:
+        return user is not None and user.is_authenticated and user.is_active and user.is_staff
 
     @staticmethod
     def needs_second_factor(request) -> bool:
