@@ -177,8 +177,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "casetracker.urls"
-# Staff sign in through the admin's login page.
+# Staff sign in through the admin's login page and start at the dashboard
+# (also where a sign-in with an off-site or missing "next" lands).
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "workflow:dashboard"
 WSGI_APPLICATION = "casetracker.wsgi.application"
 
 TEMPLATES = [

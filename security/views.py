@@ -6,9 +6,10 @@ import hashlib
 import qrcode
 import qrcode.image.svg
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -34,10 +35,11 @@ class TokenForm(forms.Form):
 
 
 def _next_url(request) -> str:
-    url = request.POST.get("next") or request.GET.get("next") or "/staff/"
+    default = resolve_url(settings.LOGIN_REDIRECT_URL)
+    url = request.POST.get("next") or request.GET.get("next") or default
     if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return url
-    return "/staff/"
+    return default
 
 
 def _qr_svg(url: str) -> str:
