@@ -160,6 +160,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    "security.input.ControlCharacterMiddleware",
     # Before the session: on the way out it sees every cookie set (session, CSRF, messages).
     "security.middleware.PrivateWhenSettingCookieMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -20,10 +20,12 @@ from functools import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django_countries import countries
 
 from cases.models import Confidence, NameVariant, Person, Sex, Status, StatusEvent
 from cases.partial_dates import PartialDate
+from security.input import find_control_character
 from sources.models import Citation, Source
 
 COLUMNS = (
@@ -344,6 +346,12 @@ def _read_row(
         if not name:
             continue
         text = unneutralise(cell).strip()
+        control = find_control_character(cell, text=True)
+        if control:
+            # Never read further: a NUL would reach the database (PostgreSQL refuses it in any text).
+            filled.add(name)
+            problems.append(Problem(line, name, _control_character(control)))
+            continue
         if not text:
             continue
         filled.add(name)
@@ -353,6 +361,13 @@ def _read_row(
             problems.append(Problem(line, name, str(error)))
     problems.extend(_missing_parts(filled, line))
     return row, problems
+
+
+def _control_character(control) -> str:
+    return _("holds the control character U+%(code)04X at character %(position)s: remove it.") % {
+        "code": ord(control.group()),
+        "position": control.start() + 1,
+    }
 
 
 def _missing_parts(filled: set[str], line: int) -> Iterable[Problem]:

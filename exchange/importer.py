@@ -609,7 +609,8 @@ class _Plan:
     def _new_source(self, row: Row) -> Source | None:
         url, title = row.get("source_url"), row.get("source_title")
         if title is None:
-            self.problem(row, "source_title", "no source has this URL: a new source needs a title too.")
+            if "source_title" not in row.filled:  # else the title's own problem is reported already
+                self.problem(row, "source_title", "no source has this URL: a new source needs a title too.")
             return None
         if not self.can_add_sources:
             self.problem(

@@ -414,8 +414,6 @@ def test_search_sorted_by_relevance_is_the_default(client, seed):
 ODD_QUERIES = [
     "",
     " ",
-    "   \t  ",
-    "\n",
     "%",
     "%%",
     "_",
@@ -431,8 +429,7 @@ ODD_QUERIES = [
     "' OR 1=1 --",
     "Kim'; DROP TABLE cases_person; --",
     ".,;:!?()[]{}",
-    "\x01\x02\x1f\x7f",
-    "Kim\x07Kook",
+    "\x7f",
     "\u200b",
     "\u202eKim",
     "\ufeff",
@@ -464,14 +461,14 @@ def test_odd_queries_are_not_server_errors(client, seed, query):
     assert set(ids) <= {f"KP-000{n}" for n in range(1, 7)}
 
 
-@pytest.mark.parametrize("query", ["", " ", "   \t  ", "\n"])
+@pytest.mark.parametrize("query", ["", " ", "   "])
 def test_an_empty_query_lists_every_case(client, seed, query):
     response = client.get(reverse("public:case_list"), {"q": query})
     assert response.status_code == 200
     assert sorted(found(response)) == [f"KP-000{n}" for n in range(1, 7)]
 
 
-@pytest.mark.parametrize("query", ["%", "_", "%_%", "\\", "-", "'", ".,;:!?()[]{}", "🙂", "\u200b", "\x01\x02"])
+@pytest.mark.parametrize("query", ["%", "_", "%_%", "\\", "-", "'", ".,;:!?()[]{}", "🙂", "\u200b", "\x7f"])
 def test_wildcard_and_punctuation_queries_do_not_match_everything(client, seed, query):
     # A LIKE wildcard or a query that normalises to nothing must not list every case as "matching".
     response = client.get(reverse("public:case_list"), {"q": query})
@@ -496,10 +493,15 @@ def test_an_over_long_query_is_refused_not_a_server_error(client, seed, length):
         assert any(error.startswith("q:") for error in response.context["errors"])
 
 
-def test_a_nul_character_is_not_a_server_error(client, seed):
-    response = client.get(reverse("public:case_list"), {"q": "Kim\x00Kook"})
-    assert response.status_code in (200, 400)
-    assert "KP-0001" not in found(response)
+# No one types a control character into a search box: refused before the search sees it (security/input.py).
+CONTROL_QUERIES = ["   \t  ", "\n", "\x01\x02", "\x01\x02\x1f\x7f", "Kim\x07Kook", "Kim\x00Kook"]
+
+
+@pytest.mark.parametrize("query", CONTROL_QUERIES, ids=[q.encode("unicode_escape").decode() for q in CONTROL_QUERIES])
+def test_a_query_with_a_control_character_is_refused_with_400(client, seed, query):
+    response = client.get(reverse("public:case_list"), {"q": query})
+    assert response.status_code == 400
+    assert "KP-0001" not in html_of(response)
 
 
 def test_odd_queries_on_the_api_are_not_server_errors(client, seed):
