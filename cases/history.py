@@ -1,14 +1,21 @@
 """Writing tracked models so that every history row says who and why."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class EvidentialRecordDeletion(Exception):
     """Raised when code tries to hard-delete a person, event, source or citation."""
 
 
-def save_with_history(instance: models.Model, *, by, reason: str, **save_kwargs) -> None:
+def save_with_history(instance: models.Model, *, by: User | None, reason: str, **save_kwargs) -> None:
     """Save ``instance`` and let django-simple-history record ``by`` and ``reason``.
 
     ``by`` may be ``None`` for work done by the system (seed loading, imports
@@ -64,7 +71,7 @@ class WithdrawableModel(EvidentialModel):
     class Meta:
         abstract = True
 
-    def withdraw(self, *, by, reason: str) -> None:
+    def withdraw(self, *, by: User | None, reason: str) -> None:
         """Withdraw the record. It stays in the database and in the history."""
         if not reason.strip():
             raise ValueError(f"Withdrawing a {self._meta.verbose_name} needs a reason.")

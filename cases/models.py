@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models, transaction
@@ -18,6 +19,9 @@ from . import names
 from .history import EvidentialModel, EvidentialQuerySet, VersionedModel, WithdrawableModel, save_with_history
 from .partial_dates import PartialDate, PartialDateField, partial_date_check
 from .vocabularies import Category, Confidence, PublicationBasis, PublicationState, Sex, Status
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = [
     "TIMELINE_ORDER",
@@ -68,6 +72,18 @@ class CaseIdCounter(models.Model):
 
 
 class PersonQuerySet(EvidentialQuerySet):
+    def possible_duplicates(self, names_entered: Iterable[str], *, limit: int = 20) -> list[Person]:
+        """Persons who may be the one being entered: a name or spelling of theirs shares a key with one entered.
+
+        A name alone never identifies a person: these are shown with their
+        birth year and status, and a person decides.
+        """
+        found: dict[int, Person] = {}
+        for name in names_entered:
+            for person in self.matching_name(name)[:limit]:
+                found.setdefault(person.pk, person)
+        return list(found.values())
+
     def matching_name(self, name: str) -> PersonQuerySet:
         """Persons whose name or a variant shares the normalised or folded key."""
         key, folded = names.normalise(name), names.fold(name)
@@ -317,7 +333,7 @@ class Person(EvidentialModel, VersionedModel):
         label = dict(Status.choices).get(status, status)
         return self.record_event(event, by=by, reason=reason or f"Recorded status: {label}")
 
-    def record_event(self, event: StatusEvent, *, by, reason: str) -> StatusEvent:
+    def record_event(self, event: StatusEvent, *, by: User | None, reason: str) -> StatusEvent:
         """Record an unsaved status event built elsewhere (a form); see :meth:`record_status`."""
         event.person, event.recorded_by = self, by
         event.full_clean(exclude=["person", "recorded_by"])
@@ -327,7 +343,7 @@ class Person(EvidentialModel, VersionedModel):
             self.refresh_status(by=by, reason=reason)
         return event
 
-    def refresh_status(self, *, by, reason: str) -> None:
+    def refresh_status(self, *, by: User | None, reason: str) -> None:
         """Recompute the current status, its "since" date and "last confirmed".
 
         The only code that writes those fields. The current status is the
@@ -481,7 +497,7 @@ class StatusEvent(WithdrawableModel, VersionedModel):
         {"status", "date", "place", "description", "internal_note", "confidence", "is_public"}
     )
 
-    def correct(self, *, by, reason: str, **changes) -> None:
+    def correct(self, *, by: User | None, reason: str, **changes) -> None:
         """Correct an event's details; the person's derived fields follow."""
         unknown = set(changes) - self.CORRECTABLE_FIELDS
         if unknown:
@@ -494,7 +510,7 @@ class StatusEvent(WithdrawableModel, VersionedModel):
             save_with_history(self, by=by, reason=reason)
             self.person.refresh_status(by=by, reason=reason)
 
-    def withdraw(self, *, by, reason: str) -> None:
+    def withdraw(self, *, by: User | None, reason: str) -> None:
         """Withdraw an event recorded in error. It stays in the history; the person's status follows."""
         with transaction.atomic():
             self.person._lock()

@@ -239,3 +239,45 @@ def test_the_change_page_lists_what_blocks_publication_and_the_buttons(client, e
     assert "No basis for publication is recorded" in html
     assert "Submit for review" in html
     assert "Record a status change" in html
+
+
+def test_a_case_in_review_that_was_never_published_offers_no_withdrawal(client, caseworker, editor):
+    person = publishable()
+    submit_for_review(person, by=caseworker)
+    client.force_login(editor)
+    html = client.get(f"/admin/cases/person/{person.pk}/change/").content.decode()
+    assert f"/admin/cases/person/{person.pk}/workflow/publish/" in html
+    assert f"/admin/cases/person/{person.pk}/workflow/withdraw/" not in html
+    assert "Withdraw from publication" not in html
+
+
+def test_a_published_case_resubmitted_for_changes_offers_withdrawal(client, caseworker, editor):
+    person = publish_case(publishable())
+    submit_for_review(person, by=caseworker)
+    client.force_login(editor)
+    html = client.get(f"/admin/cases/person/{person.pk}/change/").content.decode()
+    assert f"/admin/cases/person/{person.pk}/workflow/withdraw/" in html
+    response = client.post(f"/admin/cases/person/{person.pk}/workflow/withdraw/", {"reason": "risk"})
+    assert response.status_code == 302
+    assert state(person) == PublicationState.WITHDRAWN
+
+
+def test_the_buttons_offered_are_the_transitions_the_services_accept(caseworker, editor):
+    from workflow.services import TRANSITIONS, available_transitions
+
+    person = publishable()
+    for user in (caseworker, editor):
+        for transition in TRANSITIONS.values():
+            offered = transition in available_transitions(person, user)
+            assert offered == (user.has_perm(transition.permission) and transition.allowed(person))
+    assert [t.action for t in available_transitions(person, editor)] == ["submit"]
+
+
+def test_the_workflow_buttons_answer_404_alike_for_a_missing_case_and_one_not_allowed(client):
+    administrator = role("Administrator", "chief")
+    person = publishable()
+    client.force_login(administrator)
+    existing = client.post(f"/admin/cases/person/{person.pk}/workflow/submit/")
+    missing = client.post("/admin/cases/person/999999/workflow/submit/")
+    assert existing.status_code == missing.status_code == 404
+    assert state(person) == PublicationState.DRAFT

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
@@ -16,6 +17,7 @@ from sources.models import Citation
 
 from . import services
 from .models import PublishedVersion
+from .snapshots import cases_naming
 
 
 class FateFilter(admin.SimpleListFilter):
@@ -111,32 +113,10 @@ class PersonForm(VersionedModelForm):
         cleaned_data = super().clean()
         if not self.instance._state.adding or cleaned_data.get("not_a_duplicate"):
             return cleaned_data
-        candidates = {}
-        for name in self.names_entered():
-            for person in Person.objects.matching_name(name)[:20]:
-                candidates[person.pk] = person
+        candidates = Person.objects.possible_duplicates(self.names_entered())
         if candidates:
-            rows = format_html_join(
-                "",
-                '<li><a href="{}" target="_blank" rel="noopener">{}</a>: born {}; {}{}</li>',
-                (
-                    (
-                        reverse("admin:cases_person_change", args=[person.pk]),
-                        person,
-                        person.birth_date.display() if person.birth_date else "date unknown",
-                        person.get_current_status_display() or "no status recorded",
-                        f" since {person.status_since.display()}" if person.status_since else "",
-                    )
-                    for person in candidates.values()
-                ),
-            )
             raise ValidationError(
-                format_html(
-                    "These cases have the same name or a spelling of it. A name alone never identifies a "
-                    "person: compare birth year, dates and places. If none of them is this person, tick "
-                    "“None of the possible duplicates is this person” and save again.<ul>{}</ul>",
-                    rows,
-                ),
+                render_to_string("admin/cases/person/_possible_duplicates.html", {"candidates": candidates}),
                 code="possible_duplicate",
             )
         return cleaned_data
@@ -212,42 +192,18 @@ class PersonAdmin(TrackedAdmin):
             *super().get_urls(),
         ]
 
-    # action: (permission needed, service); the services check states and reasons.
-    TRANSITIONS = {
-        "submit": ("cases.submit_person", services.submit_for_review),
-        "return_to_draft": ("cases.submit_person", services.return_to_draft),
-        "publish": ("cases.publish_person", services.publish),
-        "withdraw": ("cases.withdraw_person", services.withdraw),
-    }
-
-    def available_transitions(self, request, person: Person) -> list[str]:
-        states = {
-            "submit": {PublicationState.DRAFT, PublicationState.PUBLISHED},
-            "return_to_draft": {PublicationState.IN_REVIEW, PublicationState.WITHDRAWN},
-            "publish": {PublicationState.IN_REVIEW},
-            "withdraw": {PublicationState.PUBLISHED, PublicationState.IN_REVIEW},
-        }
-        return [
-            action
-            for action, (permission, _) in self.TRANSITIONS.items()
-            if request.user.has_perm(permission) and person.publication_state in states[action]
-        ]
-
     @method_decorator(require_POST)
     def workflow_view(self, request, object_id, action):
         """One workflow button: a transition, refused with its reasons as a message."""
         person = self.get_object(request, object_id)
-        if person is None:
+        transition = services.TRANSITIONS.get(action)
+        # "Missing" and "not allowed" answer alike, so the answer never tells which cases exist.
+        if person is None or not self.has_view_permission(request, person):
             raise Http404
-        if not self.has_view_permission(request, person):
-            raise PermissionDenied
-        if action not in self.TRANSITIONS:
-            raise PermissionDenied
-        permission, transition = self.TRANSITIONS[action]
-        if not request.user.has_perm(permission):
+        if transition is None or not request.user.has_perm(transition.permission):
             raise PermissionDenied
         try:
-            transition(person, by=request.user, reason=request.POST.get("reason", "").strip())
+            transition.run(person, by=request.user, reason=request.POST.get("reason", "").strip())
         except services.WorkflowError as error:
             self.message_user(
                 request,
@@ -257,7 +213,7 @@ class PersonAdmin(TrackedAdmin):
                 messages.ERROR,
             )
         else:
-            self.message_user(request, f"{person}: {action.replace('_', ' ')} done.", messages.SUCCESS)
+            self.message_user(request, f"{person}: {transition.label} done.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:cases_person_change", args=[person.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -265,8 +221,14 @@ class PersonAdmin(TrackedAdmin):
         extra_context = extra_context or {}
         if person is not None:
             extra_context.update(
-                transitions=self.available_transitions(request, person),
+                transitions=services.available_transitions(person, request.user),
                 publication_problems=services.publication_problems(person),
+                four_eyes_problem=(
+                    services.four_eyes_problem(person, request.user)
+                    if request.user.has_perm("cases.publish_person")
+                    else None
+                ),
+                cases_naming=cases_naming(person) if person.reprisal_risk else [],
                 published_versions=person.published_versions.order_by("-number"),
                 can_record_status=request.user.has_perm("cases.add_statusevent"),
                 can_cite=request.user.has_perm("sources.add_citation"),
@@ -300,12 +262,24 @@ class PersonAdmin(TrackedAdmin):
         return allowed and (obj is None or obj.may_be_changed_by(request.user))
 
 
+class EventCitationForm(VersionedModelForm):
+    class Meta:
+        model = Citation
+        fields = "__all__"
+
+
 class EventCitationInline(admin.TabularInline):
-    """The sources behind a status change: recorded with it."""
+    """The sources behind a status change: recorded with it.
+
+    Each row is saved only over the version of the citation it was loaded
+    at, like the citation's own page: a citation changed elsewhere meanwhile
+    is not put back by saving the event.
+    """
 
     model = Citation
+    form = EventCitationForm
     fk_name = "status_event"
-    fields = ["source", "locator", "excerpt", "note", "withdrawn"]
+    fields = ["source", "locator", "excerpt", "note", "withdrawn", "expected_version"]
     readonly_fields = ["withdrawn"]
     autocomplete_fields = ["source"]
     extra = 1

@@ -8,11 +8,16 @@ a reason, and refuses with a :class:`WorkflowError` that says why.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.history import save_with_history
 from cases.models import NameVariant, Person, PublicationBasis, PublicationState, StatusEvent
@@ -22,6 +27,9 @@ from sources.models import Citation
 
 from .models import PublishedVersion
 from .snapshots import build_record, denormalise, identity_problems, reindex
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class WorkflowError(Exception):
@@ -37,7 +45,7 @@ def _locked(person: Person) -> Person:
     return Person.objects.select_for_update().get(pk=person.pk)
 
 
-def _set_state(person: Person, state: str, *, by, reason: str, **fields) -> None:
+def _set_state(person: Person, state: str, *, by: User | None, reason: str, **fields) -> None:
     person.publication_state = state
     for name, value in fields.items():
         setattr(person, name, value)
@@ -104,7 +112,7 @@ def changed_since_submission(person: Person) -> set[int]:
     return users
 
 
-def four_eyes_problem(person: Person, user) -> str | None:
+def four_eyes_problem(person: Person, user: User | None) -> str | None:
     """Why ``user`` may not publish ``person`` under the four-eyes rule, or None."""
     if user is None or settings.WORKFLOW_ALLOW_SELF_PUBLISH:
         return None
@@ -119,9 +127,9 @@ def four_eyes_problem(person: Person, user) -> str | None:
 
 
 @transaction.atomic
-def submit_for_review(person: Person, *, by, reason: str = "") -> Person:
+def submit_for_review(person: Person, *, by: User | None, reason: str = "") -> Person:
     person = _locked(person)
-    if person.publication_state not in (PublicationState.DRAFT, PublicationState.PUBLISHED):
+    if not _may_submit(person):
         raise WorkflowError(f"A case that is {person.get_publication_state_display().lower()} cannot be submitted.")
     _set_state(
         person,
@@ -135,25 +143,25 @@ def submit_for_review(person: Person, *, by, reason: str = "") -> Person:
 
 
 @transaction.atomic
-def return_to_draft(person: Person, *, by, reason: str) -> Person:
+def return_to_draft(person: Person, *, by: User | None, reason: str) -> Person:
     if not reason.strip():
         raise WorkflowError("Say why the case goes back to draft.")
     person = _locked(person)
-    if person.publication_state not in (PublicationState.IN_REVIEW, PublicationState.WITHDRAWN):
+    if not _may_return_to_draft(person):
         raise WorkflowError("Only a case in review or withdrawn can go back to draft.")
     _set_state(person, PublicationState.DRAFT, by=by, reason=reason, submitted_by=None, submitted_at=None)
     return person
 
 
 @transaction.atomic
-def publish(person: Person, *, by, reason: str = "") -> PublishedVersion:
+def publish(person: Person, *, by: User | None, reason: str = "") -> PublishedVersion:
     """Publish the case: check the rules, then store its public record as a new version.
 
     ``by`` is ``None`` only for the system (the seed loader), which has no
     four-eyes partner.
     """
     person = _locked(person)
-    if person.publication_state != PublicationState.IN_REVIEW:
+    if not _may_publish(person):
         raise WorkflowError("Only a case in review can be published: submit it for review first.")
     problems = publication_problems(person)
     four_eyes = four_eyes_problem(person, by)
@@ -187,14 +195,14 @@ def publish(person: Person, *, by, reason: str = "") -> PublishedVersion:
 
 
 @transaction.atomic
-def withdraw(person: Person, *, by, reason: str) -> Person:
+def withdraw(person: Person, *, by: User | None, reason: str) -> Person:
     """Take the case off the public site at once, every version of it; nothing is deleted."""
     if not reason.strip():
         raise WorkflowError("Say why the case is withdrawn.")
     person = _locked(person)
-    public_versions = list(person.published_versions.public())
-    if person.publication_state != PublicationState.PUBLISHED and not public_versions:
+    if not _may_withdraw(person):
         raise WorkflowError("Only a published case can be withdrawn.")
+    public_versions = list(person.published_versions.public())
     now = timezone.now()
     for version in public_versions:
         version.withdrawn_at = now
@@ -203,3 +211,67 @@ def withdraw(person: Person, *, by, reason: str) -> Person:
     _set_state(person, PublicationState.WITHDRAWN, by=by, reason=reason)
     audit(AuditEvent.Action.WITHDRAWN, actor=by, target=person.case_id, reason=reason)
     return person
+
+
+# --- Which transition may happen now: one table, read by the services above and by the admin's panel. ---
+
+
+def _may_submit(person: Person) -> bool:
+    return person.publication_state in (PublicationState.DRAFT, PublicationState.PUBLISHED)
+
+
+def _may_return_to_draft(person: Person) -> bool:
+    return person.publication_state in (PublicationState.IN_REVIEW, PublicationState.WITHDRAWN)
+
+
+def _may_publish(person: Person) -> bool:
+    return person.publication_state == PublicationState.IN_REVIEW
+
+
+def _may_withdraw(person: Person) -> bool:
+    # A published case, or one resubmitted for changes whose last version is still public.
+    return person.publication_state == PublicationState.PUBLISHED or (
+        person.publication_state == PublicationState.IN_REVIEW and person.published_versions.public().exists()
+    )
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One step of the workflow: who may take it, from where, and what it does."""
+
+    action: str
+    label: str
+    permission: str
+    allowed: Callable[[Person], bool]
+    run: Callable[..., object]
+    needs_reason: bool = False
+
+
+TRANSITIONS: dict[str, Transition] = {
+    transition.action: transition
+    for transition in (
+        Transition("submit", gettext_lazy("Submit for review"), "cases.submit_person", _may_submit, submit_for_review),
+        Transition(
+            "return_to_draft",
+            gettext_lazy("Return to draft"),
+            "cases.submit_person",
+            _may_return_to_draft,
+            return_to_draft,
+            needs_reason=True,
+        ),
+        Transition("publish", gettext_lazy("Publish"), "cases.publish_person", _may_publish, publish),
+        Transition(
+            "withdraw",
+            gettext_lazy("Withdraw from publication"),
+            "cases.withdraw_person",
+            _may_withdraw,
+            withdraw,
+            needs_reason=True,
+        ),
+    )
+}
+
+
+def available_transitions(person: Person, user: User) -> list[Transition]:
+    """The transitions ``user`` may take on ``person`` now (the buttons of the workflow panel)."""
+    return [t for t in TRANSITIONS.values() if user.has_perm(t.permission) and t.allowed(person)]

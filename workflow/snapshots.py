@@ -13,6 +13,7 @@ import datetime
 import json
 from collections.abc import Iterable, Iterator
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q
@@ -26,6 +27,9 @@ from cases.partial_dates import PartialDate
 from sources.models import Citation, Source
 
 from .models import PublishedName, PublishedSource, PublishedVersion
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def _date(value: PartialDate | None) -> str | None:
@@ -360,7 +364,7 @@ def redact(
 
 
 @transaction.atomic
-def redact_published_versions(person_ids: Iterable[int], *, by, reason: str) -> int:
+def redact_published_versions(person_ids: Iterable[int], *, by: User | None, reason: str) -> int:
     """Rebuild every published version of these persons without what has become restricted.
 
     Called whenever a source is restricted or withdrawn, a citation
