@@ -269,7 +269,8 @@ def test_the_buttons_offered_are_the_transitions_the_services_accept(caseworker,
     for user in (caseworker, editor):
         for transition in TRANSITIONS.values():
             offered = transition in available_transitions(person, user)
-            assert offered == (user.has_perm(transition.permission) and transition.allowed(person))
+            assert offered == transition.may(user, person)
+            assert transition.may(user, person) == (user.has_perm(transition.permission) and transition.allowed(person))
     assert [t.action for t in available_transitions(person, editor)] == ["submit"]
 
 
@@ -280,4 +281,24 @@ def test_the_workflow_buttons_answer_404_alike_for_a_missing_case_and_one_not_al
     existing = client.post(f"/admin/cases/person/{person.pk}/workflow/submit/")
     missing = client.post("/admin/cases/person/999999/workflow/submit/")
     assert existing.status_code == missing.status_code == 404
+    assert state(person) == PublicationState.DRAFT
+
+
+def test_a_caseworker_cannot_return_a_withdrawn_case_to_draft(client, caseworker, editor):
+    person = publish_case(publishable())
+    withdraw(person, by=editor, reason="risk")
+    client.force_login(caseworker)
+    html = client.get(f"/admin/cases/person/{person.pk}/change/").content.decode()
+    assert f"/admin/cases/person/{person.pk}/workflow/return_to_draft/" not in html
+    response = client.post(f"/admin/cases/person/{person.pk}/workflow/return_to_draft/", {"reason": "edit it"})
+    assert response.status_code == 403
+    assert state(person) == PublicationState.WITHDRAWN
+
+
+def test_an_editor_returns_a_withdrawn_case_to_draft(client, editor):
+    person = publish_case(publishable())
+    withdraw(person, by=editor, reason="risk")
+    client.force_login(editor)
+    response = client.post(f"/admin/cases/person/{person.pk}/workflow/return_to_draft/", {"reason": "corrected"})
+    assert response.status_code == 302
     assert state(person) == PublicationState.DRAFT

@@ -202,6 +202,8 @@ class PersonAdmin(TrackedAdmin):
             raise Http404
         if transition is None or not request.user.has_perm(transition.permission):
             raise PermissionDenied
+        if transition.needs_change_rights and not person.may_be_changed_by(request.user):
+            raise PermissionDenied
         try:
             transition.run(person, by=request.user, reason=request.POST.get("reason", "").strip())
         except services.WorkflowError as error:

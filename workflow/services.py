@@ -245,12 +245,30 @@ class Transition:
     allowed: Callable[[Person], bool]
     run: Callable[..., object]
     needs_reason: bool = False
+    # A step that puts the case back into someone's hands: only for who may change it
+    # (Person.may_be_changed_by: a withdrawn case stays with the editors).
+    needs_change_rights: bool = False
+
+    def may(self, user: User, person: Person) -> bool:
+        """Whether ``user`` may take this step on ``person`` now."""
+        return (
+            user.has_perm(self.permission)
+            and self.allowed(person)
+            and (not self.needs_change_rights or person.may_be_changed_by(user))
+        )
 
 
 TRANSITIONS: dict[str, Transition] = {
     transition.action: transition
     for transition in (
-        Transition("submit", gettext_lazy("Submit for review"), "cases.submit_person", _may_submit, submit_for_review),
+        Transition(
+            "submit",
+            gettext_lazy("Submit for review"),
+            "cases.submit_person",
+            _may_submit,
+            submit_for_review,
+            needs_change_rights=True,
+        ),
         Transition(
             "return_to_draft",
             gettext_lazy("Return to draft"),
@@ -258,6 +276,7 @@ TRANSITIONS: dict[str, Transition] = {
             _may_return_to_draft,
             return_to_draft,
             needs_reason=True,
+            needs_change_rights=True,
         ),
         Transition("publish", gettext_lazy("Publish"), "cases.publish_person", _may_publish, publish),
         Transition(
@@ -274,4 +293,4 @@ TRANSITIONS: dict[str, Transition] = {
 
 def available_transitions(person: Person, user: User) -> list[Transition]:
     """The transitions ``user`` may take on ``person`` now (the buttons of the workflow panel)."""
-    return [t for t in TRANSITIONS.values() if user.has_perm(t.permission) and t.allowed(person)]
+    return [t for t in TRANSITIONS.values() if t.may(user, person)]
