@@ -25,6 +25,7 @@ from django_countries import countries
 
 from cases.models import Confidence, NameVariant, Person, Sex, Status, StatusEvent
 from cases.partial_dates import PartialDate
+from cases.spreadsheet import unneutralise
 from security.input import find_control_character
 from sources.models import Citation, Source
 
@@ -58,7 +59,6 @@ SEPARATOR = ";"
 
 # A spreadsheet runs a cell starting with one of these as a formula; exports
 # put a ' in front, and the importer takes that one ' away again.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Korean family names of two syllables, in Hangul and in Hanja. Every other
 # family name is one syllable: 김철옥 is 김 + 철옥, 남궁민 is 남궁 + 민.
@@ -250,24 +250,6 @@ def _parsers() -> dict[str, Callable[[str], object]]:
 
 
 # Cells -----------------------------------------------------------------------
-
-
-def neutralise(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula: a leading ' before a formula character.
-
-    A value that itself starts with ' and a formula character gets one more
-    ', so that :func:`unneutralise` gives back exactly the value.
-    """
-    if value.startswith(FORMULA_STARTS) or (value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS)):
-        return "'" + value
-    return value
-
-
-def unneutralise(cell: str) -> str:
-    """The cell without the one ' that :func:`neutralise` (or a spreadsheet user) put before a formula character."""
-    if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS):
-        return cell[1:]
-    return cell
 
 
 # Files -----------------------------------------------------------------------

@@ -12,16 +12,16 @@ not grow with the number of cases.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
 from cases.models import TIMELINE_ORDER, NameVariant, Person, StatusEvent
+from cases.spreadsheet import csv_lines
 from sources.models import Citation
 from workflow.models import PublishedVersion
 
-from .csv_format import COLUMNS, SEPARATOR, join_native_name, neutralise
+from .csv_format import COLUMNS, SEPARATOR, join_native_name
 
 CHUNK_SIZE = 1000
 
@@ -172,24 +172,15 @@ def public_rows() -> Iterator[dict]:
         )
 
 
-class _Line:
-    def write(self, text: str) -> str:
-        return text
-
-
 def csv_chunks(rows: Iterable[dict]) -> Iterator[str]:
-    """The CSV text: a byte-order mark (so Excel reads UTF-8), the header, then a line a row.
-
-    Lists are joined with ``;``; a cell that a spreadsheet would run as a
-    formula gets a leading ``'``, which the importer takes away again.
-    """
-    writer = csv.writer(_Line())
-    yield "\ufeff" + writer.writerow(COLUMNS)
-    for row in rows:
-        yield writer.writerow(
-            neutralise(f"{SEPARATOR} ".join(value) if isinstance(value, list) else value)
-            for value in (row[column] for column in COLUMNS)
-        )
+    """The CSV text, a line at a time (``cases.spreadsheet.csv_lines``): lists joined with ``;``."""
+    return csv_lines(
+        COLUMNS,
+        (
+            (f"{SEPARATOR} ".join(value) if isinstance(value, list) else value for value in (row[c] for c in COLUMNS))
+            for row in rows
+        ),
+    )
 
 
 def json_chunks(rows: Iterable[dict]) -> Iterator[str]:

@@ -1,11 +1,10 @@
 """The public CSV export of the published cases, with the list's filters."""
 
-import csv
-
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from cases.spreadsheet import csv_lines
 from cases.vocabularies import Status
 
 from .caching import public_page
@@ -31,17 +30,6 @@ CSV_COLUMNS = [
 ]
 
 
-def neutralise(value) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_safe
 @public_page
 def export_csv(request):
@@ -51,32 +39,27 @@ def export_csv(request):
     base = request.build_absolute_uri("/")[:-1]
 
     def rows():
-        writer = csv.writer(_Echo())
-        yield "\ufeff" + writer.writerow(CSV_COLUMNS)  # the byte-order mark makes Excel read UTF-8
         for version in query.results().only("record", "number", "published_at", "case_id").iterator(chunk_size=500):
             record = version.record
-            yield writer.writerow(
-                neutralise(value)
-                for value in (
-                    record["case_id"],
-                    version.number,
-                    base + reverse("public:case_version", args=[version.case_id, version.number]),
-                    record["name"],
-                    record["name_native"],
-                    "; ".join(other["name"] for other in record["other_names"]),
-                    record["sex"],
-                    record["birth_date"],
-                    record["nationality"],
-                    "; ".join(category["name"] for category in record["categories"]),
-                    record["status"],
-                    record["status_since"],
-                    record["last_confirmed"],
-                    "clarified" if Status.is_clarified(record["status"]) else "outstanding",
-                    record["summary"],
-                    version.published_at.isoformat(),
-                )
+            yield (
+                record["case_id"],
+                version.number,
+                base + reverse("public:case_version", args=[version.case_id, version.number]),
+                record["name"],
+                record["name_native"],
+                "; ".join(other["name"] for other in record["other_names"]),
+                record["sex"],
+                record["birth_date"],
+                record["nationality"],
+                "; ".join(category["name"] for category in record["categories"]),
+                record["status"],
+                record["status_since"],
+                record["last_confirmed"],
+                "clarified" if Status.is_clarified(record["status"]) else "outstanding",
+                record["summary"],
+                version.published_at.isoformat(),
             )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(CSV_COLUMNS, rows()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="whereabouts-cases.csv"'
     return response

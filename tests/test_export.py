@@ -239,3 +239,37 @@ def test_the_export_can_be_written_to_a_file(tmp_path):
     call_command("export_cases", "--format", "json", "--output", str(path))
 
     assert json.loads(path.read_text(encoding="utf-8"))[0]["name"] == "Kim Example"
+
+
+@pytest.mark.django_db
+def test_the_public_csv_and_the_public_exchange_export_agree_on_every_column_they_share(client):
+    """Two formats (the site's list, the exchange format that imports back), one row per case, the same values."""
+    from public.export import CSV_COLUMNS
+
+    call_command("load_seed")
+    odd = make_person(name="=HYPERLINK(1) Kim", summary="+1 unverified", nationality="KP")
+    make_variant(odd, "-Kim Odd")
+    make_citation(make_source(title="@report"), status_event=make_event(odd, Status.DETAINED, "2020", is_public=True))
+    publish_case(odd)
+    exchange = {row["case_id"]: row for row in rows_of(export("--public-only", "--format", "csv"))}
+    body = b"".join(client.get("/export/cases.csv").streaming_content).decode("utf-8")
+    public = {row["case_id"]: row for row in csv.DictReader(io.StringIO(body.removeprefix("\ufeff")))}
+
+    shared = set(COLUMNS) & set(CSV_COLUMNS)
+    assert shared == {
+        "case_id",
+        "name",
+        "name_native",
+        "other_names",
+        "sex",
+        "birth_date",
+        "nationality",
+        "categories",
+        "status",
+        "summary",
+    }
+    assert public.keys() == exchange.keys() and len(public) == 7
+    for case_id, row in public.items():
+        assert {column: row[column] for column in shared} == {column: exchange[case_id][column] for column in shared}
+    assert public[odd.case_id]["name"] == "'=HYPERLINK(1) Kim"
+    assert public[odd.case_id]["summary"] == "'+1 unverified"
