@@ -7,6 +7,7 @@ start with a message naming the variable when a value is invalid.
 import datetime
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -106,7 +107,9 @@ if not re.fullmatch(r"[A-Z][A-Z0-9]{0,9}", CASE_ID_PREFIX):
 
 # Four eyes: an editor may not publish a version they submitted for review,
 # unless this is on (for one-person organisations).
-WORKFLOW_ALLOW_SELF_PUBLISH = env_bool("ALLOW_SELF_PUBLISH", False)
+if "ALLOW_SELF_PUBLISH" in os.environ:
+    raise ImproperlyConfigured("ALLOW_SELF_PUBLISH is now called WORKFLOW_ALLOW_SELF_PUBLISH, like the setting.")
+WORKFLOW_ALLOW_SELF_PUBLISH = env_bool("WORKFLOW_ALLOW_SELF_PUBLISH", False)
 # A case with no new information for this many days is listed as stale.
 STALE_CASE_DAYS = env_int("STALE_CASE_DAYS", 180, minimum=1)
 # How long a proxy or browser may serve a public page without asking again
@@ -133,6 +136,10 @@ CACHES = {
 BENCHMARK_VIEW = env_bool("BENCHMARK_VIEW", False)
 # Uploaded copies of sources larger than this are refused.
 SOURCE_UPLOAD_MAX_BYTES = env_int("SOURCE_UPLOAD_MAX_MB", 25, minimum=1) * 1024 * 1024
+# The staff import page: the largest CSV file, and where an uploaded file waits for its confirmation
+# (a private folder, made 0700; on several servers, one they share).
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 50, minimum=1) * 1024 * 1024
+IMPORT_UPLOAD_DIR = Path(env_str("IMPORT_UPLOAD_DIR", str(Path(tempfile.gettempdir()) / "whereabouts-imports")))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -8,7 +8,6 @@ imports it or, when something has become wrong meanwhile, shows the problems.
 """
 
 import secrets
-import tempfile
 import time
 from pathlib import Path
 
@@ -48,12 +47,11 @@ def _check(user) -> None:
 
 
 def _max_bytes() -> int:
-    return getattr(settings, "IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+    return settings.IMPORT_MAX_BYTES
 
 
 def _upload_dir() -> Path:
-    default = Path(tempfile.gettempdir()) / "whereabouts-imports"
-    path = Path(getattr(settings, "IMPORT_UPLOAD_DIR", default))
+    path = Path(settings.IMPORT_UPLOAD_DIR)
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 

@@ -34,6 +34,9 @@ def test_valid_settings_start():
         ({"SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://localhost"}, "names no database"),
         ({"SECRET_KEY": "x" * 50, "CASE_ID_PREFIX": "kp-"}, "CASE_ID_PREFIX='kp-'"),
         ({"SECRET_KEY": "x" * 50, "DATABASE_CONN_MAX_AGE": "soon", "DATABASE_URL": "postgres://h/db"}, "not a whole"),
+        ({"SECRET_KEY": "x" * 50, "ALLOW_SELF_PUBLISH": "1"}, "now called WORKFLOW_ALLOW_SELF_PUBLISH"),
+        ({"SECRET_KEY": "x" * 50, "WORKFLOW_ALLOW_SELF_PUBLISH": "perhaps"}, "WORKFLOW_ALLOW_SELF_PUBLISH='perhaps'"),
+        ({"SECRET_KEY": "x" * 50, "IMPORT_MAX_MB": "0"}, "IMPORT_MAX_MB='0' must be at least 1"),
     ],
 )
 def test_invalid_settings_stop_the_start_with_a_clear_message(env, message):
