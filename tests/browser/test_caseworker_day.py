@@ -123,7 +123,7 @@ def test_a_case_goes_from_the_caseworkers_desk_to_the_visitors_screen(new_page, 
     expect(caseworker.locator("#workflow-heading")).to_contain_text("Draft")
     expect(caseworker.get_by_role("button", name="Publish")).to_have_count(0)  # not a caseworker's button
     caseworker.get_by_role("button", name="Submit for review").click()
-    expect(caseworker.locator(".messagelist")).to_contain_text("submit done")
+    expect(caseworker.locator(".messagelist")).to_contain_text("Submit for review done")
     person.refresh_from_db()
     assert (person.publication_state, person.submitted_by.username) == (PublicationState.IN_REVIEW, "caseworker")
 
@@ -134,7 +134,7 @@ def test_a_case_goes_from_the_caseworkers_desk_to_the_visitors_screen(new_page, 
     expect(waiting).to_contain_text("caseworker")
     waiting.get_by_role("link", name=re.compile("Pak Sun-hui")).click()
     editor.get_by_role("button", name="Publish").click()
-    expect(editor.locator(".messagelist")).to_contain_text("publish done")
+    expect(editor.locator(".messagelist")).to_contain_text("Publish done")
     person.refresh_from_db()
     assert person.publication_state == PublicationState.PUBLISHED
     version = PublishedVersion.objects.get(person=person)
