@@ -161,6 +161,7 @@ class WithdrawForm(forms.Form):
     )
 
 
+@admin.action(description="Withdraw selected (with a reason)", permissions=["change"])
 def withdraw_selected(modeladmin, request, queryset):
     """Withdraw records (never delete them), with a reason, after a confirmation page."""
     allowed = [obj for obj in queryset if not obj.withdrawn and modeladmin.has_change_permission(request, obj)]
@@ -185,13 +186,9 @@ def withdraw_selected(modeladmin, request, queryset):
     )
 
 
-withdraw_selected.short_description = "Withdraw selected (with a reason)"
-withdraw_selected.allowed_permissions = ("change",)
-
-
 @admin.register(Category)
 class CategoryAdmin(TrackedAdmin):
-    form = forms.ModelForm
+    form = forms.ModelForm  # type: ignore[assignment]  # categories are not versioned
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}

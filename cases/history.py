@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +15,7 @@ class EvidentialRecordDeletion(Exception):
     """Raised when code tries to hard-delete a person, event, source or citation."""
 
 
-def save_with_history(instance: models.Model, *, by: User | None, reason: str, **save_kwargs) -> None:
+def save_with_history(instance: Any, *, by: User | None, reason: str, **save_kwargs) -> None:
     """Save ``instance`` and let django-simple-history record ``by`` and ``reason``.
 
     ``by`` may be ``None`` for work done by the system (seed loading, imports
@@ -37,7 +37,7 @@ class EvidentialQuerySet(models.QuerySet):
             f"{self.model._meta.verbose_name_plural} are evidential records: withdraw them instead of deleting."
         )
 
-    delete.queryset_only = True
+    delete.queryset_only = True  # type: ignore[attr-defined]  # (Django: not on the manager)
 
     def purge(self):
         """Delete for good, history included. Only for an Administrator's audited purge (``purge_case``)."""
@@ -47,7 +47,7 @@ class EvidentialQuerySet(models.QuerySet):
         self.model.history.filter(id__in=pks).delete()
         return result
 
-    purge.queryset_only = True
+    purge.queryset_only = True  # type: ignore[attr-defined]
 
 
 class EvidentialModel(models.Model):
@@ -102,13 +102,15 @@ class VersionedModel(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
 
     unversioned_fields: frozenset[str] = frozenset()
+    # The version an edit in progress was read at (set by save() for _do_update()).
+    _expected_version: int | None = None
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
         update_fields = kwargs.get("update_fields")
-        is_edit = not self._state.adding and (update_fields is None or set(update_fields) - self.unversioned_fields)
+        is_edit = not self._state.adding and (update_fields is None or self.edits(update_fields))
         if not is_edit:
             super().save(*args, **kwargs)
             return
@@ -123,6 +125,14 @@ class VersionedModel(models.Model):
             raise
         finally:
             self._expected_version = None
+
+    @classmethod
+    def edits(cls, field_names) -> bool:
+        """Whether writing ``field_names`` of a row is an edit, which raises its version: any but the derived ones.
+
+        The rule of save() here, and of the bulk writer's updates (:meth:`cases.bulk.BulkWriter.update`).
+        """
+        return bool(set(field_names) - cls.unversioned_fields)
 
     def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
         expected = getattr(self, "_expected_version", None)
@@ -141,7 +151,7 @@ def _shorten(value, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def changes_since(instance: models.Model, version: int) -> list[str]:
+def changes_since(instance: Any, version: int) -> list[str]:
     """What was saved to ``instance`` after ``version``, one line per history row, oldest first."""
     records = list(instance.history.order_by("history_date", "history_id"))
     start = max((i for i, record in enumerate(records) if record.version <= version), default=0)
@@ -149,7 +159,8 @@ def changes_since(instance: models.Model, version: int) -> list[str]:
     for previous, record in zip(records[start:], records[start + 1 :], strict=False):
         delta = record.diff_against(previous)
         fields = [
-            f"{instance._meta.get_field(change.field).verbose_name}: {_shorten(change.old)} → {_shorten(change.new)}"
+            f"{getattr(instance._meta.get_field(change.field), 'verbose_name', change.field)}: "
+            f"{_shorten(change.old)} → {_shorten(change.new)}"
             for change in delta.changes
             if change.field not in {"version", "updated_at"}
         ]

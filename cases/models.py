@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -71,7 +72,55 @@ class CaseIdCounter(models.Model):
         return [f"{prefix}-{number:04d}" for number in range(first, first + count)]
 
 
+# Persons in one "IN (…)" list when many persons' events are read at once.
+LOOKUP_BATCH = 1000
+
+
 class PersonQuerySet(EvidentialQuerySet):
+    def refresh_statuses(
+        self, persons: Iterable[Person], *, unsaved_events: Iterable[StatusEvent] = ()
+    ) -> list[Person]:
+        """:meth:`Person.refresh_status` for many persons at once (the bulk writers): the persons whose fields changed.
+
+        The saved persons' active events are read in one query per
+        :data:`LOOKUP_BATCH` persons. ``unsaved_events`` are events a bulk
+        writer is about to insert with these persons, each with its
+        ``person`` set: a new person's fields are derived before the person
+        is inserted with its events, so its row is written once. Nothing is
+        saved here: the caller writes the persons returned, with their
+        history rows (:class:`cases.bulk.BulkWriter`).
+        """
+        persons = list(persons)
+        # Keyed by the object: a person not saved yet has no pk.
+        timelines: dict[int, list] = {id(person): [] for person in persons}
+        saved = {person.pk: person for person in persons if person.pk is not None}
+        pks = list(saved)
+        for start in range(0, len(pks), LOOKUP_BATCH):
+            events = (
+                StatusEvent.objects.active()
+                .filter(person__in=pks[start : start + LOOKUP_BATCH])
+                .order_by("person_id", *TIMELINE_ORDER)
+            )
+            for person_id, status, date, recorded_at, pk in events.values_list(
+                "person_id", "status", "date", "recorded_at", "pk"
+            ):
+                timelines[id(saved[person_id])].append(
+                    SimpleNamespace(status=status, date=date, recorded_at=recorded_at, pk=pk)
+                )
+        with_unsaved = set()
+        for event in unsaved_events:
+            if not event.withdrawn:
+                timelines[id(event.person)].append(event)
+                with_unsaved.add(id(event.person))
+        changed = []
+        for person in persons:
+            timeline = timelines[id(person)]
+            if id(person) in with_unsaved:
+                timeline = timeline_order(timeline)
+            if person.take_status_from(timeline):
+                changed.append(person)
+        return changed
+
     def possible_duplicates(self, names_entered: Iterable[str], *, limit: int = 20) -> list[Person]:
         """Persons who may be the one being entered: a name or spelling of theirs shares a key with one entered.
 
@@ -155,7 +204,7 @@ class Person(EvidentialModel, VersionedModel):
     )
     submitted_at = models.DateTimeField(_("submitted for review at"), null=True, blank=True, editable=False)
 
-    # Derived from the status events by refresh_status(), and only there.
+    # Derived from the status events by take_status_from(), and only there (DERIVED_STATUS_FIELDS).
     current_status = models.CharField(_("current status"), max_length=30, choices=Status, blank=True, editable=False)
     status_since = PartialDateField(_("status since"), editable=False)
     last_confirmed = PartialDateField(_("last confirmed"), editable=False)
@@ -175,11 +224,10 @@ class Person(EvidentialModel, VersionedModel):
     history = HistoricalRecords(m2m_fields=[categories])
     objects = PersonQuerySet.as_manager()
 
-    DERIVED_STATUS_FIELDS = frozenset({"current_status", "status_since", "last_confirmed"})
-    # Derived by refresh_status() or from the name: saving only these is not an edit (see VersionedModel).
-    unversioned_fields = frozenset(
-        {"current_status", "status_since", "last_confirmed", "updated_at", "name_key", "name_folded", "native_key"}
-    )
+    # The fields derived from the status events, in the order derive_status() gives them.
+    DERIVED_STATUS_FIELDS = ("current_status", "status_since", "last_confirmed")
+    # Derived from the events or from the name: saving only these is not an edit (see VersionedModel).
+    unversioned_fields = frozenset({*DERIVED_STATUS_FIELDS, "updated_at", "name_key", "name_folded", "native_key"})
 
     class Meta:
         ordering = ["case_id"]
@@ -344,23 +392,27 @@ class Person(EvidentialModel, VersionedModel):
         return event
 
     def refresh_status(self, *, by: User | None, reason: str) -> None:
-        """Recompute the current status, its "since" date and "last confirmed".
+        """Recompute the current status, its "since" date and "last confirmed", and save them if they changed.
 
-        The only code that writes those fields. The current status is the
-        latest event by date, ties broken by recording time; an event with an
-        unknown date never displaces a dated one. Withdrawn events count for
-        nothing.
+        With :meth:`PersonQuerySet.refresh_statuses` (its bulk counterpart),
+        the only code that writes those fields; both derive them by
+        :meth:`take_status_from`.
         """
-        status, since, last_confirmed = derive_status(self.status_events.active().in_timeline_order())
-        changed = (status, since, last_confirmed) != (self.current_status, self.status_since, self.last_confirmed)
-        if changed:
-            self.current_status, self.status_since, self.last_confirmed = status, since, last_confirmed
-            save_with_history(
-                self,
-                by=by,
-                reason=reason,
-                update_fields=["current_status", "status_since", "last_confirmed", "updated_at"],
-            )
+        if self.take_status_from(self.status_events.active().in_timeline_order()):
+            save_with_history(self, by=by, reason=reason, update_fields=[*self.DERIVED_STATUS_FIELDS, "updated_at"])
+
+    def take_status_from(self, timeline: Iterable[StatusEvent]) -> bool:
+        """Set the derived fields from the person's active events in timeline order; whether they changed.
+
+        The current status is the latest event by date, ties broken by
+        recording time; an event with an unknown date never displaces a dated
+        one. Withdrawn events count for nothing (the caller leaves them out).
+        """
+        derived = dict(zip(self.DERIVED_STATUS_FIELDS, derive_status(timeline), strict=True))
+        changed = any(getattr(self, name) != value for name, value in derived.items())
+        for name, value in derived.items():
+            setattr(self, name, value)
+        return changed
 
     def _lock(self) -> None:
         """Take the person's row lock so status changes to one person queue up."""
@@ -425,7 +477,7 @@ class NameVariant(models.Model):
 # Oldest first by first day (whatever the precision), then by recording time;
 # events with an unknown date come before every dated one, so the last event
 # is the current one.
-TIMELINE_ORDER = [Substr("date", 1, 10).asc(nulls_first=True), "recorded_at", "pk"]
+TIMELINE_ORDER: list[Any] = [Substr("date", 1, 10).asc(nulls_first=True), "recorded_at", "pk"]
 
 
 class StatusEventQuerySet(EvidentialQuerySet):
@@ -518,8 +570,11 @@ class StatusEvent(WithdrawableModel, VersionedModel):
             self.person.refresh_status(by=by, reason=reason)
 
 
-def derive_status(timeline: Iterable[StatusEvent]) -> tuple[str, PartialDate | None, PartialDate | None]:
+def derive_status(timeline: Iterable[Any]) -> tuple[str, PartialDate | None, PartialDate | None]:
     """(current status, since, last confirmed) from events in timeline order.
+
+    An event is anything with a ``status`` and a ``date`` (a partial date or None): status
+    events, or the events of a public record.
 
     "Since" is the date of the first event in the run that agrees with the
     latest, so a later confirmation of "detained" does not move it.

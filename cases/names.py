@@ -84,7 +84,7 @@ _APOSTROPHES = re.compile(r"['’‘`ʼʻ]")
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—_.,\"·]+")
 
 # Applied in order to a lower-case ASCII given name.
-_FOLDS = [
+_FOLD_PATTERNS = [
     (r"tch", "c"),
     (r"ch", "c"),
     (r"j", "c"),
@@ -100,7 +100,7 @@ _FOLDS = [
     (r"wu", "u"),
     (r"(.)\1+", r"\1"),
 ]
-_FOLDS = [(re.compile(pattern), replacement) for pattern, replacement in _FOLDS]
+_FOLDS = [(re.compile(pattern), replacement) for pattern, replacement in _FOLD_PATTERNS]
 
 
 def _strip_accents(text: str) -> str:

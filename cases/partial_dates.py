@@ -81,7 +81,7 @@ class PartialDate:
             raise ValueError(
                 _("“%(value)s” has no month %(month)s: months go from 1 to 12.") % {"value": text, "month": month}
             )
-        if day is not None:
+        if day is not None and month is not None:
             last = calendar.monthrange(year, month)[1]
             if not 1 <= day <= last:
                 raise ValueError(
@@ -132,7 +132,7 @@ class PartialDate:
 
     def display(self) -> str:
         """At its own precision: "2014", "October 2014", "7 October 2014", "c. 2014"."""
-        if self.day is not None:
+        if self.day is not None and self.month is not None:
             text = f"{self.day} {MONTHS[self.month]} {self.year}"
         elif self.month is not None:
             text = f"{MONTHS[self.month]} {self.year}"
@@ -200,6 +200,10 @@ class PartialDateFormField(forms.CharField):
 
 class PartialDateField(models.CharField):
     """A model field holding a :class:`PartialDate`, or NULL when unknown."""
+
+    # What the type checker (django-stubs) reads and writes through the field.
+    _pyi_private_set_type: PartialDate | str | None  # type: ignore[assignment]
+    _pyi_private_get_type: PartialDate | None  # type: ignore[assignment]
 
     description = gettext_lazy("Partial date (year, month or day; possibly approximate)")
 

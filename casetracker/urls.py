@@ -1,14 +1,14 @@
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponse
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.decorators.http import require_safe
 
 admin.site.site_header = "Whereabouts"
 admin.site.site_title = "Whereabouts staff"
 admin.site.index_title = "Cases, sources and people"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("staff/sources/", include("sources.urls")),
     path("staff/import/", include("exchange.urls")),

@@ -19,6 +19,7 @@ from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_countries import countries
@@ -106,13 +107,13 @@ def _fold(text: str) -> str:
 
 
 @cache
-def _vocabulary(choices: type) -> dict[str, str]:
+def _vocabulary(choices: type[models.TextChoices]) -> dict[str, str]:
     """Each value's key and English label, folded, mapped to the key."""
     with translation.override("en"):
         return {_fold(text): value for value, label in choices.choices for text in (value, str(label))}
 
 
-def _choice(choices: type, what: str) -> Callable[[str], str]:
+def _choice(choices: type[models.TextChoices], what: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         try:
             return _vocabulary(choices)[_fold(text)]
@@ -134,7 +135,7 @@ def _text(model, field_name: str) -> Callable[[str], str]:
     return parse
 
 
-def _date(text: str) -> PartialDate:
+def _date(text: str) -> PartialDate | None:
     return PartialDate.parse(text)
 
 

@@ -103,7 +103,7 @@ def _rows(persons: list[dict], *, include_restricted: bool) -> Iterator[dict]:
     if not include_restricted:
         citations = citations.filter(source__is_restricted=False)
     columns = ("locator", "source__title", "source__url", "source__publisher", "source__published_on")
-    cited = {}  # ("event" or "person", pk) → its first citation
+    cited: dict[tuple[str, int], dict] = {}  # ("event" or "person", pk) → its first citation
     for citation in citations.filter(status_event__in=[event["pk"] for event in latest.values()]).values(
         "status_event_id", *columns
     ):
@@ -114,8 +114,8 @@ def _rows(persons: list[dict], *, include_restricted: bool) -> Iterator[dict]:
 
     for person in persons:
         pk = person["pk"]
-        event = latest.get(pk)
-        citation = cited.get(("event", event["pk"]) if event else ("person", pk))
+        last_event = latest.get(pk)
+        first_citation = cited.get(("event", last_event["pk"]) if last_event else ("person", pk))
         yield _row(
             case_id=person["case_id"],
             external_ref=person["external_ref"],
@@ -130,14 +130,14 @@ def _rows(persons: list[dict], *, include_restricted: bool) -> Iterator[dict]:
             religion=person["religion"],
             summary=person["summary"],
             internal_notes=person["internal_notes"] if include_restricted else "",
-            event=event,
-            source=citation
+            event=last_event,
+            source=first_citation
             and {
-                "title": citation["source__title"],
-                "url": citation["source__url"],
-                "publisher": citation["source__publisher"],
-                "published_on": citation["source__published_on"],
-                "locator": citation["locator"],
+                "title": first_citation["source__title"],
+                "url": first_citation["source__url"],
+                "publisher": first_citation["source__publisher"],
+                "published_on": first_citation["source__published_on"],
+                "locator": first_citation["locator"],
             },
         )
 

@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -50,14 +51,14 @@ class CaseFilter(django_filters.FilterSet):
 
     class Meta:
         form = CaseFilterForm
-        fields = []
+        fields: list[str] = []
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         this_year = timezone.localdate().year
         for name in ("year_from", "year_to"):
             self.form.fields[name].max_value = this_year
-            self.form.fields[name].validators.append(forms.fields.validators.MaxValueValidator(this_year))
+            self.form.fields[name].validators.append(MaxValueValidator(this_year))
 
     def no_filter(self, queryset, name, value):
         return queryset  # handled by the view (search ranking, ordering)

@@ -146,20 +146,20 @@ class CasePage:
 
     def timeline(self) -> dict:
         """Positions for a small SVG drawing of the dated events, from the first to today."""
-        dated = [event for event in self.events if event.date]
+        dated = [(event, event.date) for event in self.events if event.date is not None]
         if not dated:
             return {}
-        start = dated[0].date.first_day
-        end = max(timezone.localdate(), dated[-1].date.first_day)
+        start = dated[0][1].first_day
+        end = max(timezone.localdate(), dated[-1][1].first_day)
         span = max((end - start).days, 1)
         usable = self.WIDTH - 2 * self.MARGIN
         marks = [
             TimelineMark(
-                x=round(self.MARGIN + usable * (event.date.first_day - start).days / span, 1),
+                x=round(self.MARGIN + usable * (date.first_day - start).days / span, 1),
                 label=event.status_label,
                 date_display=event.date_display,
             )
-            for event in dated
+            for event, date in dated
         ]
         return {
             "width": self.WIDTH,

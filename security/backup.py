@@ -23,6 +23,7 @@ import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import psycopg
@@ -37,10 +38,19 @@ class BackupError(Exception):
 
 
 def media_root() -> Path:
-    return Path(settings.STORAGES["default"]["OPTIONS"]["location"])
+    storage: Any = settings.STORAGES["default"]
+    return Path(storage["OPTIONS"]["location"])
 
 
-def _pg_dsn(config: dict) -> str:
+def _one(cursor: Any) -> Any:
+    """The single value a query returns."""
+    row = cursor.fetchone()
+    if row is None:
+        raise BackupError("The database returned no row.")
+    return row[0]
+
+
+def _pg_dsn(config: Any) -> str:
     parts = {
         "dbname": config["NAME"],
         "user": config.get("USER") or "",
@@ -51,14 +61,14 @@ def _pg_dsn(config: dict) -> str:
     return " ".join(f"{key}={value}" for key, value in parts.items() if value)
 
 
-def _pg_env(config: dict) -> dict:
+def _pg_env(config: Any) -> dict:
     env = dict(os.environ)
     if config.get("PASSWORD"):
         env["PGPASSWORD"] = config["PASSWORD"]  # never on the command line, where ps would show it
     return env
 
 
-def _pg_args(config: dict) -> list[str]:
+def _pg_args(config: Any) -> list[str]:
     args = ["--dbname", config["NAME"]]
     for flag, key in (("--host", "HOST"), ("--port", "PORT"), ("--username", "USER")):
         if config.get(key):
@@ -132,8 +142,8 @@ def create_backup(destination: Path) -> dict:
     pg_dump reads (``--snapshot``), so writes made meanwhile cannot skew them.
     """
     config = settings.DATABASES["default"]
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
         if connection.vendor == "sqlite":
             dump = tmp / "database.sqlite3"
             connection.ensure_connection()
@@ -145,7 +155,7 @@ def create_backup(destination: Path) -> dict:
             dump = tmp / "database.pgdump"
             with psycopg.connect(_pg_dsn(config)) as snapshot:
                 snapshot.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                snapshot_id = snapshot.execute("SELECT pg_export_snapshot()").fetchone()[0]
+                snapshot_id = _one(snapshot.execute("SELECT pg_export_snapshot()"))
                 result = subprocess.run(  # noqa: S603 (PostgreSQL client tools; arguments from settings)
                     [
                         "pg_dump",
@@ -196,8 +206,8 @@ def restore_backup(source: Path, database_url: str, uploads: Path) -> dict:
     empty or when anything restored differs from what was saved.
     """
     config = dj_database_url.parse(database_url)
-    with tempfile.TemporaryDirectory() as tmp, tarfile.open(source, "r:gz") as archive:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as tmp_name, tarfile.open(source, "r:gz") as archive:
+        tmp = Path(tmp_name)
         archive.extractall(tmp, filter="data")
         manifest = json.loads((tmp / MANIFEST).read_text())
         if uploads.exists() and any(uploads.iterdir()):
@@ -209,12 +219,12 @@ def restore_backup(source: Path, database_url: str, uploads: Path) -> dict:
             if target.exists() and target.stat().st_size > 0:
                 raise BackupError(f"{target} exists: restore into a new database file.")
             shutil.copyfile(tmp / "database.sqlite3", target)
-            db = sqlite3.connect(target)
+            db: Any = sqlite3.connect(target)
         else:
             if not config["ENGINE"].endswith("postgresql"):
                 raise BackupError("This archive holds a PostgreSQL database: restore it to a postgres:// URL.")
             with psycopg.connect(_pg_dsn(config)) as db:
-                if db.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0]:
+                if _one(db.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")):
                     raise BackupError(f"Database {config['NAME']} is not empty: restore into an empty database.")
             result = subprocess.run(  # noqa: S603 (PostgreSQL client tools; arguments from settings)
                 [

@@ -96,6 +96,7 @@ def refused(request, reason: str) -> HttpResponse:
     Rendered without the request's context processors: they would read the
     session, whose key may be the very cookie refused.
     """
+    response: HttpResponse
     if request.path_info.startswith(API_PREFIX):
         response = JsonResponse({"errors": [reason]}, status=400)
     else:

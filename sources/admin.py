@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from PIL import Image
 
 from cases.admin import TrackedAdmin, VersionedModelForm, https_url_fields, withdraw_selected
+from cases.models import Person
 
 from .models import ALLOWED_CONTENT_TYPES, Citation, Source, sniff_content_type, strip_image_metadata
 
@@ -79,8 +80,7 @@ class CitingClaimInline(admin.TabularInline):
     """Every claim that cites the source, on the source's page."""
 
     model = Citation
-    fields = ["claim", "locator", "excerpt", "withdrawn"]
-    readonly_fields = fields
+    fields = readonly_fields = ("claim", "locator", "excerpt", "withdrawn")
     extra = 0
     can_delete = False
     verbose_name = "claim citing this source"
@@ -91,13 +91,12 @@ class CitingClaimInline(admin.TabularInline):
 
     @admin.display(description="claim")
     def claim(self, citation: Citation) -> str:
-        if citation.person_id:
-            person = citation.person
-            url = reverse("admin:cases_person_change", args=[person.pk])
-            return format_html('<a href="{}">{}</a> (about the person)', url, person)
-        event = citation.status_event
-        url = reverse("admin:cases_statusevent_change", args=[event.pk])
-        return format_html('<a href="{}">{}</a>', url, event)
+        claim = citation.claim
+        if isinstance(claim, Person):
+            url = reverse("admin:cases_person_change", args=[claim.pk])
+            return format_html('<a href="{}">{}</a> (about the person)', url, claim)
+        url = reverse("admin:cases_statusevent_change", args=[claim.pk])
+        return format_html('<a href="{}">{}</a>', url, claim)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("person", "status_event__person")

@@ -81,7 +81,7 @@ def strip_image_metadata(upload, content_type: str) -> ContentFile:
         for frame in frames:
             frame.info = {}  # comments, text chunks, EXIF and XMP are written back from here
         output = io.BytesIO()
-        options = {"quality": 95} if content_type == "image/jpeg" else {}
+        options: dict[str, object] = {"quality": 95} if content_type == "image/jpeg" else {}
         if content_type == "image/webp":
             options = {"lossless": True}  # never lose pixels of a lossless original
         if len(frames) > 1:
@@ -238,4 +238,7 @@ class Citation(WithdrawableModel, VersionedModel):
 
     @property
     def claim(self) -> Person | StatusEvent:
-        return self.person or self.status_event
+        """What the citation backs: exactly one of the two (a database constraint)."""
+        claim = self.person or self.status_event
+        assert claim is not None
+        return claim

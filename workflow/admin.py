@@ -45,8 +45,7 @@ class StatusEventInline(admin.TabularInline):
     """The status history, read-only here: changes go through "Record a status change"."""
 
     model = StatusEvent
-    fields = ["event", "date", "place", "confidence", "is_public", "withdrawn"]
-    readonly_fields = fields
+    fields = readonly_fields = ("event", "date", "place", "confidence", "is_public", "withdrawn")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -75,8 +74,7 @@ class PersonCitationInline(admin.TabularInline):
 
     model = Citation
     fk_name = "person"
-    fields = ["source", "locator", "excerpt", "withdrawn"]
-    readonly_fields = fields
+    fields = readonly_fields = ("source", "locator", "excerpt", "withdrawn")
     extra = 0
     can_delete = False
     show_change_link = True

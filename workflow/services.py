@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -240,7 +241,7 @@ class Transition:
     """One step of the workflow: who may take it, from where, and what it does."""
 
     action: str
-    label: str
+    label: str | Promise
     permission: str
     allowed: Callable[[Person], bool]
     run: Callable[..., object]

@@ -47,7 +47,8 @@ def source_saved(sender, instance: Source, raw=False, created=False, **kwargs):
 def citation_saved(sender, instance: Citation, raw=False, **kwargs):
     if raw or not instance.withdrawn:
         return
-    person_id = instance.person_id or instance.status_event.person_id
+    claim = instance.claim
+    person_id = claim.pk if isinstance(claim, Person) else claim.person_id
     _redact([person_id], instance, f"citation of “{instance.source}” withdrawn")
 
 

@@ -13,7 +13,7 @@ import datetime
 import json
 from collections.abc import Iterable, Iterator
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -293,7 +293,7 @@ def denormalise(version: PublishedVersion) -> None:
     version.status_since_day = since.first_day if since else None
     version.status_since = record["status_since"] or ""
     version.is_synthetic = bool(record.get("synthetic"))
-    version.first_event_year = min(dated).year if dated else None
+    version.first_event_year = min(date.first_day for date in dated if date).year if dated else None
 
 
 def index_rows(version: PublishedVersion) -> tuple[list[PublishedName], list[PublishedSource]]:
@@ -381,7 +381,7 @@ def redact_published_versions(person_ids: Iterable[int], *, by: User | None, rea
         # The person's citations and its events' citations, each through its own index (an OR across
         # the join to the events would read every citation).
         event_ids = list(person.status_events.values_list("pk", flat=True))
-        allowed = {
+        allowed: dict[str, Any] = {
             "event_ids": set(person.status_events.public().values_list("pk", flat=True)),
             "variant_ids": set(person.variants.public().values_list("pk", flat=True)),
             "citation_ids": set(

@@ -17,14 +17,14 @@ def partial_date(value: str | None) -> str:
 
 @register.filter
 def status_label(value: str) -> str:
-    return Status(value).label if value in Status.values else ""
+    return str(Status(value).label) if value in Status.values else ""
 
 
 @register.filter
 def confidence_label(value: str) -> str:
-    return Confidence(value).label if value in Confidence.values else ""
+    return str(Confidence(value).label) if value in Confidence.values else ""
 
 
 @register.filter
 def source_kind(value: str) -> str:
-    return SourceKind(value).label if value in SourceKind.values else ""
+    return str(SourceKind(value).label) if value in SourceKind.values else ""
