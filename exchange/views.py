@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -106,7 +107,7 @@ def _context(result, **extra) -> dict:
 @require_http_methods(["GET", "POST"])
 @never_cache
 @login_required
-def upload(request):
+def upload(request: HttpRequest) -> HttpResponse:
     _check(request.user)
     if request.method == "GET":
         return render(request, "exchange/import.html", _context(None, form=UploadForm()))
@@ -131,7 +132,7 @@ def upload(request):
 @require_POST
 @never_cache
 @login_required
-def confirm(request):
+def confirm(request: HttpRequest) -> HttpResponse:
     _check(request.user)
     kept = _kept(request.POST.get("token", ""), request.user)
     if kept is None:

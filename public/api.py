@@ -1,6 +1,6 @@
 """The public JSON API: published records as they are stored, with their addresses (see the README)."""
 
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
@@ -12,7 +12,7 @@ from .queries import CaseQuery, current_case, paginate
 API_PAGE_SIZE = 50
 
 
-def _api_case(request, version: PublishedVersion) -> dict:
+def _api_case(request: HttpRequest, version: PublishedVersion) -> dict:
     return {
         **version.record,
         "url": request.build_absolute_uri(reverse("public:case_version", args=[version.case_id, version.number])),
@@ -21,7 +21,7 @@ def _api_case(request, version: PublishedVersion) -> dict:
 
 @require_safe
 @public_page
-def api_case_list(request):
+def api_case_list(request: HttpRequest) -> HttpResponse:
     query = CaseQuery(request.GET, request=request)
     if not query.valid:
         return JsonResponse({"errors": query.errors}, status=400)
@@ -50,7 +50,7 @@ def api_case_list(request):
 
 @require_safe
 @public_page
-def api_case_detail(request, case_id: str):
+def api_case_detail(request: HttpRequest, case_id: str) -> HttpResponse:
     version = current_case(case_id)
     versions = PublishedVersion.objects.public().filter(case_id=case_id).order_by("number")
     data = _api_case(request, version)

@@ -26,10 +26,11 @@ import hashlib
 import time
 from collections.abc import Callable
 from functools import wraps
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
@@ -43,25 +44,27 @@ _STARTED_AT = datetime.datetime.fromtimestamp(int(_STARTED), tz=datetime.UTC)
 # Seconds an entry is kept at most; a new generation makes it unused sooner.
 TIMEOUT = 3600
 
+T = TypeVar("T")
 
-def generation(request) -> tuple[int, datetime.datetime | None]:
+
+def generation(request: HttpRequest) -> tuple[int, datetime.datetime | None]:
     """The public data's generation for this request, read once."""
     if not hasattr(request, "_public_generation"):
-        request._public_generation = PublicGeneration.current()
-    return request._public_generation
+        request._public_generation = PublicGeneration.current()  # type: ignore[attr-defined]
+    return request._public_generation  # type: ignore[attr-defined]
 
 
-def cached(request, kind: str, key: str, compute: Callable):
+def cached(request: HttpRequest, kind: str, key: str, compute: Callable[[], T]) -> T:
     """``compute()``, or what it gave for the same ``kind`` and ``key`` in this generation."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return cache.get_or_set(f"public:{kind}:{generation(request)[0]}:{digest}", compute, TIMEOUT)
+    return cache.get_or_set(f"public:{kind}:{generation(request)[0]}:{digest}", compute, TIMEOUT)  # type: ignore[return-value]
 
 
-def _etag(request, *args, **kwargs) -> str:
+def _etag(request: HttpRequest, *args, **kwargs) -> str:
     return f'"{generation(request)[0]}-{timezone.localdate().isoformat()}-{_STARTED}"'
 
 
-def _last_modified(request, *args, **kwargs) -> datetime.datetime:
+def _last_modified(request: HttpRequest, *args, **kwargs) -> datetime.datetime:
     changed_at = generation(request)[1]
     return max(changed_at, _STARTED_AT) if changed_at else _STARTED_AT
 

@@ -1,6 +1,7 @@
 """The public CSV export of the published cases, with the list's filters."""
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
@@ -32,7 +33,7 @@ CSV_COLUMNS = [
 
 @require_safe
 @public_page
-def export_csv(request):
+def export_csv(request: HttpRequest) -> HttpResponseBase:
     query = CaseQuery(request.GET, request=request)
     if not query.valid:
         return HttpResponse("\n".join(query.errors), status=400, content_type="text/plain; charset=utf-8")

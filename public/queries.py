@@ -4,9 +4,9 @@ Shared by the HTML list (``public.views``), the JSON API (``public.api``) and
 the CSV export (``public.export``), so the three cannot disagree.
 """
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Case, Count, IntegerField, When
-from django.http import Http404
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import Case, Count, IntegerField, QuerySet, When
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from django_countries import countries
 
@@ -157,7 +157,9 @@ class IdsFirstPaginator(Paginator):
         return self._get_page([rows[pk] for pk in ids], number, self)
 
 
-def paginate(request, queryset, size: int, *, count: int | None = None, ids_first: bool = False):
+def paginate(
+    request: HttpRequest, queryset: QuerySet, size: int, *, count: int | None = None, ids_first: bool = False
+) -> Page:
     """The requested page; ``count``, when known (cached), spares the COUNT query."""
     paginator = (IdsFirstPaginator if ids_first else Paginator)(queryset, size)
     if count is not None:

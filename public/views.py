@@ -7,7 +7,7 @@ the CSV export in ``public.export``.
 from django.db import connection
 from django.db.models import Count
 from django.db.utils import DatabaseError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,7 +28,7 @@ PAGE_SIZE = 25
 
 @require_safe
 @public_page
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     cases = PublishedVersion.objects.current()
     # COUNT(*) per fate (not COUNT of a column) lets PostgreSQL count from the fate index alone.
     by_fate = dict(cases.order_by().values_list("is_clarified").annotate(n=Count("*")))
@@ -44,7 +44,7 @@ def home(request):
 
 @require_safe
 @public_page
-def case_list(request):
+def case_list(request: HttpRequest) -> HttpResponse:
     query = CaseQuery(request.GET, request=request)
     # A row shows the version's columns, never its whole record (public/_case_row.html).
     rows = query.results().defer("record")
@@ -61,7 +61,7 @@ def case_list(request):
     return render(request, "public/case_list.html", context, status=200 if query.valid else 400)
 
 
-def _filters_html(request, query: CaseQuery) -> str:
+def _filters_html(request: HttpRequest, query: CaseQuery) -> str:
     """The filter form with its counts: the same for every page of a search, so rendered once for all of them."""
 
     def rendered() -> str:
@@ -83,13 +83,13 @@ def _filters_html(request, query: CaseQuery) -> str:
     return mark_safe(cached(request, "filters", query.key("page"), rendered))  # noqa: S308 (as above)
 
 
-def _querystring(request) -> str:
+def _querystring(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
 
 
-def _case_context(request, version: PublishedVersion) -> dict:
+def _case_context(request: HttpRequest, version: PublishedVersion) -> dict:
     page = CasePage(version)
     url = request.build_absolute_uri(reverse("public:case_version", args=[version.case_id, version.number]))
     versions = PublishedVersion.objects.public().filter(case_id=version.case_id).order_by("-number")
@@ -104,19 +104,19 @@ def _case_context(request, version: PublishedVersion) -> dict:
 
 @require_safe
 @public_page
-def case_detail(request, case_id: str):
+def case_detail(request: HttpRequest, case_id: str) -> HttpResponse:
     return render(request, "public/case_detail.html", _case_context(request, current_case(case_id)))
 
 
 @require_safe
 @public_page
-def case_version(request, case_id: str, number: int):
+def case_version(request: HttpRequest, case_id: str, number: int) -> HttpResponse:
     return render(request, "public/case_detail.html", _case_context(request, public_version(case_id, number)))
 
 
 @require_safe
 @public_page
-def source_list(request):
+def source_list(request: HttpRequest) -> HttpResponse:
     rows = (
         PublishedSource.objects.filter(version__in=PublishedVersion.objects.current())
         .values("source_id", "title", "publisher", "kind", "published_on")
@@ -129,7 +129,7 @@ def source_list(request):
 
 @require_safe
 @public_page
-def source_detail(request, source_id: int):
+def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
     rows = list(
         PublishedSource.objects.filter(version__in=PublishedVersion.objects.current(), source_id=source_id)
         .select_related("version")
@@ -143,7 +143,7 @@ def source_detail(request, source_id: int):
 
 @require_safe
 @never_cache
-def healthz(request):
+def healthz(request: HttpRequest) -> HttpResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -9,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -34,7 +36,7 @@ class TokenForm(forms.Form):
     )
 
 
-def _next_url(request) -> str:
+def _next_url(request: HttpRequest) -> str:
     default = resolve_url(settings.LOGIN_REDIRECT_URL)
     url = request.POST.get("next") or request.GET.get("next") or default
     if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
@@ -51,7 +53,7 @@ def _fingerprint(device: TOTPDevice) -> str:
     return hashlib.sha256(device.bin_key).hexdigest()
 
 
-def _enrolment_device(request) -> TOTPDevice:
+def _enrolment_device(request: HttpRequest) -> TOTPDevice:
     """The user's one unconfirmed device, with the key this session was shown and no other session has seen.
 
     A key shown to one session is never confirmed from another: whoever once
@@ -75,8 +77,8 @@ def _enrolment_device(request) -> TOTPDevice:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def two_factor(request):
-    user = request.user
+def two_factor(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user  # signed in (login_required), with django-otp's is_verified()
     if user.is_verified():
         return redirect(_next_url(request))
     # One enrolment or check of this user at a time: two sessions cannot both

@@ -3,7 +3,8 @@
 import mimetypes
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -18,7 +19,7 @@ from .models import Source
 @never_cache
 @login_required
 @permission_required("sources.download_document", raise_exception=True)
-def document(request, pk: int):
+def document(request: HttpRequest, pk: int) -> HttpResponseBase:
     source = get_object_or_404(Source, pk=pk)
     if not source.document:
         raise Http404("This source has no uploaded copy.")

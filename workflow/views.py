@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Max, Q
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -18,7 +19,7 @@ from cases.models import Person, PublicationState, Status
 @never_cache
 @login_required
 @permission_required("cases.view_person", raise_exception=True)
-def dashboard(request):
+def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     stale_after = datetime.timedelta(days=settings.STALE_CASE_DAYS)
     active = Person.objects.exclude(publication_state=PublicationState.WITHDRAWN)
