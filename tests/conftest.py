@@ -1,66 +1,88 @@
 """Shared fixtures and small ``make_*`` helpers for test data."""
 
-import itertools
-
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import connection
 
-from cases.history import save_with_history
-from cases.models import Confidence, NameVariant, Person, Status
-from cases.partial_dates import PartialDate
-from sources.models import Citation, Source
-
-_counter = itertools.count(1)
+# The helpers live in tests/factories.py; they are named here too for the modules that import them from conftest.
+from .factories import (  # noqa: F401
+    PASSWORD,
+    admin_form_data,
+    make_citation,
+    make_event,
+    make_person,
+    make_publishable_case,
+    make_source,
+    make_staff,
+    make_superuser,
+    make_user,
+    make_variant,
+    publish_case,
+    signed_in,
+)
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL=postgres://…)"
 )
 
 
-def make_user(username: str | None = None, **fields):
-    username = username or f"user{next(_counter)}"
-    return get_user_model().objects.create_user(username=username, password="a-long-test-password", **fields)
-
-
-def make_person(*, by=None, reason: str = "test data", **fields) -> Person:
-    fields.setdefault("name", f"Test Person {next(_counter)}")
-    person = Person(**fields)
-    save_with_history(person, by=by, reason=reason)
-    return person
-
-
-def make_variant(person: Person, name: str, *, is_public: bool = True, **fields) -> NameVariant:
-    variant = NameVariant(person=person, name=name, is_public=is_public, **fields)
-    save_with_history(variant, by=None, reason="test data")
-    return variant
-
-
-def make_event(person: Person, status: str = Status.DETAINED, date: str | None = None, *, by=None, **fields):
-    fields.setdefault("confidence", Confidence.CONFIRMED)
-    return person.record_status(
-        status, by=by, reason="test data", date=PartialDate.parse(date) if date else None, **fields
-    )
-
-
-def make_source(*, by=None, **fields) -> Source:
-    fields.setdefault("title", f"Source {next(_counter)}")
-    fields.setdefault("is_restricted", False)
-    source = Source(**fields)
-    save_with_history(source, by=by, reason="test data")
-    return source
-
-
-def make_citation(source: Source, *, by=None, **fields) -> Citation:
-    citation = Citation(source=source, **fields)
-    save_with_history(citation, by=by, reason="test data")
-    return citation
-
-
 @pytest.fixture
 def user(db):
     return make_user("caseworker")
+
+
+# Shared users, one per role (staff, in exactly that group, named after it), and a browser signed in as each.
+
+
+@pytest.fixture
+def caseworker(db):
+    return make_staff("Caseworker")
+
+
+@pytest.fixture
+def researcher(db):
+    return make_staff("Researcher")
+
+
+@pytest.fixture
+def editor(db):
+    return make_staff("Editor")
+
+
+@pytest.fixture
+def administrator(db):
+    return make_staff("Administrator")
+
+
+@pytest.fixture
+def admin_user(db):
+    """A superuser (replaces pytest-django's, so that every test user has the same password)."""
+    return make_superuser("admin")
+
+
+@pytest.fixture
+def caseworker_client(caseworker):
+    return signed_in(caseworker)
+
+
+@pytest.fixture
+def researcher_client(researcher):
+    return signed_in(researcher)
+
+
+@pytest.fixture
+def editor_client(editor):
+    return signed_in(editor)
+
+
+@pytest.fixture
+def administrator_client(administrator):
+    return signed_in(administrator)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return signed_in(admin_user)
 
 
 @pytest.fixture(autouse=True)
@@ -93,44 +115,3 @@ def _static_files_without_collectstatic(settings):
     }
     settings.WHITENOISE_AUTOREFRESH = True
     settings.WHITENOISE_USE_FINDERS = True
-
-
-def _form_values(form) -> dict:
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if value is None or value is False:
-            continue
-        if value is True:
-            data[form.add_prefix(name)] = "on"
-        elif isinstance(value, list | tuple):
-            data[form.add_prefix(name)] = [str(item) for item in value]
-        else:
-            data[form.add_prefix(name)] = str(value)
-    return data
-
-
-def admin_form_data(response, **changes) -> dict:
-    """What a browser would post back from an admin add/change page, with ``changes`` applied."""
-    data = _form_values(response.context["adminform"].form)
-    inlines = response.context.get("inline_admin_formsets", [])
-    for inline in inlines:
-        formset = inline.formset
-        data.update(_form_values(formset.management_form))
-        for form in formset.forms:
-            data.update(_form_values(form))
-    data.update(changes)
-    return data
-
-
-def publish_case(person: Person, *, by=None) -> Person:
-    """Take ``person`` through review to publication, as the seed loader does (system user)."""
-    from workflow.services import publish, submit_for_review
-
-    if not person.publication_basis:
-        person.publication_basis = "already_public"
-        save_with_history(person, by=None, reason="test data")
-    submit_for_review(person, by=by)
-    publish(person, by=None)
-    person.refresh_from_db()
-    return person

@@ -6,15 +6,9 @@ from django.urls import reverse
 from cases.models import Person, Status, StatusEvent
 from sources.models import Source
 
-from .conftest import admin_form_data, make_event, make_person, make_source, make_user
+from .factories import admin_form_data, make_event, make_person, make_source, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(make_user("admin", is_staff=True, is_superuser=True))
-    return client
 
 
 @pytest.mark.parametrize(

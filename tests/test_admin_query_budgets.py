@@ -6,15 +6,9 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.models import Status
 
-from .conftest import make_citation, make_event, make_person, make_source, make_user, make_variant
+from .factories import make_citation, make_event, make_person, make_source, make_user, make_variant
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(make_user("admin", is_staff=True, is_superuser=True))
-    return client
 
 
 def person_with(related: int):

@@ -19,7 +19,17 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from security.models import AuditEvent
 from workflow import services
 
-from .conftest import admin_form_data, make_citation, make_event, make_person, make_source, make_user, publish_case
+from .factories import (
+    admin_form_data,
+    make_citation,
+    make_event,
+    make_person,
+    make_source,
+    make_staff,
+    make_user,
+    publish_case,
+    signed_in,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,14 +49,8 @@ def _setup(settings, tmp_path):
 
 
 @pytest.fixture
-def superuser(db):
-    return make_user("root-admin", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def admin_client(superuser):
-    client = Client(REMOTE_ADDR=ADDRESS)
-    client.force_login(superuser)
+def audited_admin(admin_user):
+    client = signed_in(admin_user, REMOTE_ADDR=ADDRESS)
     AuditEvent.objects.all().delete()  # force_login's own sign-in event is not what these tests are about
     return client
 
@@ -136,8 +140,7 @@ def test_a_lockout_is_audited_once(db):
 
 
 def test_a_role_change_is_audited(db):
-    user = make_user("newcomer", is_staff=True)
-    user.groups.add(Group.objects.get(name="Editor"))
+    user = make_staff("Editor", "newcomer")
     event = only_event(action="role_changed", target="newcomer")
     assert event.details == {"change": "add", "roles": ["Editor"]}
     assert_recent(event)
@@ -158,22 +161,22 @@ def test_adding_a_group_to_a_user_from_the_group_side_is_audited(db):
     only_event(action="role_changed", target="newcomer")
 
 
-def _change_user_in_admin(admin_client, user, **changes):
-    page = admin_client.get(f"/admin/auth/user/{user.pk}/change/")
+def _change_user_in_admin(audited_admin, user, **changes):
+    page = audited_admin.get(f"/admin/auth/user/{user.pk}/change/")
     assert page.status_code == 200
     data = admin_form_data(page, **changes)
     joined = user.date_joined
     data.pop("date_joined", None)
     data.update(date_joined_0=f"{joined:%Y-%m-%d}", date_joined_1=f"{joined:%H:%M:%S}")
     data.pop("last_login", None)
-    response = admin_client.post(f"/admin/auth/user/{user.pk}/change/", data)
+    response = audited_admin.post(f"/admin/auth/user/{user.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     return response
 
 
-def test_a_role_change_in_the_admin_is_audited_once(admin_client):
+def test_a_role_change_in_the_admin_is_audited_once(audited_admin):
     user = make_user("newcomer", is_staff=True)
-    _change_user_in_admin(admin_client, user, groups=[str(Group.objects.get(name="Editor").pk)])
+    _change_user_in_admin(audited_admin, user, groups=[str(Group.objects.get(name="Editor").pk)])
     assert list(user.groups.values_list("name", flat=True)) == ["Editor"]
     event = only_event(action="role_changed", target="newcomer")
     assert event.details == {"change": "add", "roles": ["Editor"]}
@@ -196,9 +199,9 @@ def test_saving_an_account_without_such_a_change_records_nothing(db):
     assert not AuditEvent.objects.exists()
 
 
-def test_deactivating_in_the_admin_is_audited_once(admin_client):
+def test_deactivating_in_the_admin_is_audited_once(audited_admin):
     user = make_user("leaver", is_staff=True)
-    response = admin_client.post(
+    response = audited_admin.post(
         "/admin/auth/user/", {"action": "deactivate_selected", "_selected_action": [str(user.pk)]}
     )
     assert response.status_code == 302
@@ -208,9 +211,9 @@ def test_deactivating_in_the_admin_is_audited_once(admin_client):
     assert event.details == {"is_active": [True, False]}
 
 
-def test_making_someone_superuser_in_the_admin_is_audited(admin_client, superuser):
+def test_making_someone_superuser_in_the_admin_is_audited(audited_admin, admin_user):
     user = make_user("climber", is_staff=True)
-    _change_user_in_admin(admin_client, user, is_superuser="on")
+    _change_user_in_admin(audited_admin, user, is_superuser="on")
     user.refresh_from_db()
     assert user.is_superuser
     event = only_event(action="account_changed", target="climber")
@@ -251,53 +254,52 @@ def test_a_refused_publication_is_not_audited_as_published(db):
 # --- Sources ------------------------------------------------------------------------------------
 
 
-def _change_source_in_admin(admin_client, source, **changes):
-    page = admin_client.get(f"/admin/sources/source/{source.pk}/change/")
+def _change_source_in_admin(audited_admin, source, **changes):
+    page = audited_admin.get(f"/admin/sources/source/{source.pk}/change/")
     data = admin_form_data(page, **changes)
     data.pop("is_restricted", None) if changes.get("is_restricted") is None else None
     data = {key: value for key, value in data.items() if value is not None}
-    response = admin_client.post(f"/admin/sources/source/{source.pk}/change/", data)
+    response = audited_admin.post(f"/admin/sources/source/{source.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     source.refresh_from_db()
 
 
-def test_restricting_a_source_in_the_admin_is_audited(admin_client, superuser):
+def test_restricting_a_source_in_the_admin_is_audited(audited_admin, admin_user):
     source = make_source(title="Testimony of a neighbour", is_restricted=False, publisher="NGO")
-    _change_source_in_admin(admin_client, source, is_restricted="on")
+    _change_source_in_admin(audited_admin, source, is_restricted="on")
     assert source.is_restricted is True
-    event = only_event(action="restriction_changed", target=f"source {source.pk}", actor=superuser)
+    event = only_event(action="restriction_changed", target=f"source {source.pk}", actor=admin_user)
     assert event.details == {"restricted": True}
     assert_recent(event)
 
 
-def test_lifting_a_restriction_in_the_admin_is_audited(admin_client, superuser):
+def test_lifting_a_restriction_in_the_admin_is_audited(audited_admin, admin_user):
     source = make_source(title="Testimony of a neighbour", is_restricted=True, publisher="NGO")
-    _change_source_in_admin(admin_client, source, is_restricted=None)
+    _change_source_in_admin(audited_admin, source, is_restricted=None)
     assert source.is_restricted is False
-    event = only_event(action="restriction_changed", actor=superuser)
+    event = only_event(action="restriction_changed", actor=admin_user)
     assert event.details == {"restricted": False}
 
 
-def test_editing_a_source_without_changing_its_restriction_records_nothing(admin_client):
+def test_editing_a_source_without_changing_its_restriction_records_nothing(audited_admin):
     source = make_source(title="A report", is_restricted=False, publisher="NGO")
-    _change_source_in_admin(admin_client, source, title="A report (2nd edition)", is_restricted=None)
+    _change_source_in_admin(audited_admin, source, title="A report (2nd edition)", is_restricted=None)
     assert source.title == "A report (2nd edition)"
     assert not AuditEvent.objects.exists()
 
 
-def test_a_document_download_is_audited(admin_client, superuser):
+def test_a_document_download_is_audited(audited_admin, admin_user):
     source = make_source(title="Testimony", document=ContentFile(b"%PDF-1.4 testimony", name="t.pdf"))
-    response = admin_client.get(f"/staff/sources/{source.pk}/document")
+    response = audited_admin.get(f"/staff/sources/{source.pk}/document")
     assert response.status_code == 200
     b"".join(response.streaming_content)  # read to the end, which closes the file
-    event = only_event(action="document_downloaded", actor=superuser, ip_address=ADDRESS, target=f"source {source.pk}")
+    event = only_event(action="document_downloaded", actor=admin_user, ip_address=ADDRESS, target=f"source {source.pk}")
     assert_recent(event)
 
 
 def test_a_refused_download_is_not_audited_as_a_download(client):
     source = make_source(title="Testimony", document=ContentFile(b"%PDF-1.4 testimony", name="t.pdf"))
-    caseworker = make_user("caseworker", is_staff=True)
-    caseworker.groups.add(Group.objects.get(name="Caseworker"))
+    caseworker = make_staff("Caseworker", "caseworker")
     client.force_login(caseworker)
     assert client.get(f"/staff/sources/{source.pk}/document").status_code == 403
     assert not AuditEvent.objects.filter(action="document_downloaded").exists()
@@ -315,8 +317,7 @@ def test_a_backup_is_audited(tmp_path):
 
 
 def test_a_purge_is_audited(db):
-    administrator = make_user("chief", is_staff=True)
-    administrator.groups.add(Group.objects.get(name="Administrator"))
+    administrator = make_staff("Administrator", "chief")
     person = make_person(name="Kim Purge-audit")
     AuditEvent.objects.all().delete()
     call_command(
@@ -330,38 +331,38 @@ def test_a_purge_is_audited(db):
 # --- From where: actions made in a browser record its address --------------------------------------
 
 
-def _role_change(admin_client, superuser):
+def _role_change(audited_admin, admin_user):
     user = make_user("newcomer", is_staff=True)
-    _change_user_in_admin(admin_client, user, groups=[str(Group.objects.get(name="Editor").pk)])
+    _change_user_in_admin(audited_admin, user, groups=[str(Group.objects.get(name="Editor").pk)])
     return "role_changed"
 
 
-def _account_change(admin_client, superuser):
+def _account_change(audited_admin, admin_user):
     user = make_user("leaver", is_staff=True)
-    admin_client.post("/admin/auth/user/", {"action": "deactivate_selected", "_selected_action": [str(user.pk)]})
+    audited_admin.post("/admin/auth/user/", {"action": "deactivate_selected", "_selected_action": [str(user.pk)]})
     return "account_changed"
 
 
-def _restriction_change(admin_client, superuser):
+def _restriction_change(audited_admin, admin_user):
     source = make_source(title="Testimony", is_restricted=False, publisher="NGO")
-    _change_source_in_admin(admin_client, source, is_restricted="on")
+    _change_source_in_admin(audited_admin, source, is_restricted="on")
     return "restriction_changed"
 
 
-def _publish_button(admin_client, superuser, settings):
+def _publish_button(audited_admin, admin_user, settings):
     settings.WORKFLOW_ALLOW_SELF_PUBLISH = True
     person = publishable_person(name="Kim Button-publish")
-    services.submit_for_review(person, by=superuser)
+    services.submit_for_review(person, by=admin_user)
     AuditEvent.objects.all().delete()
-    response = admin_client.post(f"/admin/cases/person/{person.pk}/workflow/publish/")
+    response = audited_admin.post(f"/admin/cases/person/{person.pk}/workflow/publish/")
     assert response.status_code == 302
     return "published"
 
 
-def _withdraw_button(admin_client, superuser, settings):
+def _withdraw_button(audited_admin, admin_user, settings):
     person = publish_case(publishable_person(name="Kim Button-withdraw"))
     AuditEvent.objects.all().delete()
-    response = admin_client.post(f"/admin/cases/person/{person.pk}/workflow/withdraw/", {"reason": "risk"})
+    response = audited_admin.post(f"/admin/cases/person/{person.pk}/workflow/withdraw/", {"reason": "risk"})
     assert response.status_code == 302
     return "withdrawn"
 
@@ -371,25 +372,25 @@ def _withdraw_button(admin_client, superuser, settings):
     [_role_change, _account_change, _restriction_change, _publish_button, _withdraw_button],
     ids=["role change", "account change", "restriction change", "publish button", "withdraw button"],
 )
-def test_an_action_made_in_the_admin_records_who_and_from_where(admin_client, superuser, settings, action):
-    arguments = (admin_client, superuser, settings) if "button" in action.__name__ else (admin_client, superuser)
+def test_an_action_made_in_the_admin_records_who_and_from_where(audited_admin, admin_user, settings, action):
+    arguments = (audited_admin, admin_user, settings) if "button" in action.__name__ else (audited_admin, admin_user)
     expected = action(*arguments)
     event = only_event(action=expected)
-    assert (event.actor, event.ip_address) == (superuser, ADDRESS)
+    assert (event.actor, event.ip_address) == (admin_user, ADDRESS)
 
 
 # --- Reading the audit ----------------------------------------------------------------------------
 
 
-def test_the_audit_can_be_read_in_the_admin_and_not_changed(admin_client):
+def test_the_audit_can_be_read_in_the_admin_and_not_changed(audited_admin):
     """README: the events are listed under *Security → Audit events*."""
     sign_in("no-such-person", "whatever-password")
-    response = admin_client.get("/admin/security/auditevent/")
+    response = audited_admin.get("/admin/security/auditevent/")
     assert response.status_code == 200
     assert "no-such-person" in response.content.decode()
     event = AuditEvent.objects.get(action="login_failed")
-    assert admin_client.get("/admin/security/auditevent/add/").status_code == 403
-    delete = admin_client.post(f"/admin/security/auditevent/{event.pk}/delete/", {"post": "yes"})
+    assert audited_admin.get("/admin/security/auditevent/add/").status_code == 403
+    delete = audited_admin.post(f"/admin/security/auditevent/{event.pk}/delete/", {"post": "yes"})
     assert delete.status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 

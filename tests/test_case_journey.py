@@ -1,7 +1,6 @@
 """A case from nothing to published through the admin alone, as its users would do it."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -9,17 +8,9 @@ from cases.models import Person, PublicationState, Status
 from sources.models import Citation, Source
 from workflow.models import PublishedVersion
 
-from .conftest import admin_form_data, make_user
+from .factories import admin_form_data, make_staff, signed_in
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(role: str):
-    user = make_user(role.lower(), is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    return client, user
 
 
 def submit(client, url: str, **changes):
@@ -33,9 +24,12 @@ def test_caseworker_researcher_and_editor_take_a_case_to_publication(settings, t
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
     }
-    caseworker, caseworker_user = signed_in("Caseworker")
-    researcher, researcher_user = signed_in("Researcher")
-    editor, editor_user = signed_in("Editor")
+    caseworker_user = make_staff("Caseworker")
+    caseworker = signed_in(caseworker_user)
+    researcher_user = make_staff("Researcher")
+    researcher = signed_in(researcher_user)
+    editor_user = make_staff("Editor")
+    editor = signed_in(editor_user)
 
     # The researcher adds the source, with an uploaded copy.
     add_source = "/admin/sources/source/add/"

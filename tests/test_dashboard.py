@@ -4,14 +4,13 @@ import datetime
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from cases.history import save_with_history
 from cases.models import Person, Status, StatusEvent
 from workflow import services
 
-from .conftest import make_citation, make_event, make_person, make_source, make_user, publish_case
+from .factories import make_event, make_person, make_publishable_case, make_staff, publish_case
 
 pytestmark = pytest.mark.django_db
 
@@ -21,20 +20,6 @@ URL = "/staff/"
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def staff_in(group: str | None, username: str):
-    user = make_user(username, is_staff=True)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
-
-
-@pytest.fixture
-def caseworker(client):
-    user = staff_in("Caseworker", "caseworker")
-    client.force_login(user)
-    return user
 
 
 def section(response, name: str) -> str:
@@ -60,13 +45,6 @@ def set_updated_at(person: Person, days_ago: int) -> None:
     Person.objects.filter(pk=person.pk).update(updated_at=timezone.now() - datetime.timedelta(days=days_ago))
 
 
-def publishable_case(**fields) -> Person:
-    person = make_person(publication_basis="already_public", **fields)
-    event = make_event(person, Status.DETAINED, "2019-05", is_public=True)
-    make_citation(make_source(), status_event=event)
-    return person
-
-
 # Who may open it
 
 
@@ -82,7 +60,7 @@ def test_anonymous_visitor_is_sent_to_a_login_page(client):
 @pytest.mark.parametrize("group", ["Administrator", None], ids=["administrator", "staff-without-group"])
 def test_staff_without_view_person_is_refused(client, group):
     make_person(name="Kim Secret-case")
-    client.force_login(staff_in(group, "no-cases"))
+    client.force_login(make_staff(group, "no-cases"))
     response = client.get(URL)
     assert response.status_code == 403
     assert "Kim Secret-case" not in response.content.decode()
@@ -90,15 +68,15 @@ def test_staff_without_view_person_is_refused(client, group):
 
 @pytest.mark.parametrize("group", ["Caseworker", "Researcher", "Editor"])
 def test_every_role_that_reads_cases_sees_the_dashboard(client, group):
-    client.force_login(staff_in(group, "reader"))
+    client.force_login(make_staff(group, "reader"))
     response = client.get(URL)
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
 
 
-def test_post_is_refused(client, caseworker):
+def test_post_is_refused(caseworker_client, caseworker):
     person = make_person()
-    response = client.post(URL, {"anything": "1"})
+    response = caseworker_client.post(URL, {"anything": "1"})
     assert response.status_code == 405
     person.refresh_from_db()
     assert person.history.count() == 1
@@ -107,14 +85,14 @@ def test_post_is_refused(client, caseworker):
 # What it shows
 
 
-def test_cases_waiting_for_review_with_who_submitted_them(client, caseworker):
-    submitter = staff_in("Caseworker", "ri-submitter")
+def test_cases_waiting_for_review_with_who_submitted_them(caseworker_client, caseworker):
+    submitter = make_staff("Caseworker", "ri-submitter")
     first = make_person(name="Choi Chun-gil")
     second = make_person(name="Kim Kook-ki")
     draft = make_person(name="Pak Draft-only")
     services.submit_for_review(first, by=submitter)
     services.submit_for_review(second, by=caseworker)
-    response = client.get(URL)
+    response = caseworker_client.get(URL)
     assert response.status_code == 200
     waiting = section(response, "waiting")
     assert "Waiting for review (2)" in waiting
@@ -125,34 +103,34 @@ def test_cases_waiting_for_review_with_who_submitted_them(client, caseworker):
     assert draft.name not in waiting
 
 
-def test_nothing_waiting_for_review(client, caseworker):
+def test_nothing_waiting_for_review(caseworker_client, caseworker):
     make_person()
-    waiting = section(client.get(URL), "waiting")
+    waiting = section(caseworker_client.get(URL), "waiting")
     assert "Nothing is waiting for review." in waiting
     assert linked_cases(waiting) == []
 
 
-def test_assigned_to_me_lists_only_my_cases(client, caseworker):
-    colleague = staff_in("Caseworker", "colleague")
+def test_assigned_to_me_lists_only_my_cases(caseworker_client, caseworker):
+    colleague = make_staff("Caseworker", "colleague")
     mine = make_person(name="Lee Mine-one", assigned_to=caseworker)
     also_mine = make_person(name="Lee Mine-two", assigned_to=caseworker)
     theirs = make_person(name="Lee Theirs", assigned_to=colleague)
     nobodys = make_person(name="Lee Unassigned")
-    response = client.get(URL)
+    response = caseworker_client.get(URL)
     assigned = section(response, "mine")
     assert "Assigned to me (2)" in assigned
     assert sorted(linked_cases(assigned)) == sorted([mine.pk, also_mine.pk])
     assert theirs.name not in assigned and nobodys.name not in assigned
 
 
-def test_assigned_to_me_is_empty_for_someone_else(client, caseworker):
-    make_person(name="Lee Theirs", assigned_to=staff_in("Caseworker", "colleague"))
-    assigned = section(client.get(URL), "mine")
+def test_assigned_to_me_is_empty_for_someone_else(caseworker_client, caseworker):
+    make_person(name="Lee Theirs", assigned_to=make_staff("Caseworker", "colleague"))
+    assigned = section(caseworker_client.get(URL), "mine")
     assert "No cases are assigned to you." in assigned
     assert linked_cases(assigned) == []
 
 
-def test_stale_cases(client, caseworker, settings):
+def test_stale_cases(caseworker_client, caseworker, settings):
     settings.STALE_CASE_DAYS = 30
     stale = make_person(name="Han Stale")
     stale_with_old_event = make_person(name="Han Stale-event")
@@ -161,7 +139,7 @@ def test_stale_cases(client, caseworker, settings):
     recently_changed = make_person(name="Han Recent-edit")
     recent_news = make_person(name="Han Recent-event")
     make_event(recent_news, Status.SENTENCED, "2015")
-    withdrawn = publish_case(publishable_case(name="Han Withdrawn"))
+    withdrawn = publish_case(make_publishable_case(name="Han Withdrawn"))
     services.withdraw(withdrawn, by=None, reason="test data")
 
     set_updated_at(stale, days_ago=40)
@@ -171,26 +149,26 @@ def test_stale_cases(client, caseworker, settings):
     set_updated_at(recent_news, days_ago=40)  # its event was recorded today
     set_updated_at(withdrawn, days_ago=40)
 
-    listed = section(client.get(URL), "stale")
+    listed = section(caseworker_client.get(URL), "stale")
     assert "No new information for 30 days" in listed
     assert linked_cases(listed) == [stale.pk, stale_with_old_event.pk]  # longest untouched first
     for person in [fresh, recently_changed, recent_news, withdrawn]:
         assert person.name not in listed
 
 
-def test_no_stale_cases(client, caseworker, settings):
+def test_no_stale_cases(caseworker_client, caseworker, settings):
     settings.STALE_CASE_DAYS = 30
     set_updated_at(make_person(), days_ago=29)
-    listed = section(client.get(URL), "stale")
+    listed = section(caseworker_client.get(URL), "stale")
     assert "Every case has had news within 30 days." in listed
     assert linked_cases(listed) == []
 
 
-def test_recent_changes_come_from_the_history_with_who_and_why(client, caseworker):
+def test_recent_changes_come_from_the_history_with_who_and_why(caseworker_client, caseworker):
     person = make_person(name="Jeong Recent")
     person.summary = "Arrested in Hyesan."
     save_with_history(person, by=caseworker, reason="Family confirmed the arrest")
-    recent = section(client.get(URL), "recent")
+    recent = section(caseworker_client.get(URL), "recent")
     rows = re.findall(r"<tr>(.*?)</tr>", recent, re.DOTALL)[1:]
     assert len(rows) == 2
     newest = rows[0]
@@ -201,14 +179,14 @@ def test_recent_changes_come_from_the_history_with_who_and_why(client, caseworke
     assert linked_cases(recent) == [person.pk, person.pk]
 
 
-def test_counts_by_current_status(client, caseworker):
+def test_counts_by_current_status(caseworker_client, caseworker):
     for _ in range(2):
         make_event(make_person(), Status.DETAINED, "2018")
     make_event(make_person(), Status.RELEASED, "2019")
     make_person()  # no status recorded
-    withdrawn = publish_case(publishable_case())  # detained, then withdrawn: not counted
+    withdrawn = publish_case(make_publishable_case())  # detained, then withdrawn: not counted
     services.withdraw(withdrawn, by=None, reason="test data")
-    counts = section(client.get(URL), "counts")
+    counts = section(caseworker_client.get(URL), "counts")
     rows = dict(re.findall(r'<th scope="row"><a href="[^"]*">([^<]+)</a></th><td>(\d+)</td>', counts))
     assert rows["Detained"] == "2"
     assert rows["Released"] == "1"
@@ -218,14 +196,14 @@ def test_counts_by_current_status(client, caseworker):
     assert f'href="/admin/cases/person/?current_status={Status.DETAINED}"' in counts
 
 
-def test_every_case_entry_links_to_its_admin_change_page(client, caseworker, settings):
+def test_every_case_entry_links_to_its_admin_change_page(caseworker_client, caseworker, settings):
     settings.STALE_CASE_DAYS = 30
     waiting = make_person(name="Yoon Waiting")
     services.submit_for_review(waiting, by=caseworker)
     assigned = make_person(name="Yoon Assigned", assigned_to=caseworker)
     stale = make_person(name="Yoon Stale")
     set_updated_at(stale, days_ago=31)
-    response = client.get(URL)
+    response = caseworker_client.get(URL)
     expected = {"waiting": {waiting.pk}, "mine": {assigned.pk}, "stale": {stale.pk}}
     for name, pks in expected.items():
         assert set(linked_cases(section(response, name))) == pks, name

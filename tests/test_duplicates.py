@@ -3,23 +3,16 @@
 import unicodedata
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from cases.models import NameVariant, Person
 
-from .conftest import admin_form_data, make_person, make_user, make_variant
+from .factories import admin_form_data, make_person, make_staff, make_variant
 
 pytestmark = pytest.mark.django_db
 
 ADD_URL = "/admin/cases/person/add/"
 WARNING = "These cases have the same name or a spelling of it"
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(make_user("admin", is_staff=True, is_superuser=True))
-    return client
 
 
 def add_person(client, **changes):
@@ -181,8 +174,7 @@ def test_renaming_to_another_persons_spelling_does_not_warn(admin_client):
 
 
 def test_a_caseworker_gets_the_same_warning(client):
-    caseworker = make_user("caseworker-1", is_staff=True)
-    caseworker.groups.add(Group.objects.get(name="Caseworker"))
+    caseworker = make_staff("Caseworker", "caseworker-1")
     client.force_login(caseworker)
     existing = make_person(name="Kim Kook-ki")
     response = add_person(client, name="Kim Kook-kie")
@@ -190,8 +182,7 @@ def test_a_caseworker_gets_the_same_warning(client):
 
 
 def test_a_user_without_add_permission_cannot_add_at_all(client):
-    researcher = make_user("researcher-1", is_staff=True)
-    researcher.groups.add(Group.objects.get(name="Researcher"))
+    researcher = make_staff("Researcher", "researcher-1")
     client.force_login(researcher)
     make_person(name="Kim Kook-ki")
     assert client.get(ADD_URL).status_code == 403

@@ -17,7 +17,7 @@ from cases.partial_dates import PartialDate
 from sources.models import Citation, Source
 from workflow.models import PublishedName, PublishedSource, PublishedVersion
 
-from .conftest import admin_form_data, make_user
+from .factories import admin_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -177,12 +177,6 @@ def test_partial_date_round_trips_through_its_text_and_its_storage(value):
 
 
 ADD_URL = "/admin/cases/person/add/"
-
-
-@pytest.fixture
-def admin_client(client, db):
-    client.force_login(make_user("admin", is_staff=True, is_superuser=True))
-    return client
 
 
 def test_the_admin_person_form_takes_any_text_without_a_server_error(admin_client):

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.test import Client
 
-from .conftest import make_citation, make_event, make_person, make_source, make_user, publish_case
+from .factories import make_citation, make_event, make_person, make_source, make_staff, make_user, publish_case
 
 pytestmark = pytest.mark.django_db
 
@@ -42,13 +41,6 @@ def case(db):
 @pytest.fixture
 def document(db):
     return make_source(title="Testimony", document=ContentFile(b"%PDF-1.4 confidential", name="t.pdf"))
-
-
-@pytest.fixture
-def admin_client(db):
-    client = Client()
-    client.force_login(make_user("admin", is_staff=True, is_superuser=True))
-    return client
 
 
 def _csp_directives(header: str) -> dict[str, list[str]]:
@@ -187,8 +179,7 @@ def test_a_staff_document_download_carries_the_headers(admin_client, document):
 
 
 def test_a_refused_download_is_not_cached_either(client, document):
-    caseworker = make_user("caseworker", is_staff=True)
-    caseworker.groups.add(Group.objects.get(name="Caseworker"))
+    caseworker = make_staff("Caseworker", "caseworker")
     client.force_login(caseworker)
     response = client.get(f"/staff/sources/{document.pk}/document")
     assert response.status_code == 403

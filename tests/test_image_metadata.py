@@ -9,7 +9,7 @@ from PIL import Image, ImageChops, ImageStat, PngImagePlugin
 
 from sources.models import Source
 
-from .conftest import admin_form_data, make_user
+from .factories import admin_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +28,6 @@ def upload_storage(settings, tmp_path):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(location)}},
     }
     return location
-
-
-@pytest.fixture
-def admin_client(client, db):
-    client.force_login(make_user("admin", is_staff=True, is_superuser=True))
-    return client
 
 
 def picture(size=(64, 48), mode="RGB") -> Image.Image:

@@ -12,7 +12,8 @@ from cases.history import ConcurrentEdit, save_with_history
 from cases.models import Person, Status, StatusEvent
 from sources.models import Source
 
-from .conftest import admin_form_data, make_event, make_person, make_source, make_user, postgresql_only
+from .conftest import postgresql_only
+from .factories import admin_form_data, make_event, make_person, make_source, make_staff, make_user
 
 STALE = "Someone else saved this {} while you were editing it"
 
@@ -223,10 +224,8 @@ def test_the_same_user_in_two_tabs_is_protected_too(alice):
 
 @pytest.mark.django_db
 def test_the_change_page_refuses_users_without_change_permission(client):
-    from django.contrib.auth.models import Group
 
-    researcher = make_user("researcher", is_staff=True)
-    researcher.groups.add(Group.objects.get(name="Researcher"))
+    researcher = make_staff("Researcher", "researcher")
     client.force_login(researcher)
     person = make_person(name="Kim Kook-ki")
     url = reverse("admin:cases_person_change", args=[person.pk])

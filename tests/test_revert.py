@@ -1,21 +1,14 @@
 """Editors revert to an earlier version: a new change with a reason, never a rewrite of history."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from cases.history import save_with_history
 from cases.models import PublicationState, Status
 from workflow.services import submit_for_review
 
-from .conftest import admin_form_data, make_event, make_person, make_source, make_user
+from .factories import admin_form_data, make_event, make_person, make_source, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-def staff(role: str):
-    user = make_user(role.lower(), is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 def edited_person():
@@ -36,7 +29,7 @@ def test_editor_reverts_a_person_and_the_revert_is_a_new_change(client):
     person = edited_person()
     original = person.history.earliest()
     before = person.history.count()
-    editor = staff("Editor")
+    editor = make_staff("Editor")
     client.force_login(editor)
     response = revert(client, person, original)
     assert response.status_code == 302
@@ -55,7 +48,7 @@ def test_revert_keeps_the_workflow_state_and_the_derived_status(client):
     original = person.history.earliest()
     make_event(person, Status.DETAINED, "2015")
     submit_for_review(person, by=make_user("caseworker"))
-    client.force_login(staff("Editor"))
+    client.force_login(make_staff("Editor"))
     assert revert(client, person, original).status_code == 302
     person.refresh_from_db()
     assert person.publication_state == PublicationState.IN_REVIEW
@@ -66,7 +59,7 @@ def test_revert_keeps_the_workflow_state_and_the_derived_status(client):
 @pytest.mark.parametrize("role", ["Caseworker", "Researcher"])
 def test_only_editors_revert(client, role):
     person = edited_person()
-    client.force_login(staff(role))
+    client.force_login(make_staff(role))
     url = f"/admin/cases/person/{person.pk}/history/{person.history.earliest().pk}/"
     page = client.get(url)
     assert "Revert" not in page.content.decode() or page.status_code == 403
@@ -80,7 +73,7 @@ def test_editor_reverts_a_source_and_its_restriction(client):
     source = make_source(title="Report", publisher="UN", is_restricted=True)
     source.is_restricted = False
     save_with_history(source, by=None, reason="Made public")
-    client.force_login(staff("Editor"))
+    client.force_login(make_staff("Editor"))
     assert revert(client, source, source.history.earliest()).status_code == 302
     source.refresh_from_db()
     assert source.is_restricted
@@ -93,7 +86,7 @@ def test_reverting_a_status_event_recomputes_the_person(client):
     event.correct(by=None, reason="Wrong year", date=None)
     person.refresh_from_db()
     assert person.current_status == Status.ARRESTED
-    client.force_login(staff("Editor"))
+    client.force_login(make_staff("Editor"))
     assert revert(client, event, event.history.earliest()).status_code == 302
     person.refresh_from_db()
     assert person.current_status == Status.RELEASED
@@ -101,7 +94,7 @@ def test_reverting_a_status_event_recomputes_the_person(client):
 
 def test_history_page_shows_who_why_and_a_readable_diff(client):
     person = edited_person()
-    client.force_login(staff("Caseworker"))
+    client.force_login(make_staff("Caseworker"))
     html = client.get(f"/admin/cases/person/{person.pk}/history/").content.decode()
     assert "A mistaken edit" in html
     assert "Original summary" in html and "Mistaken summary" in html
@@ -109,5 +102,5 @@ def test_history_page_shows_who_why_and_a_readable_diff(client):
 
 def test_history_is_hidden_from_staff_without_access_to_cases(client):
     person = edited_person()
-    client.force_login(staff("Administrator"))
+    client.force_login(make_staff("Administrator"))
     assert client.get(f"/admin/cases/person/{person.pk}/history/").status_code == 403

@@ -9,7 +9,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.test import Client
 from django_otp.oath import totp
@@ -18,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from cases.models import PublicationState
 from security.models import AuditEvent
 
-from .conftest import make_person, make_source, make_user
+from .factories import make_person, make_source, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -416,8 +415,7 @@ def test_a_superuser_resets_a_device_through_the_admin(staff):
 
 def test_an_administrator_resets_a_lost_phone_through_the_admin(staff):
     """README: "An Administrator resets a lost phone by deleting the user's device (OTP TOTP → TOTP devices)"."""
-    administrator = make_user("admin1", is_staff=True)
-    administrator.groups.add(Group.objects.get(name="Administrator"))
+    administrator = make_staff("Administrator", "admin1")
     user = make_user("caseworker1", is_staff=True)
     device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
     client = verified_client(administrator)
@@ -431,8 +429,7 @@ def test_an_administrator_resets_a_lost_phone_through_the_admin(staff):
 
 
 def test_a_caseworker_cannot_reset_devices(staff):
-    caseworker = make_user("caseworker2", is_staff=True)
-    caseworker.groups.add(Group.objects.get(name="Caseworker"))
+    caseworker = make_staff("Caseworker", "caseworker2")
     device = TOTPDevice.objects.create(user=staff, name="Authenticator app", confirmed=True)
     client = verified_client(caseworker)
     response = client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"})

@@ -5,7 +5,6 @@ import io
 import zipfile
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.defaultfilters import filesizeformat
@@ -15,7 +14,7 @@ from django.urls import reverse
 from cases.models import Status
 from sources.models import Source
 
-from .conftest import admin_form_data, make_citation, make_event, make_person, make_source, make_user
+from .factories import admin_form_data, make_citation, make_event, make_person, make_source, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -46,17 +45,6 @@ def upload_storage(settings, tmp_path):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(location)}},
     }
     return location
-
-
-@pytest.fixture
-def admin_user(db):
-    return make_user("admin", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 def post_source(client, **changes):
@@ -322,13 +310,11 @@ def test_anonymous_download_is_sent_to_a_login_page(uploaded):
 
 def test_download_needs_the_download_permission(uploaded):
     client = Client()
-    caseworker = make_user("caseworker-no-download", is_staff=True)
-    caseworker.groups.add(Group.objects.get(name="Caseworker"))
+    caseworker = make_staff("Caseworker", "caseworker-no-download")
     client.force_login(caseworker)
     assert client.get(f"/staff/sources/{uploaded.pk}/document").status_code == 403
 
-    researcher = make_user("researcher", is_staff=True)
-    researcher.groups.add(Group.objects.get(name="Researcher"))
+    researcher = make_staff("Researcher", "researcher")
     client.force_login(researcher)
     response = client.get(f"/staff/sources/{uploaded.pk}/document")
     assert response.status_code == 200

@@ -1,7 +1,6 @@
 """Review and publishing: every transition, the publication rule and four eyes."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from cases.models import PublicationBasis, PublicationState, Status
 from cases.partial_dates import PartialDate
@@ -15,34 +14,18 @@ from workflow.services import (
     withdraw,
 )
 
-from .conftest import make_citation, make_event, make_person, make_source, make_user, publish_case
+from .factories import (
+    make_citation,
+    make_event,
+    make_person,
+    make_publishable_case,
+    make_source,
+    make_staff,
+    make_user,
+    publish_case,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def role(name: str, username: str):
-    user = make_user(username, is_staff=True)
-    user.groups.add(Group.objects.get(name=name))
-    return user
-
-
-@pytest.fixture
-def caseworker():
-    return role("Caseworker", "caseworker")
-
-
-@pytest.fixture
-def editor():
-    return role("Editor", "editor")
-
-
-def publishable(**fields):
-    """A case that passes every publication rule: basis recorded, each public event sourced."""
-    fields.setdefault("publication_basis", PublicationBasis.ALREADY_PUBLIC)
-    person = make_person(**fields)
-    event = make_event(person, Status.DETAINED, "2014", is_public=True)
-    make_citation(make_source(), status_event=event)
-    return person
 
 
 def state(person) -> str:
@@ -55,7 +38,7 @@ def test_a_new_case_is_a_draft():
 
 
 def test_submit_moves_a_draft_to_review_and_records_who(caseworker):
-    person = publishable()
+    person = make_publishable_case(date="2014")
     submit_for_review(person, by=caseworker)
     person.refresh_from_db()
     assert person.publication_state == PublicationState.IN_REVIEW
@@ -67,14 +50,14 @@ def test_submit_moves_a_draft_to_review_and_records_who(caseworker):
 
 
 def test_a_case_in_review_cannot_be_submitted_again(caseworker):
-    person = publishable()
+    person = make_publishable_case(date="2014")
     submit_for_review(person, by=caseworker)
     with pytest.raises(WorkflowError):
         submit_for_review(person, by=caseworker)
 
 
 def test_publish_moves_review_to_published_with_a_version(caseworker, editor):
-    person = publishable()
+    person = make_publishable_case(date="2014")
     submit_for_review(person, by=caseworker)
     version = publish(person, by=editor)
     assert state(person) == PublicationState.PUBLISHED
@@ -83,7 +66,7 @@ def test_publish_moves_review_to_published_with_a_version(caseworker, editor):
 
 
 def test_a_draft_cannot_be_published(editor):
-    person = publishable()
+    person = make_publishable_case(date="2014")
     with pytest.raises(WorkflowError, match="submit it for review first"):
         publish(person, by=editor)
     assert state(person) == PublicationState.DRAFT
@@ -91,7 +74,7 @@ def test_a_draft_cannot_be_published(editor):
 
 
 def test_four_eyes_an_editor_cannot_publish_what_they_submitted(editor):
-    person = publishable()
+    person = make_publishable_case(date="2014")
     submit_for_review(person, by=editor)
     with pytest.raises(WorkflowError, match="four eyes"):
         publish(person, by=editor)
@@ -101,14 +84,14 @@ def test_four_eyes_an_editor_cannot_publish_what_they_submitted(editor):
 
 def test_four_eyes_can_be_turned_off_for_a_one_person_organisation(editor, settings):
     settings.WORKFLOW_ALLOW_SELF_PUBLISH = True
-    person = publishable()
+    person = make_publishable_case(date="2014")
     submit_for_review(person, by=editor)
     publish(person, by=editor)
     assert state(person) == PublicationState.PUBLISHED
 
 
 def test_return_to_draft_needs_a_reason_and_clears_the_submission(caseworker, editor):
-    person = publishable()
+    person = make_publishable_case(date="2014")
     submit_for_review(person, by=caseworker)
     with pytest.raises(WorkflowError):
         return_to_draft(person, by=editor, reason="  ")
@@ -121,11 +104,11 @@ def test_return_to_draft_needs_a_reason_and_clears_the_submission(caseworker, ed
 
 def test_a_draft_cannot_be_returned_to_draft(editor):
     with pytest.raises(WorkflowError):
-        return_to_draft(publishable(), by=editor, reason="x")
+        return_to_draft(make_publishable_case(date="2014"), by=editor, reason="x")
 
 
 def test_withdraw_takes_every_version_off_and_needs_a_reason(caseworker, editor):
-    person = publish_case(publishable())
+    person = publish_case(make_publishable_case(date="2014"))
     submit_for_review(person, by=caseworker)
     publish(person, by=editor)
     with pytest.raises(WorkflowError):
@@ -139,11 +122,11 @@ def test_withdraw_takes_every_version_off_and_needs_a_reason(caseworker, editor)
 
 def test_a_draft_that_was_never_published_cannot_be_withdrawn(editor):
     with pytest.raises(WorkflowError):
-        withdraw(publishable(), by=editor, reason="x")
+        withdraw(make_publishable_case(date="2014"), by=editor, reason="x")
 
 
 def test_a_withdrawn_case_goes_back_to_draft_and_can_be_published_again(caseworker, editor):
-    person = publish_case(publishable())
+    person = publish_case(make_publishable_case(date="2014"))
     withdraw(person, by=editor, reason="Consent withdrawn")
     return_to_draft(person, by=editor, reason="Consent given again")
     submit_for_review(person, by=caseworker)
@@ -154,7 +137,7 @@ def test_a_withdrawn_case_goes_back_to_draft_and_can_be_published_again(casework
 
 
 def test_a_published_case_is_resubmitted_for_changes_and_stays_public_meanwhile(caseworker, editor):
-    person = publish_case(publishable())
+    person = publish_case(make_publishable_case(date="2014"))
     submit_for_review(person, by=caseworker)
     assert state(person) == PublicationState.IN_REVIEW
     assert PublishedVersion.objects.current().filter(person=person).exists()
@@ -163,7 +146,7 @@ def test_a_published_case_is_resubmitted_for_changes_and_stays_public_meanwhile(
 
 
 def test_publication_needs_a_recorded_basis(caseworker, editor):
-    person = publishable(publication_basis="")
+    person = make_publishable_case(date="2014", publication_basis="")
     submit_for_review(person, by=caseworker)
     with pytest.raises(WorkflowError, match="No basis for publication"):
         publish(person, by=editor)
@@ -171,21 +154,25 @@ def test_publication_needs_a_recorded_basis(caseworker, editor):
 
 
 def test_consent_needs_who_and_when():
-    person = publishable(publication_basis=PublicationBasis.CONSENT, consent_given_by="Her brother")
+    person = make_publishable_case(
+        date="2014", publication_basis=PublicationBasis.CONSENT, consent_given_by="Her brother"
+    )
     assert any("who gave it and when" in problem for problem in publication_problems(person))
     person.consent_given_on = PartialDate(2024, 3)
     assert not publication_problems(person)
 
 
 def test_public_interest_needs_a_reason():
-    person = publishable(publication_basis=PublicationBasis.PUBLIC_INTEREST, public_interest_reason="x")
+    person = make_publishable_case(
+        date="2014", publication_basis=PublicationBasis.PUBLIC_INTEREST, public_interest_reason="x"
+    )
     assert not publication_problems(person)
     person.public_interest_reason = "   "
     assert any("reason is not recorded" in problem for problem in publication_problems(person))
 
 
 def test_every_public_event_must_cite_a_public_source(caseworker, editor):
-    person = publishable()
+    person = make_publishable_case(date="2014")
     unsourced = make_event(person, Status.SENTENCED, "2015", is_public=True)
     make_citation(make_source(is_restricted=True), status_event=unsourced)
     withdrawn_citation = make_citation(make_source(), status_event=unsourced)
@@ -198,7 +185,7 @@ def test_every_public_event_must_cite_a_public_source(caseworker, editor):
 
 
 def test_a_withdrawn_source_does_not_count():
-    person = publishable()
+    person = make_publishable_case(date="2014")
     source = person.status_events.get().citations.get().source
     source.withdraw(by=None, reason="Retracted")
     assert len(publication_problems(person)) == 2  # the event, and "already public" without a source
@@ -214,7 +201,7 @@ def test_refusal_names_every_problem(caseworker, editor):
 
 
 def test_publishing_through_the_admin_button(client, caseworker, editor):
-    person = publishable()
+    person = make_publishable_case(date="2014")
     submit_for_review(person, by=caseworker)
     client.force_login(editor)
     response = client.post(f"/admin/cases/person/{person.pk}/workflow/publish/")
@@ -224,7 +211,7 @@ def test_publishing_through_the_admin_button(client, caseworker, editor):
 
 
 def test_a_refused_publication_shows_its_reasons_in_the_admin(client, editor):
-    person = publishable(publication_basis="")
+    person = make_publishable_case(date="2014", publication_basis="")
     submit_for_review(person, by=make_user("someone"))
     client.force_login(editor)
     response = client.post(f"/admin/cases/person/{person.pk}/workflow/publish/", follow=True)
@@ -242,7 +229,7 @@ def test_the_change_page_lists_what_blocks_publication_and_the_buttons(client, e
 
 
 def test_a_case_in_review_that_was_never_published_offers_no_withdrawal(client, caseworker, editor):
-    person = publishable()
+    person = make_publishable_case(date="2014")
     submit_for_review(person, by=caseworker)
     client.force_login(editor)
     html = client.get(f"/admin/cases/person/{person.pk}/change/").content.decode()
@@ -252,7 +239,7 @@ def test_a_case_in_review_that_was_never_published_offers_no_withdrawal(client, 
 
 
 def test_a_published_case_resubmitted_for_changes_offers_withdrawal(client, caseworker, editor):
-    person = publish_case(publishable())
+    person = publish_case(make_publishable_case(date="2014"))
     submit_for_review(person, by=caseworker)
     client.force_login(editor)
     html = client.get(f"/admin/cases/person/{person.pk}/change/").content.decode()
@@ -265,7 +252,7 @@ def test_a_published_case_resubmitted_for_changes_offers_withdrawal(client, case
 def test_the_buttons_offered_are_the_transitions_the_services_accept(caseworker, editor):
     from workflow.services import TRANSITIONS, available_transitions
 
-    person = publishable()
+    person = make_publishable_case(date="2014")
     for user in (caseworker, editor):
         for transition in TRANSITIONS.values():
             offered = transition in available_transitions(person, user)
@@ -275,8 +262,8 @@ def test_the_buttons_offered_are_the_transitions_the_services_accept(caseworker,
 
 
 def test_the_workflow_buttons_answer_404_alike_for_a_missing_case_and_one_not_allowed(client):
-    administrator = role("Administrator", "chief")
-    person = publishable()
+    administrator = make_staff("Administrator", "chief")
+    person = make_publishable_case(date="2014")
     client.force_login(administrator)
     existing = client.post(f"/admin/cases/person/{person.pk}/workflow/submit/")
     missing = client.post("/admin/cases/person/999999/workflow/submit/")
@@ -285,7 +272,7 @@ def test_the_workflow_buttons_answer_404_alike_for_a_missing_case_and_one_not_al
 
 
 def test_a_caseworker_cannot_return_a_withdrawn_case_to_draft(client, caseworker, editor):
-    person = publish_case(publishable())
+    person = publish_case(make_publishable_case(date="2014"))
     withdraw(person, by=editor, reason="risk")
     client.force_login(caseworker)
     html = client.get(f"/admin/cases/person/{person.pk}/change/").content.decode()
@@ -296,7 +283,7 @@ def test_a_caseworker_cannot_return_a_withdrawn_case_to_draft(client, caseworker
 
 
 def test_an_editor_returns_a_withdrawn_case_to_draft(client, editor):
-    person = publish_case(publishable())
+    person = publish_case(make_publishable_case(date="2014"))
     withdraw(person, by=editor, reason="risk")
     client.force_login(editor)
     response = client.post(f"/admin/cases/person/{person.pk}/workflow/return_to_draft/", {"reason": "corrected"})
