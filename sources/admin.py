@@ -1,15 +1,20 @@
 import hashlib
+import re
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
 from cases.admin import TrackedAdmin, VersionedModelForm, https_url_fields, withdraw_selected
-from cases.models import Person
+from cases.models import Person, StatusEvent
 
 from .models import ALLOWED_CONTENT_TYPES, Citation, Source, sniff_content_type, strip_image_metadata
 
@@ -107,7 +112,7 @@ class SourceAdmin(TrackedAdmin):
     form = SourceForm
     list_display = ["title", "kind", "publisher", "published_on", "reliability", "is_restricted", "withdrawn"]
     list_filter = ["kind", "reliability", "is_restricted", "withdrawn"]
-    search_fields = ["title", "publisher", "url"]
+    search_fields = ["title", "publisher", "url", "published_on"]
     readonly_fields = ["download", "sha256", "file_size", "content_type", "withdrawn", "withdrawn_reason"]
     inlines = [CitingClaimInline]
     actions = [withdraw_selected]
@@ -117,6 +122,12 @@ class SourceAdmin(TrackedAdmin):
         ("Uploaded copy", {"fields": ["document", "download", "sha256", "file_size", "content_type"]}),
         ("Restricted", {"fields": ["is_restricted", "internal_notes", "withdrawn", "withdrawn_reason"]}),
     ]
+
+    def get_search_results(self, request, queryset, search_term):
+        # The label a source is chosen by (Source.choice_label) is also what finds it: its separators
+        # and quotation marks are not part of any word.
+        search_term = re.sub(r"[·—–,;()“”\"«»]", " ", search_term)
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="download")
     def download(self, source: Source) -> str:
@@ -131,29 +142,95 @@ class SourceAdmin(TrackedAdmin):
 
 
 class CitationForm(VersionedModelForm):
+    """A citation of one claim. The claim comes from the page it was opened from and is shown, not chosen."""
+
     class Meta:
         model = Citation
         fields = "__all__"
+        widgets = {"person": forms.HiddenInput, "status_event": forms.HiddenInput}
 
     def clean(self):
         cleaned_data = super().clean()
         if bool(cleaned_data.get("person")) == bool(cleaned_data.get("status_event")):
-            raise ValidationError("A citation backs exactly one claim: choose a person or a status event, not both.")
+            raise ValidationError(
+                _("A citation backs exactly one claim: open the person's page and cite from the claim there.")
+            )
         return cleaned_data
+
+
+def claim_from(params) -> Person | StatusEvent | None:
+    """The claim named by ``?person=`` or ``?status_event=`` (what the person's page links to), if it exists."""
+    for name, model in (("person", Person), ("status_event", StatusEvent)):
+        value = params.get(name, "")
+        if value.isdigit():
+            return model.objects.select_related(*(["person"] if model is StatusEvent else [])).filter(pk=value).first()
+    return None
 
 
 @admin.register(Citation)
 class CitationAdmin(TrackedAdmin):
+    """Citations are made from the claim they back: from a status event, or from the person, on the person's page.
+
+    The add page is opened with ``?status_event=<id>`` or ``?person=<id>``,
+    shows that claim and saves the citation on it; without one it explains
+    where to start. A citation's claim never moves to another claim or case.
+    """
+
     form = CitationForm
+    change_form_template = "admin/sources/citation/change_form.html"
     list_display = ["source", "person", "status_event", "locator", "withdrawn"]
     list_filter = ["withdrawn"]
     search_fields = ["source__title", "person__case_id", "person__name", "locator"]
-    autocomplete_fields = ["source", "person", "status_event"]
+    autocomplete_fields = ["source"]
     list_select_related = ["source", "person", "status_event__person"]
     readonly_fields = ["withdrawn", "withdrawn_reason"]
     actions = [withdraw_selected]
+    fieldsets = [
+        (None, {"fields": ["person", "status_event", "source", "locator", "excerpt"]}),
+        (_("Restricted"), {"fields": ["note", "withdrawn", "withdrawn_reason"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once made, a citation stays with its claim.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "person", "status_event"] if obj is not None else readonly
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in ("person", "status_event")]})
+            for name, options in fieldsets
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        claim = claim_from(request.POST if request.method == "POST" else request.GET)
+        if claim is None:
+            if not self.has_add_permission(request):
+                raise PermissionDenied
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Cite a source"),
+                "opts": self.opts,
+            }
+            return TemplateResponse(request, "admin/sources/citation/choose_claim.html", context)
+        return super().add_view(request, form_url, {**(extra_context or {}), "claim": claim})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        citation = self.get_object(request, object_id)
+        claim = citation.claim if citation is not None else None
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "claim": claim})
 
     def save_model(self, request, obj, form, change):
         if not change:
             obj.added_by = request.user
         super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)
+        if {"_continue", "_addanother", "_popup"} & set(request.POST):
+            return response
+        # Back to the person whose claim was cited, where the citation now shows.
+        person_id = obj.person_id or obj.status_event.person_id
+        return HttpResponseRedirect(reverse("admin:cases_person_change", args=[person_id]))

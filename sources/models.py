@@ -6,6 +6,7 @@ import codecs
 import hashlib
 import io
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -148,6 +149,13 @@ class Source(WithdrawableModel, VersionedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def choice_label(self) -> str:
+        """Enough to tell two sources apart where one is chosen: title · publisher · date · site."""
+        site = urlsplit(self.url).netloc.removeprefix("www.") if self.url else ""
+        parts = [self.title, self.publisher, str(self.published_on or ""), site]
+        return " · ".join(part for part in parts if part)
 
     @property
     def is_public(self) -> bool:

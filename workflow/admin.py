@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from cases.admin import TrackedAdmin, VersionedModelForm, admin_reason, withdraw_selected
@@ -45,7 +46,8 @@ class StatusEventInline(admin.TabularInline):
     """The status history, read-only here: changes go through "Record a status change"."""
 
     model = StatusEvent
-    fields = readonly_fields = ("event", "date", "place", "confidence", "is_public", "withdrawn")
+    fields = ("event", "date", "place", "confidence", "is_public", "withdrawn")
+    readonly_fields = (*fields, "cite")
     extra = 0
     can_delete = False
     show_change_link = True
@@ -56,9 +58,22 @@ class StatusEventInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="status")
+    def get_fields(self, request, obj=None):
+        # Whoever may cite (caseworkers, researchers, editors) cites from the event itself.
+        cites = request.user.has_perm("sources.add_citation")
+        return [*self.fields, "cite"] if cites else list(self.fields)
+
+    @admin.display(description=_("status"))
     def event(self, event: StatusEvent) -> str:
         return event.get_status_display()
+
+    @admin.display(description=_("sources"))
+    def cite(self, event: StatusEvent) -> str:
+        url = reverse("admin:sources_citation_add")
+        label = _("Cite a source for “%(event)s”") % {"event": event.get_status_display()}
+        return format_html(
+            '<a href="{}?status_event={}" aria-label="{}">{}</a>', url, event.pk, label, _("Cite a source")
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("person")
