@@ -20,6 +20,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import total_ordering
 
@@ -29,12 +30,23 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.dates import MONTHS
+from django.utils.dates import MONTHS, MONTHS_3, MONTHS_AP
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 YEAR, MONTH, DAY = "y", "m", "d"
-_INPUT = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?(?P<approx>~)?")
+_ISO = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?")
+# "2014년 10월 7일", "2014年10月7日": year, then month, then day, each with its counter.
+_CJK = re.compile(r"(?P<year>\d{4})\s*[년年](?:\s*(?P<month>\d{1,2})\s*[월月](?:\s*(?P<day>\d{1,2})\s*[일日])?)?")
+# "October 2014", "Oct. 2014", "7 October 2014", "7 Oct, 2014"; "10월 2014" (the Korean page's own display).
+_DAY_MONTH_YEAR = re.compile(r"(?:(?P<day>\d{1,2})\.?\s+)?(?P<month>[^\s\d,.]+|\d{1,2}[월月])\.?,?\s+(?P<year>\d{4})")
+# "October 7, 2014".
+_MONTH_DAY_YEAR = re.compile(r"(?P<month>[^\s\d,.]+)\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})")
+# Words that make a date approximate: before it ("c. 2014", "circa 2014", "약 2014년")
+# or after it ("2014~", "2014년경", "2014年頃").
+_APPROX_BEFORE = re.compile(r"(?:circa|ca\.?|c\.?|about|around|approx\.?|approximately|약|대략|約)\s*", re.IGNORECASE)
+_APPROX_AFTER = re.compile(r"\s*(?:~|경|쯤|무렵|頃|ごろ)\Z")
+_ENGLISH_MONTHS = "january february march april may june july august september october november december".split()
 _STORED = re.compile(r"(\d{4})-(\d{2})-(\d{2})([ymd])(~?)")
 MIN_YEAR = 1800
 
@@ -55,16 +67,19 @@ class PartialDate:
 
     @classmethod
     def parse(cls, text: str, *, allow_future: bool = False) -> PartialDate | None:
-        """Read ``2014``, ``2014-10``, ``2014-10-07``, optionally ending in ``~``.
+        """Read a partial date as people write it, and as the pages display it.
 
-        Blank means unknown and gives ``None``. Anything else that is not a
-        real date raises ``ValueError`` with a message a person can act on.
+        ``2014``, ``2014-10``, ``2014-10-07``, ending in ``~`` when approximate;
+        "October 2014", "Oct 2014", "7 October 2014", "c. 2014", "circa 2014";
+        "2014년 10월 7일", "2014년경", "2014年10月". Blank means unknown and gives
+        ``None``. Anything else that is not a real date raises ``ValueError``
+        with a message a person can act on.
         """
         text = (text or "").strip()
         if not text:
             return None
-        match = _INPUT.fullmatch(text)
-        if not match:
+        parts = _read_parts(text)
+        if parts is None:
             raise ValueError(
                 _(
                     "“%(value)s” is not a date: write a year (2014), a month (2014-10) or a day (2014-10-07), "
@@ -72,9 +87,7 @@ class PartialDate:
                 )
                 % {"value": text}
             )
-        year = int(match["year"])
-        month = int(match["month"]) if match["month"] else None
-        day = int(match["day"]) if match["day"] else None
+        year, month, day, approximate = parts
         if year < MIN_YEAR:
             raise ValueError(_("%(year)s is too early: years start at %(min)s.") % {"year": year, "min": MIN_YEAR})
         if month is not None and not 1 <= month <= 12:
@@ -88,7 +101,7 @@ class PartialDate:
                     _("“%(value)s” is not a real day: %(month)s %(year)s has %(last)s days.")
                     % {"value": text, "month": MONTHS[month], "year": year, "last": last}
                 )
-        value = cls(year, month, day, approximate=bool(match["approx"]))
+        value = cls(year, month, day, approximate=approximate)
         if not allow_future and is_in_the_future(value):
             raise ValueError(_("“%(value)s” is in the future.") % {"value": text})
         return value
@@ -149,6 +162,42 @@ class PartialDate:
         return self._key() < other._key()
 
 
+def _read_parts(text: str) -> tuple[int, int | None, int | None, bool] | None:
+    """Year, month, day and approximation of a written date, unchecked; ``None`` if it is not one."""
+    # Full-width digits and spaces (２０１４年) read as the ASCII ones.
+    text = unicodedata.normalize("NFKC", text).strip()
+    approximate = False
+    if before := _APPROX_BEFORE.match(text):
+        approximate, text = True, text[before.end() :]
+    if after := _APPROX_AFTER.search(text):
+        approximate, text = True, text[: after.start()]
+    for pattern in (_ISO, _CJK, _DAY_MONTH_YEAR, _MONTH_DAY_YEAR):
+        match = pattern.fullmatch(text)
+        if match is None:
+            continue
+        month = match["month"]
+        number = (int(month) if month.isdecimal() else _month_number(month)) if month else None
+        if month and number is None:
+            return None
+        return int(match["year"]), number, int(match["day"]) if match["day"] else None, approximate
+    return None
+
+
+def _month_number(name: str) -> int | None:
+    """The month a name stands for: in English, in the page's language, or as "10월", "10月"."""
+    name = name.casefold().rstrip(".")
+    if counted := re.fullmatch(r"(\d{1,2})[월月]", name):
+        return int(counted.group(1))
+    for number, english in enumerate(_ENGLISH_MONTHS, start=1):
+        if name in (english, english[:3]) or (number == 9 and name == "sept"):
+            return number
+    for names in (MONTHS, MONTHS_3, MONTHS_AP):
+        for number, translated in names.items():
+            if name == str(translated).casefold().rstrip("."):
+                return number
+    return None
+
+
 def is_in_the_future(value: PartialDate | datetime.date) -> bool:
     """Whether ``value`` starts after today: a partial date by its first day ("2014" starts on 1 January)."""
     first_day = value.first_day if isinstance(value, PartialDate) else value
@@ -175,14 +224,18 @@ class PartialDateFormField(forms.CharField):
 
     def __init__(self, *, allow_future: bool = False, **kwargs) -> None:
         self.allow_future = allow_future
-        kwargs.setdefault("max_length", 12)
+        # Room for what people write ("c. 7 September 2014"); the stored text is always 12 characters or fewer.
+        kwargs.setdefault("max_length", 40)
         kwargs.setdefault(
             "help_text",
-            gettext_lazy("A year (2014), month (2014-10) or day (2014-10-07); add ~ if approximate; blank if unknown."),
+            gettext_lazy(
+                "A year, a month or a day: 2014, 2014-10 (or October 2014), 2014-10-07; "
+                "c. 2014 or 2014~ if approximate; blank if unknown."
+            ),
         )
         super().__init__(**kwargs)
         self.validators = [v for v in self.validators if not isinstance(v, MaxLengthValidator)]
-        self.widget.attrs.setdefault("placeholder", "YYYY-MM-DD")
+        self.widget.attrs.setdefault("placeholder", gettext_lazy("2014, 2014-10, 2014-10-07, c. 2014"))
 
     def prepare_value(self, value):
         return str(value) if isinstance(value, PartialDate) else value
