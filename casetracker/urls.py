@@ -4,6 +4,8 @@ from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.decorators.http import require_safe
 
+from public.preview import publication_preview
+
 admin.site.site_header = "Whereabouts"
 admin.site.site_title = "Whereabouts staff"
 admin.site.index_title = "Cases, sources and people"
@@ -12,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("staff/sources/", include("sources.urls")),
     path("staff/import/", include("exchange.urls")),
+    path("staff/cases/<str:case_id>/preview/", publication_preview, name="publication_preview"),
     path("staff/", include("security.urls")),
     path("staff/", include("workflow.urls")),
     path("", include("public.urls")),

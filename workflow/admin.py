@@ -228,7 +228,11 @@ class PersonAdmin(TrackedAdmin):
                 messages.ERROR,
             )
         else:
-            self.message_user(request, f"{person}: {transition.label} done.", messages.SUCCESS)
+            done = _("%(case)s: %(action)s done.") % {"case": person, "action": transition.label}
+            if transition.action == "publish":
+                public_url = reverse("public:case_detail", args=[person.case_id])
+                done = format_html('{} <a href="{}">{}</a>', done, public_url, _("Read the public page"))
+            self.message_user(request, done, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:cases_person_change", args=[person.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -154,6 +154,11 @@ def return_to_draft(person: Person, *, by: User | None, reason: str) -> Person:
     return person
 
 
+def next_version_number(person: Person) -> int:
+    """The number the next published version of ``person`` gets (numbers are never reused)."""
+    return (person.published_versions.aggregate(Max("number"))["number__max"] or 0) + 1
+
+
 @transaction.atomic
 def publish(person: Person, *, by: User | None, reason: str = "") -> PublishedVersion:
     """Publish the case: check the rules, then store its public record as a new version.
@@ -173,7 +178,7 @@ def publish(person: Person, *, by: User | None, reason: str = "") -> PublishedVe
 
     now = timezone.now()
     previous = list(person.published_versions.filter(is_current=True))
-    number = (person.published_versions.aggregate(Max("number"))["number__max"] or 0) + 1
+    number = next_version_number(person)
     for old in previous:
         old.is_current = False
         save_with_history(old, by=by, reason=f"Superseded by version {number}")

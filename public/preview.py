@@ -1,0 +1,41 @@
+"""The staff's publication preview: the public case page exactly as publishing now would make it.
+
+Rendered with the public page's own template and presenter from the record
+that :mod:`workflow.preview` builds with the publishing code, beside what
+would change on the public site. A staff page (under /staff/: signed in,
+second factor checked, never cached); nothing here is public.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from workflow.models import PublishedVersion
+from workflow.preview import preview_case
+
+from .presenters import CasePage, cite_as
+
+
+@require_safe
+@never_cache
+@login_required
+def publication_preview(request: HttpRequest, case_id: str) -> HttpResponse:
+    result = preview_case(case_id, request.user)
+    version = result.version
+    page = CasePage(version)
+    url = request.build_absolute_uri(reverse("public:case_version", args=[version.case_id, version.number]))
+    published = PublishedVersion.objects.public().filter(case_id=version.case_id).order_by("-number")
+    context = {
+        "preview": result,
+        "case": page,
+        "version": version,
+        "versions": [version, *published.only("case_id", "number", "published_at", "is_current")],
+        "cite_as": cite_as(page, url),
+        "permalink": url,
+        "publish_url": reverse("admin:cases_person_workflow", args=[result.person.pk, "publish"]),
+        "person_url": reverse("admin:cases_person_change", args=[result.person.pk]),
+    }
+    return render(request, "public/preview.html", context)

@@ -1,0 +1,183 @@
+"""What publishing a case now would put on the public site, and how that differs from what is there.
+
+The preview is built by the code that publishes (:func:`workflow.snapshots.build_record`,
+the same numbering and the same checks as :func:`workflow.services.publish`),
+never by a second copy of the rules: what an editor reads here is what the
+public will read after the click.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cases.models import Confidence, Person, Sex, Status
+
+from .models import PublishedVersion
+from .services import TRANSITIONS, four_eyes_problem, next_version_number, publication_problems
+from .snapshots import build_record, denormalise
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between the published record and the one publishing would make."""
+
+    section: str
+    item: str
+    kind: str  # "added", "changed" or "removed"
+    before: str = ""
+    after: str = ""
+
+
+@dataclass
+class Preview:
+    person: Person
+    version: PublishedVersion  # not saved: what publishing now would store
+    current: PublishedVersion | None
+    changes: list[Change]
+    problems: list[str]
+    four_eyes: str | None
+    may_publish: bool
+
+
+def preview_case(case_id: str, user: User) -> Preview:
+    """The preview of ``case_id`` for ``user``; one 404 for a case that does not exist and one they may not see."""
+    person = Person.objects.filter(case_id=case_id).first()
+    if person is None or not user.has_perm("cases.view_person"):
+        raise Http404(_("No case has this ID."))
+    return preview(person, user)
+
+
+def preview(person: Person, user: User) -> Preview:
+    now = timezone.now()
+    number = next_version_number(person)
+    version = PublishedVersion(
+        person=person,
+        number=number,
+        published_at=now,
+        published_by=user,
+        record=build_record(person, number=number, published_at=now),
+    )
+    denormalise(version)
+    current = person.published_versions.current().first()
+    problems = publication_problems(person)
+    four_eyes = four_eyes_problem(person, user)
+    allowed = TRANSITIONS["publish"].may(user, person)
+    return Preview(
+        person=person,
+        version=version,
+        current=current,
+        changes=record_changes(current.record if current else None, version.record),
+        problems=problems,
+        four_eyes=four_eyes,
+        may_publish=allowed and not problems and not four_eyes,
+    )
+
+
+# --- The difference between two records, in words ---------------------------------------------------------------
+
+FIELDS = [
+    ("name", gettext_lazy("Name")),
+    ("name_native", gettext_lazy("Name in Korean script")),
+    ("romanized", gettext_lazy("Romanized")),
+    ("pseudonymous", gettext_lazy("Published under a pseudonym")),
+    ("sex", gettext_lazy("Sex")),
+    ("birth_date", gettext_lazy("Born")),
+    ("nationality", gettext_lazy("Nationality")),
+    ("categories", gettext_lazy("Categories")),
+    ("summary", gettext_lazy("Summary")),
+    ("status", gettext_lazy("Current status")),
+    ("status_since", gettext_lazy("Status since")),
+    ("last_confirmed", gettext_lazy("Latest information")),
+]
+EVENT_FIELDS = [
+    ("status", gettext_lazy("status")),
+    ("date", gettext_lazy("date")),
+    ("place", gettext_lazy("place")),
+    ("description", gettext_lazy("description")),
+    ("confidence", gettext_lazy("confidence")),
+    ("citations", gettext_lazy("sources cited")),
+]
+CITATION_FIELDS = [
+    ("source", gettext_lazy("source")),
+    ("locator", gettext_lazy("locator")),
+    ("excerpt", gettext_lazy("quoted excerpt")),
+]
+SOURCE_FIELDS = [
+    ("title", gettext_lazy("title")),
+    ("publisher", gettext_lazy("publisher")),
+    ("published_on", gettext_lazy("publication date")),
+    ("url", gettext_lazy("address")),
+    ("archived_url", gettext_lazy("archived copy")),
+]
+_LABELS = {"status": Status, "sex": Sex, "confidence": Confidence}
+
+
+def _shown(key: str, value) -> str:
+    if value in (None, "", []):
+        return "—"
+    if key in _LABELS and value in _LABELS[key].values:
+        return str(_LABELS[key](value).label)
+    if key == "categories":
+        return ", ".join(category["name"] for category in value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def _event_label(event: dict) -> str:
+    return f"{_shown('status', event['status'])} ({event['date'] or _('date unknown')})"
+
+
+def _compare(section, item, fields, before: dict, after: dict) -> list[Change]:
+    return [
+        Change(str(section), f"{item}: {label}", "changed", _shown(key, before.get(key)), _shown(key, after.get(key)))
+        for key, label in fields
+        if before.get(key) != after.get(key)
+    ]
+
+
+def record_changes(before: dict | None, after: dict) -> list[Change]:
+    """What publishing ``after`` changes on the public record ``before`` (None: nothing is published yet)."""
+    before = before or {"other_names": [], "events": [], "citations": [], "sources": []}
+    changes = [
+        Change(str(_("Case")), str(label), "changed", _shown(key, before.get(key)), _shown(key, after.get(key)))
+        for key, label in FIELDS
+        if before.get(key) != after.get(key)
+    ]
+    names_before = {other["name"] for other in before["other_names"]}
+    names_after = {other["name"] for other in after["other_names"]}
+    changes += [Change(str(_("Other names")), name, "added") for name in sorted(names_after - names_before)]
+    changes += [Change(str(_("Other names")), name, "removed") for name in sorted(names_before - names_after)]
+
+    titles = {source["id"]: source["title"] for source in (*before["sources"], *after["sources"])}
+    sections = [
+        ("events", _("Events"), _event_label, EVENT_FIELDS),
+        (
+            "citations",
+            _("Citations"),
+            lambda c: f"{titles.get(c['source'], '')}, {c['locator'] or '—'}",
+            CITATION_FIELDS,
+        ),
+        ("sources", _("Sources"), lambda s: s["title"], SOURCE_FIELDS),
+    ]
+    for key, section, label, fields in sections:
+        old = {row["id"]: row for row in before[key]}
+        new = {row["id"]: row for row in after[key]}
+        for pk in new.keys() - old.keys():
+            changes.append(Change(str(section), label(new[pk]), "added"))
+        for pk in old.keys() - new.keys():
+            changes.append(Change(str(section), label(old[pk]), "removed"))
+        for pk in old.keys() & new.keys():
+            changes += _compare(section, label(new[pk]), fields, old[pk], new[pk])
+    return changes
