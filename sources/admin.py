@@ -16,7 +16,38 @@ from PIL import Image
 from cases.admin import TrackedAdmin, VersionedModelForm, https_url_fields, withdraw_selected
 from cases.models import Person, StatusEvent
 
-from .models import ALLOWED_CONTENT_TYPES, Citation, Source, sniff_content_type, strip_image_metadata
+from .models import (
+    ALLOWED_CONTENT_TYPES,
+    Citation,
+    Source,
+    clean_original_filename,
+    sniff_content_type,
+    strip_image_metadata,
+)
+
+
+class DocumentInput(forms.FileInput):
+    """The uploaded copy: its original name, linked to the staff download, and a box to upload a replacement.
+
+    Django's own widget links to the file's storage URL, which does not exist
+    (uploads have no public address), and offers a "Clear" box that would
+    detach the evidence. A document is replaced by uploading another; the
+    history keeps the one before.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        file_input = super().render(name, None, attrs, renderer)
+        source = getattr(value, "instance", None)
+        if not value or source is None or source.pk is None:
+            return file_input
+        return format_html(
+            '<p class="file-upload">{}: <a href="{}">{}</a><br>{} {}</p>',
+            _("Currently"),
+            reverse("sources:document", args=[source.pk]),
+            source.original_filename or _("the uploaded copy"),
+            _("Replace it with another file:"),
+            file_input,
+        )
 
 
 def _existing_source_message(source: Source, what: str) -> str:
@@ -31,6 +62,7 @@ class SourceForm(VersionedModelForm):
         model = Source
         fields = "__all__"
         formfield_callback = https_url_fields
+        widgets = {"document": DocumentInput}
 
     def clean_document(self):
         document = self.cleaned_data.get("document")
@@ -63,8 +95,9 @@ class SourceForm(VersionedModelForm):
         twin = Source.objects.filter(sha256=digest.hexdigest()).exclude(pk=self.instance.pk).first()
         if twin is not None:
             raise ValidationError(_existing_source_message(twin, "This file"))
-        # The server, not the upload, says what the document is.
+        # The server, not the upload, says what the document is; the name is kept as text, to show and give back.
         self.instance.sha256 = ""
+        self.instance.original_filename = clean_original_filename(document.name)
         return document
 
     def clean_url(self):
@@ -133,7 +166,22 @@ class SourceAdmin(TrackedAdmin):
     def download(self, source: Source) -> str:
         if not source.document:
             return "—"
-        return format_html('<a href="{}">Download the uploaded copy</a>', reverse("sources:document", args=[source.pk]))
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("sources:document", args=[source.pk]),
+            source.original_filename or _("Download the uploaded copy"),
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Read-only, Django would show the document as a link to its storage URL, which does not exist (uploads
+        # have no public address): "download" names it and links to the staff download instead.
+        return [
+            (name, {**options, "fields": [field for field in options["fields"] if field != "document"]})
+            for name, options in fieldsets
+        ]
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+import unicodedata
 import uuid
 from urllib.parse import urlsplit
 
@@ -29,6 +30,13 @@ def document_path(instance: Source, filename: str) -> str:
     # An opaque name: the original file name may itself be sensitive
     # ("interview-with-<name>.pdf"), and it must not be guessable.
     return f"sources/{uuid.uuid4().hex}"
+
+
+def clean_original_filename(name: str) -> str:
+    """An uploaded file's own name as text to show: its last path part, without control characters."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(" " if unicodedata.category(char).startswith("C") else char for char in name)
+    return " ".join(name.split())[:255]
 
 
 # The types a document may have, recognised from its first bytes.
@@ -110,6 +118,9 @@ class Source(WithdrawableModel, VersionedModel):
     url = models.URLField(_("URL"), max_length=2000, blank=True)
     archived_url = models.URLField(_("archived URL"), max_length=2000, blank=True)
     document = models.FileField(_("uploaded copy"), upload_to=document_path, blank=True, max_length=200)
+    # The name the file had on the uploader's computer: shown to staff and given back on download, never
+    # used as a path (the stored name is opaque, see document_path).
+    original_filename = models.CharField(_("original file name"), max_length=255, blank=True, editable=False)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False)
     file_size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True, editable=False)
     content_type = models.CharField(_("content type"), max_length=100, blank=True, editable=False)
@@ -164,7 +175,7 @@ class Source(WithdrawableModel, VersionedModel):
 
     def save(self, *args, **kwargs) -> None:
         if not self.document:
-            self.sha256, self.file_size, self.content_type = "", None, ""
+            self.sha256, self.file_size, self.content_type, self.original_filename = "", None, "", ""
         elif not self.sha256:
             self._describe_document()
         super().save(*args, **kwargs)

@@ -1,6 +1,6 @@
 """Staff downloads of uploaded source documents: never from a public URL."""
 
-import mimetypes
+from pathlib import PurePosixPath
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404, HttpRequest
@@ -12,7 +12,37 @@ from django.views.decorators.http import require_safe
 from security.audit import record as audit
 from security.models import AuditEvent
 
-from .models import Source
+from .models import Source, clean_original_filename
+
+# The extensions a download may keep, by the type read from its content: never one that a
+# computer would run (a text file named "notes.bat" downloads as "notes.bat.txt").
+EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "text/html": (".html", ".htm"),
+    "text/plain": (".txt",),
+}
+
+
+def download_name(source: Source) -> str:
+    """The name the file is given back under: its original name, with the extension of what it really is.
+
+    The original name is text typed by whoever uploaded it: it is cleaned of
+    control characters when stored (a line break would end the header) and
+    never used as a path. Its extension is kept only when it agrees with the
+    type read from the content, so "report.pdf" holding a web page downloads
+    as "report.pdf.html" and opens as what it is.
+    """
+    extensions = EXTENSIONS.get(source.content_type, (".bin",))
+    name = clean_original_filename(source.original_filename)
+    if not name:
+        return f"source-{source.pk}{extensions[0]}"
+    if PurePosixPath(name).suffix.lower() in extensions:
+        return name
+    return name + extensions[0]
 
 
 @require_safe
@@ -23,11 +53,11 @@ def document(request: HttpRequest, pk: int) -> HttpResponseBase:
     source = get_object_or_404(Source, pk=pk)
     if not source.document:
         raise Http404("This source has no uploaded copy.")
-    extension = mimetypes.guess_extension(source.content_type) or ".bin"
     response = FileResponse(
         source.document.open("rb"),
         as_attachment=True,  # never rendered in the browser: an HTML copy could run scripts
-        filename=f"source-{source.pk}{extension}",
+        # Django quotes the name in the header (filename="…", or filename*=utf-8''… beyond ASCII).
+        filename=download_name(source),
         content_type=source.content_type or "application/octet-stream",
     )
     audit(AuditEvent.Action.DOCUMENT_DOWNLOADED, request=request, target=f"source {source.pk}")
