@@ -69,6 +69,10 @@ def row_counts() -> dict[str, int]:
     return counts
 
 
+def others_than_persons(counts: dict[str, int]) -> dict[str, int]:
+    return {name: count for name, count in counts.items() if not name.startswith("Person ") and name != "Person"}
+
+
 @pytest.fixture
 def seeded(db):
     call_command("load_seed", stdout=io.StringIO())
@@ -122,6 +126,7 @@ def test_a_very_long_query_string_is_refused_cleanly(client, seeded):
     many = urlencode([(f"p{i}", "x") for i in range(2000)])  # over DATA_UPLOAD_MAX_NUMBER_FIELDS
     response = fetch(client, f"/cases/?{many}")
     assert 400 <= response.status_code < 500
+    assert row_counts() == seeded
 
 
 # --- Partial dates ---------------------------------------------------------------------------------------
@@ -202,29 +207,37 @@ def test_the_admin_person_form_takes_any_text_without_a_server_error(admin_clien
         data = admin_form_data(page, **changes)
         if not_a_duplicate:
             data["not_a_duplicate"] = "on"
+        before = row_counts()
         persons = Person.objects.count()
         response = admin_client.post(ADD_URL, data)
         if any(CONTROL_IN_TEXT.search(value) for value in changes.values()):
             # Refused before any form sees it (security/input.py).
             assert response.status_code == 400
             assert Person.objects.count() == persons
+            assert row_counts() == before  # no row and no history row written
             return
         assert response.status_code in (200, 302), response.status_code
         if response.status_code == 200:  # the form again, with its errors
             assert response.context["adminform"].form.errors or response.context["errors"]
             assert Person.objects.count() == persons
+            assert row_counts() == before
         else:
             assert Person.objects.count() == persons + 1
+            after = row_counts()
+            assert after["Person history"] > before["Person history"]
+            assert others_than_persons(after) == others_than_persons(before)
 
     check()
 
 
 def test_a_1_mb_name_is_refused_with_a_form_error(admin_client):
     page = admin_client.get(ADD_URL)
+    before = row_counts()
     response = admin_client.post(ADD_URL, admin_form_data(page, name="N" * 1_000_000, not_a_duplicate="on"))
     assert response.status_code == 200
     assert "name" in response.context["adminform"].form.errors
     assert not Person.objects.exists()
+    assert row_counts() == before
 
 
 def test_a_1_mb_summary_gives_no_server_error(admin_client):
@@ -233,13 +246,21 @@ def test_a_1_mb_summary_gives_no_server_error(admin_client):
         ADD_URL, admin_form_data(page, name="Kim Long-summary", summary="s" * 1_000_000, not_a_duplicate="on")
     )
     assert response.status_code in (200, 302)
+    if response.status_code == 302:  # saved whole, with its history row
+        person = Person.objects.get()
+        assert person.summary == "s" * 1_000_000
+        assert person.history.count() >= 1
+    else:
+        assert not Person.objects.exists()
 
 
 def test_a_body_over_the_upload_limit_is_refused_with_400(admin_client):
     page = admin_client.get(ADD_URL)
+    before = row_counts()
     response = admin_client.post(ADD_URL, admin_form_data(page, name="Kim Huge", summary="s" * 3_000_000))
     assert response.status_code == 400
     assert not Person.objects.exists()
+    assert row_counts() == before
 
 
 def test_a_nul_character_in_the_form_is_a_bad_request(admin_client):
@@ -251,3 +272,4 @@ def test_a_nul_character_in_the_form_is_a_bad_request(admin_client):
         assert response.status_code == 400, field
         assert "This request could not be understood" in response.content.decode(), field
     assert not Person.objects.exists()
+    assert not Person.history.exists()
