@@ -22,6 +22,7 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from cases.models import Confidence, NameVariant, Person, Sex, Status, StatusEvent
@@ -54,6 +55,34 @@ COLUMNS = (
     "source_date",
     "source_locator",
 )
+# What each column holds, for the people who fill the spreadsheets: the import page shows it as a table.
+COLUMN_HELP = {
+    "case_id": gettext_lazy("An existing case to update (KP-0001); blank for a new case."),
+    "external_ref": gettext_lazy(
+        "Your own reference, unique; matches rows to cases on a later import when there is no case_id."
+    ),
+    "name": gettext_lazy("The primary romanized name, family name first."),
+    "name_native": gettext_lazy("The name in Korean script (split into family and given name)."),
+    "other_names": gettext_lazy("Other spellings, separated by ;"),
+    "descriptor": gettext_lazy("For an unnamed person: who they are (“Teenage boy, sentenced January 2024”)."),
+    "sex": gettext_lazy("female, male, other or unknown."),
+    "birth_date": gettext_lazy("A partial date: 1970, 1970-05, 1970-05-02; 1970~ or c. 1970 if approximate."),
+    "nationality": gettext_lazy("A two-letter ISO 3166-1 country code (KP)."),
+    "categories": gettext_lazy("Category names or slugs, separated by ;"),
+    "religion": gettext_lazy("Religion or belief."),
+    "summary": gettext_lazy("The public summary (public once the case is published)."),
+    "internal_notes": gettext_lazy("Restricted notes: never public."),
+    "status": gettext_lazy("A status (arrested, Forcibly repatriated…): recorded as a new status change."),
+    "status_date": gettext_lazy("When the status change happened, as a partial date."),
+    "status_place": gettext_lazy("Where it happened."),
+    "status_confidence": gettext_lazy("confirmed, likely, possible or unverified."),
+    "source_title": gettext_lazy("The source behind the status: matched to an existing source by URL, else by title."),
+    "source_url": gettext_lazy("The source's web address (http:// or https://)."),
+    "source_publisher": gettext_lazy("Who published the source (for a new source)."),
+    "source_date": gettext_lazy("When the source was published, as a partial date (for a new source)."),
+    "source_locator": gettext_lazy("Where in the source (p. 12, para. 354)."),
+}
+REQUIRED_ONE_OF = ("name", "descriptor")
 STATUS_DETAILS = ("status_date", "status_place", "status_confidence")
 SOURCE_DETAILS = ("source_publisher", "source_date", "source_locator")
 SEPARATOR = ";"

@@ -18,9 +18,12 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from .csv_format import COLUMN_HELP, COLUMNS, REQUIRED_ONE_OF
 from .importer import import_cases
 
 # Everything an import may write on a person's case; adding a source is
@@ -59,8 +62,8 @@ def _upload_dir() -> Path:
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="UTF-8 CSV, one row per person, with a header row (see the README for the columns).",
+        label=gettext_lazy("CSV file"),
+        help_text=gettext_lazy("UTF-8 CSV, one row per person, with a header row (the columns are described below)."),
     )
 
     def clean_file(self):
@@ -96,8 +99,22 @@ def _kept(token: str, user) -> tuple[Path, str] | None:
     return path, value["name"]
 
 
-def _context(result, **extra) -> dict:
+EXAMPLE = Path(settings.BASE_DIR) / "fixtures" / "example-import.csv"
+
+
+def _columns() -> list[dict]:
+    """The format's columns, each with what it holds, for the table on the page."""
+    return [{"name": name, "help": COLUMN_HELP[name], "required": name in REQUIRED_ONE_OF} for name in COLUMNS]
+
+
+def _context(result, user=None, **extra) -> dict:
     context = {"result": result, "preview_rows": PREVIEW_ROWS, "shown_problems": SHOWN_PROBLEMS, **extra}
+    if user is not None:
+        # What the signed-in person's role lets an import do: said before they upload.
+        context["may_add_sources"] = user.has_perm("sources.add_source")
+        context["may_change_withdrawn"] = user.has_perm("cases.withdraw_person")
+        context["role_names"] = ", ".join(sorted(user.groups.values_list("name", flat=True)))
+        context["columns"] = _columns()
     if result is not None:
         context["rows"] = result.rows[:PREVIEW_ROWS]
         context["problems"] = result.problems[:SHOWN_PROBLEMS]
@@ -110,10 +127,10 @@ def _context(result, **extra) -> dict:
 def upload(request: HttpRequest) -> HttpResponse:
     _check(request.user)
     if request.method == "GET":
-        return render(request, "exchange/import.html", _context(None, form=UploadForm()))
+        return render(request, "exchange/import.html", _context(None, request.user, form=UploadForm()))
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        return render(request, "exchange/import.html", _context(None, form=form), status=400)
+        return render(request, "exchange/import.html", _context(None, request.user, form=form), status=400)
     upload = form.cleaned_data["file"]
     data, filename = upload.read(), Path(upload.name).name
     result = import_cases(
@@ -124,9 +141,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         can_add_sources=request.user.has_perm("sources.add_source"),
     )
     if result.problems:
-        return render(request, "exchange/import.html", _context(result, form=UploadForm()), status=400)
+        return render(request, "exchange/import.html", _context(result, request.user, form=UploadForm()), status=400)
     token = _keep(data, filename, request.user)
-    return render(request, "exchange/import.html", _context(result, form=UploadForm(), token=token))
+    return render(request, "exchange/import.html", _context(result, request.user, form=UploadForm(), token=token))
 
 
 @require_POST
@@ -136,8 +153,13 @@ def confirm(request: HttpRequest) -> HttpResponse:
     _check(request.user)
     kept = _kept(request.POST.get("token", ""), request.user)
     if kept is None:
-        expired = "This preview has expired or was already imported: upload the file again."
-        return render(request, "exchange/import.html", _context(None, form=UploadForm(), expired=expired), status=400)
+        expired = _("This preview has expired or was already imported: upload the file again.")
+        return render(
+            request,
+            "exchange/import.html",
+            _context(None, request.user, form=UploadForm(), expired=expired),
+            status=400,
+        )
     path, filename = kept
     result = import_cases(
         path.read_bytes(),
@@ -147,5 +169,31 @@ def confirm(request: HttpRequest) -> HttpResponse:
     )
     path.unlink(missing_ok=True)
     if result.problems:
-        return render(request, "exchange/import.html", _context(result, form=UploadForm()), status=400)
+        return render(request, "exchange/import.html", _context(result, request.user, form=UploadForm()), status=400)
     return render(request, "exchange/import_done.html", _context(result))
+
+
+def _csv_download(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_safe
+@never_cache
+@login_required
+def template_csv(request: HttpRequest) -> HttpResponse:
+    """An empty import file: the header row, to fill in a spreadsheet."""
+    _check(request.user)
+    # With a byte-order mark, Excel opens the file as UTF-8 and keeps Hangul as typed.
+    header = "\ufeff" + ",".join(COLUMNS) + "\r\n"
+    return _csv_download(header.encode("utf-8"), "whereabouts-import-template.csv")
+
+
+@require_safe
+@never_cache
+@login_required
+def example_csv(request: HttpRequest) -> HttpResponse:
+    """The bundled example file (fictional persons), as it is in fixtures/."""
+    _check(request.user)
+    return _csv_download(EXAMPLE.read_bytes(), "example-import.csv")
