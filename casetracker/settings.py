@@ -237,6 +237,8 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": env_str("MEDIA_ROOT", str(BASE_DIR / "uploads"))},
     },
+    # In production collectstatic writes each file under a name with its hash and a gzipped copy beside
+    # it; WhiteNoise sends the smaller one, and lets browsers keep hashed files for good (tests/test_static_weight.py).
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
