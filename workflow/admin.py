@@ -2,7 +2,9 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ORDER_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, Q, Value, When
 from django.http import Http404, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from cases.admin import TrackedAdmin, VersionedModelForm, admin_reason, withdraw_selected
 from cases.models import NameVariant, Person, PublicationState, Status, StatusEvent
+from cases.search import search_persons
 from security.admin import ReadOnlyAdmin
 from sources.models import Citation
 
@@ -141,15 +144,8 @@ class PersonAdmin(TrackedAdmin):
     change_form_template = "admin/cases/person/change_form.html"
     list_display = ["case_id", "display_name", "current_status", "status_since", "publication_state", "assigned_to"]
     list_filter = ["current_status", FateFilter, "categories", "publication_state", "assigned_to", "reprisal_risk"]
-    search_fields = [
-        "case_id",
-        "name",
-        "descriptor",
-        "family_name_native",
-        "given_name_native",
-        "variants__name",
-        "external_ref",
-    ]
+    # Names are searched in every spelling by get_search_results (cases.search); these by their text.
+    search_fields = ["case_id", "external_ref", "descriptor"]
     readonly_fields = [
         "case_id",
         "current_status",
@@ -165,6 +161,28 @@ class PersonAdmin(TrackedAdmin):
     list_select_related = ["assigned_to"]
     inlines = [NameVariantInline, StatusEventInline, PersonCitationInline]
     actions = ["submit_selected"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Persons by case ID, reference or descriptor, and by any spelling of any name staff may see.
+
+        Best match first, unless the user orders by a column: a case ID or
+        reference given in full, then the name search's ranking
+        (``cases.search``), then the other matches in the list's order.
+        """
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        by_text, _ = super().get_search_results(request, queryset, term)
+        ranked = search_persons(term, queryset)
+        relevance = Case(
+            When(Q(case_id__iexact=term) | Q(external_ref__iexact=term), then=Value(-1)),
+            *(When(pk=pk, then=Value(rank)) for rank, pk in enumerate(ranked)),
+            default=Value(len(ranked)),
+        )
+        results = queryset.filter(Q(pk__in=by_text.values("pk")) | Q(pk__in=ranked))
+        if ORDER_VAR in request.GET:
+            return results, False  # A column the user chose to order by.
+        return results.order_by(relevance.asc(), *queryset.query.order_by), False
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [

@@ -1,0 +1,122 @@
+"""Name search: a family's spelling finds the person, best match first.
+
+One engine for every name search: the public search runs it over the names of
+published versions (``public.search``), the staff's person list over every
+name staff may see (``workflow.admin.PersonAdmin``). It reads *name tables*:
+rows that each give an id (what is found), the name's normalised key, its
+folded key and, where stored, its canonical family name (see ``cases.names``).
+
+Matches in steps, best first:
+
+1. the normalised key (case, spaces, hyphens, apostrophes, accents and
+   Unicode form ignored) or the folded key (family-name table, romanization
+   spellings), through B-tree indexes;
+2. the normalised key containing the query (a given name alone, a partial name);
+3. small misspellings: on PostgreSQL the indexed trigram ``%`` operator,
+   within the same family name when the query has one; elsewhere a bounded
+   set of candidates within that family name;
+
+then re-ranks everything found with rapidfuzz.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from rapidfuzz import fuzz
+
+from . import names
+from .models import NameVariant
+
+MAX_RESULTS = 200
+# Candidates scored in Python per fuzzy search when the database has no trigram index.
+MAX_FUZZY_CANDIDATES = 5000
+FUZZY_CUTOFF = 80.0
+# Scores: a step's bonus plus the rapidfuzz similarity (0 to 1), so a better step always ranks first.
+EXACT, FOLDED, CONTAINED, FUZZY = 3.0, 2.0, 1.0, 0.0
+
+
+@dataclass(frozen=True)
+class NameTable:
+    """Rows of names to search, and the columns that hold each part of a row.
+
+    ``family`` names the column with the canonical family name; when it is
+    ``None`` the family name is read from the folded key, which begins with it
+    (``cases.names.fold``).
+    """
+
+    rows: QuerySet
+    id: str = "id"
+    key: str = "key"
+    folded: str = "folded"
+    family: str | None = "family"
+
+    def values(self, rows: QuerySet) -> QuerySet:
+        return rows.values_list(self.id, self.key, self.folded)
+
+    def within_family(self, family: str) -> QuerySet:
+        if not family:
+            return self.rows
+        if self.family is not None:
+            return self.rows.filter(**{self.family: family})
+        return self.rows.filter(**{f"{self.folded}__startswith": family})
+
+
+def search(query: str, tables: Sequence[NameTable], *, limit: int = MAX_RESULTS) -> list[int]:
+    """Ids of the rows of ``tables`` whose names match ``query``, best match first (at most ``limit``)."""
+    key, folded = names.normalise(query), names.fold(query)
+    if not key:
+        return []
+    family = names.split_family(query)[0]
+    scores: dict[int, float] = {}
+
+    def similarity(row_key: str, row_folded: str) -> float:
+        return max(fuzz.ratio(key, row_key), fuzz.ratio(folded, row_folded)) / 100
+
+    def add(rows: Iterable[tuple[int, str, str]], bonus: float) -> None:
+        for found_id, row_key, row_folded in rows:
+            score = bonus + similarity(row_key, row_folded)
+            if score > scores.get(found_id, -1.0):
+                scores[found_id] = score
+
+    for table in tables:
+        for rows, bonus in _steps(table, key, folded, family):
+            if bonus == FUZZY:
+                add((row for row in rows if similarity(row[1], row[2]) * 100 >= FUZZY_CUTOFF), bonus)
+            else:
+                add(rows, bonus)
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    return [found_id for found_id, _ in ranked[:limit]]
+
+
+def search_persons(query: str, persons: QuerySet) -> list[int]:
+    """Ids of ``persons`` whose names match ``query``, best match first: every name staff may see.
+
+    The person's name and native name and every name variant, public or
+    not. A query in Latin letters is compared with the romanized names, one
+    in another script with the native ones (a key is one or the other).
+    """
+    key = names.normalise(query)
+    if key.isascii():
+        own = NameTable(persons, id="pk", key="name_key", folded="name_folded", family=None)
+    else:
+        own = NameTable(persons.exclude(native_key=""), id="pk", key="native_key", folded="native_key", family=None)
+    variants = NameTable(NameVariant.objects.filter(person__in=persons), id="person_id", family=None)
+    return search(query, [own, variants])
+
+
+def _steps(table: NameTable, key: str, folded: str, family: str) -> Iterator[tuple[QuerySet, float]]:
+    """The queries of each step over one table, with the step's bonus."""
+    yield table.values(table.rows.filter(**{table.key: key})), EXACT
+    yield table.values(table.rows.filter(**{table.folded: folded}).exclude(**{table.key: key})), FOLDED
+    if len(key) >= 3:
+        yield table.values(table.rows.filter(**{f"{table.key}__contains": key}))[:MAX_RESULTS], CONTAINED
+    same_family = table.within_family(family)
+    if connection.vendor == "postgresql":
+        similar = same_family.filter(Q(**{f"{table.key}__trigram_similar": key}))
+        yield table.values(similar)[:MAX_RESULTS], FUZZY
+    else:
+        yield table.values(same_family)[:MAX_FUZZY_CANDIDATES], FUZZY
