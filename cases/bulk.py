@@ -12,8 +12,10 @@ hours. :class:`BulkWriter` writes them in bulk and keeps what save() keeps:
   time preparing values one by one); elsewhere (SQLite) bulk_create and
   simple-history's own bulk_history_create() do it.
 
-What save() derives (name keys, the derived status) is the caller's to derive
-first, through ``prepare`` or the model's own functions.
+What save() derives is the caller's to derive first, through ``prepare`` or
+the model's own functions (name keys: ``set_name_keys``; the derived status:
+``Person.objects.refresh_statuses``); what save() raises, the version of an
+edited row, :meth:`BulkWriter.update` raises.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from functools import cache, partial
 from django.db import connection
 from django.db.models import FileField
 
+from .history import VersionedModel
 from .models import Person
 
 # Rows in one INSERT or UPDATE statement (SQLite).
@@ -66,14 +69,28 @@ class BulkWriter:
             for table in tables:
                 cursor.execute(f"ANALYZE {_qn(table)}")  # quoted table name, not user input
 
-    def update(self, model, objs: list, field_names: list[str]) -> None:
-        """Write ``field_names`` of existing rows.
+    def update(self, model, objs: list, field_names: Iterable[str], *, edited: bool = False) -> None:
+        """Write ``field_names`` of existing rows, as save(update_fields=…) would; the caller writes the history rows.
 
-        The caller raises the version of each versioned row it edits (fields,
-        categories, other names), as save() would, and writes the history rows.
+        An edit raises each row's version by one, here and nowhere else in a
+        bulk write: writing a field the system does not derive
+        (:meth:`cases.history.VersionedModel.edits`), or, with ``edited``,
+        a change the row's form holds in other tables (a person's categories,
+        other names). Fields set on every save (``auto_now``) are set to ``now``.
         """
         if not objs:
             return
+        fields = set(field_names)
+        if issubclass(model, VersionedModel) and (edited or model.edits(fields)):
+            for obj in objs:
+                obj.version += 1
+            fields.add("version")
+        for field in model._meta.concrete_fields:
+            if getattr(field, "auto_now", False):
+                for obj in objs:
+                    setattr(obj, field.attname, self.now)
+                fields.add(field.name)
+        field_names = sorted(fields)
         if not self.copy:
             model.objects.bulk_update(objs, field_names, batch_size=BATCH_SIZE)
         else:

@@ -1,91 +1,30 @@
 """Importing cases from the exchange CSV: check everything first, then write all of it or nothing.
 
 :func:`import_cases` reads the file (:mod:`exchange.csv_format`), then, in
-one transaction, plans what each row would do against the database and, when
-no problem was found and this is not a dry run, writes the plan.
-
-The plan is written in batches, with bulk inserts and updates, because the
-path a single edit takes in the admin costs some forty queries a row (about
-90 ms a row on PostgreSQL on the development machine: two and a half hours
-for 100,000 rows). The batches keep that path's rules:
-
-* a person's status, its "since" date and "last confirmed" come from
-  :func:`cases.models.derive_status` over the person's active events in
-  timeline order, as in ``Person.refresh_status()``, after the new events are
-  written; status history is only ever appended to;
-* every row written gets its history row, naming the user and the reason
-  ("Imported from cases.csv"), and a person's history rows carry their
-  categories as simple-history's own many-to-many snapshot does;
-* the existing persons the file changes are locked (``select_for_update``)
-  before anything is written, and refused when someone changed them since
-  they were read; an edit (a field, a category, another name) raises their
-  version, so an admin form opened before the import is refused instead of
-  silently undoing it;
-* case IDs come from the same locked counter as every other case.
+one transaction, plans what each row would do against the database
+(:mod:`exchange.plan`) and, when no problem was found and this is not a dry
+run, locks the persons it changes and writes the plan in bulk
+(:mod:`exchange.write`). What it did, or would do, comes back as an
+:class:`ImportResult`.
 """
 
 from __future__ import annotations
 
-import itertools
-import unicodedata
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from functools import cache
 from pathlib import Path
-from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models.functions import Lower
-from django.utils import timezone
-from django.utils.translation import gettext as _
-
-from cases import names
-from cases.bulk import BulkWriter
-from cases.models import (
-    TIMELINE_ORDER,
-    CaseIdCounter,
-    Category,
-    NameVariant,
-    Person,
-    PublicationState,
-    Status,
-    StatusEvent,
-    derive_status,
-    timeline_order,
-)
-from sources.models import Citation, Source
 
 from . import csv_format
-from .csv_format import Problem, Row
+from .csv_format import Problem
+from .plan import Plan
+from .write import write_plan
 
 SYSTEM_USERNAME = "import"
-# Rows written together (one set of bulk statements); also the progress step.
-CHUNK_ROWS = 2000
-# Rows after which PostgreSQL's statistics are refreshed (cases.bulk.BulkWriter.analyze).
-ANALYZE_AFTER = 10_000
-# Values in one "IN (…)" list when reading what the file refers to.
-LOOKUP_BATCH = 2000
-
-# Person fields a column sets as they are (name_native is split in two).
-PERSON_FIELDS = (
-    "external_ref",
-    "name",
-    "descriptor",
-    "sex",
-    "birth_date",
-    "nationality",
-    "religion",
-    "summary",
-    "internal_notes",
-)
-# Fields Person.save() derives from the names, and bulk writes must therefore derive themselves.
-NAMES = frozenset({"name", "family_name_native", "given_name_native"})
-NAME_KEY_FIELDS = ["family_name_native", "given_name_native", "name_key", "name_folded", "native_key"]
-DERIVED_STATUS_FIELDS = ["current_status", "status_since", "last_confirmed"]
 
 
 @dataclass
@@ -193,575 +132,41 @@ def import_cases(
     rows, problems = csv_format.read(data)
     # A dry run only reads: it need not hold the write lock (SQLite) while it checks.
     with nullcontext() if dry_run else transaction.atomic():
-        plan = _Plan(rows, by=by, can_add_sources=can_add_sources)
+        plan = Plan(rows, by=by, can_add_sources=can_add_sources)
         plan.build(progress)
         if not (problems or plan.problems or dry_run):
             plan.lock()
         problems = sorted({*problems, *plan.problems})
-        result = ImportResult(filename, dry_run, problems, plan.outcomes(), plan.counts())
+        result = ImportResult(filename, dry_run, problems, _outcomes(plan), _counts(plan))
         if problems or dry_run or all(item.action == "unchanged" for item in plan.items):
             return result
-        _write(plan, by=by or system_user(), reason=f"Imported from {filename}", progress=progress)
-    result.rows = plan.outcomes()
+        write_plan(plan, by=by or system_user(), reason=f"Imported from {filename}", progress=progress)
+    result.rows = _outcomes(plan)
     return result
 
 
-# Planning ----------------------------------------------------------------------
-
-
-@dataclass
-class _Item:
-    """What one row does to one person."""
-
-    row: Row
-    person: Person
-    is_new: bool
-    edited: list[str] = dataclass_field(default_factory=list)
-    changes: list[str] = dataclass_field(default_factory=list)
-    other_names: list[str] = dataclass_field(default_factory=list)
-    category_ids: list[int] = dataclass_field(default_factory=list)
-    event: StatusEvent | None = None
-    # The event the row's source backs: the new event, or an existing one
-    # when the row's status is already known; None for the person itself.
-    cited_event: StatusEvent | SimpleNamespace | None = None
-    source: Source | None = None
-    locator: str = ""
-    cites: bool = False
-
-    @property
-    def edits_person(self) -> bool:
-        """Whether the row changes the person's own record: a field, a category or another name.
-
-        Such a change raises the person's version, as an edit in the admin
-        does, so that a form opened before the import cannot save over it.
-        A new status event or citation does not: the person's form holds
-        neither (their derived status is not an edit, see VersionedModel).
-        """
-        return not self.is_new and bool(self.edited or self.other_names or self.category_ids)
-
-    @property
-    def action(self) -> str:
-        if self.is_new:
-            return "create"
-        touched = self.edits_person or self.event or self.cites
-        return "update" if touched else "unchanged"
-
-
-@cache
-def _status_labels() -> dict[str, str]:
-    return {value: str(label) for value, label in Status.choices}
-
-
-@cache
-def _defaults(model) -> list[tuple[str, Callable | None, object]]:
-    """Each field's attname, and its default: a function to call (timezone.now) or a value."""
+def _outcomes(plan: Plan) -> list[RowOutcome]:
     return [
-        (field.attname, field.get_default, None)
-        if field.has_default() and callable(field.default)
-        else (field.attname, None, field.get_default())
-        for field in model._meta.concrete_fields
+        RowOutcome(
+            line=item.row.line,
+            pk=item.person.pk,
+            case_id=item.person.case_id,
+            label=item.person.display_name,
+            action=item.action,
+            changes=item.changes,
+        )
+        for item in plan.items
     ]
 
 
-def _build(model, **values):
-    """``model(**values)``, built from positional arguments in field order.
-
-    The same instance, at a third of the cost: with keyword arguments,
-    Model.__init__ looks up every field's default and pops every keyword,
-    which for 100,000 rows of five models takes seconds.
-    """
-    args = [
-        values.pop(attname) if attname in values else (make() if make else default)
-        for attname, make, default in _defaults(model)
-    ]
-    if values:
-        raise TypeError(f"{model.__name__} has no field {', '.join(values)}.")
-    return model(*args)
-
-
-def _not_yours(person: Person) -> str:
-    if person.publication_state == PublicationState.WITHDRAWN:
-        return _("%(case_id)s is withdrawn: until an editor returns it to draft, only an editor may change it.") % {
-            "case_id": person.case_id
-        }
-    return _("you may not change %(case_id)s.") % {"case_id": person.case_id}
-
-
-def _short(value, limit: int = 60) -> str:
-    text = "—" if value in (None, "") else str(value)
-    return f"“{text}”" if len(text) <= limit else f"“{text[: limit - 1]}…”"
-
-
-def _batches(values: Iterable, size: int = LOOKUP_BATCH) -> Iterator[list]:
-    iterator = iter(values)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
-
-
-class _Plan:
-    """Everything the rows would do, decided before anything is written."""
-
-    def __init__(self, rows: list[Row], *, by=None, can_add_sources: bool) -> None:
-        self.rows = rows
-        self.by = by
-        self.can_add_sources = can_add_sources
-        self.problems: list[Problem] = []
-        self.items: list[_Item] = []
-        # Everything one import writes is recorded at the same moment.
-        self.now = timezone.now()
-        self.new_sources: list[Source] = []
-
-    def problem(self, row: Row, column: str, message: str) -> None:
-        self.problems.append(Problem(row.line, column, message))
-
-    # Reading what the file refers to, a batch of values at a time.
-
-    def _persons(self, **lookup) -> Iterator[Person]:
-        ((name, values),) = lookup.items()
-        for batch in _batches(values):
-            yield from Person.objects.filter(**{f"{name}__in": batch}).order_by("pk")
-
-    def lock(self) -> None:
-        """Lock the persons the import changes, and refuse any that changed since they were read.
-
-        Only the rows to be written are locked: locking every row of a file
-        that changes little would cost more than the rest of the import.
-        Status changes lock the person too (Person.record_event), so they
-        queue behind the import or are seen here.
-        """
-        persons = {item.person.pk: item for item in self.items if item.action == "update"}
-        for batch in _batches(sorted(persons)):
-            current = Person.objects.select_for_update().filter(pk__in=batch).order_by("pk")
-            for pk, *state in current.values_list("pk", "version", *DERIVED_STATUS_FIELDS):
-                person = persons[pk].person
-                if state != [person.version, *(getattr(person, name) for name in DERIVED_STATUS_FIELDS)]:
-                    self.problem(
-                        persons[pk].row,
-                        "case_id",
-                        f"{person.case_id} was changed by someone else while the file was checked: import it again.",
-                    )
-
-    def build(self, progress) -> None:
-        rows = self.rows
-        by_case_id = {p.case_id: p for p in self._persons(case_id={r.get("case_id") for r in rows} - {None})}
-        by_ref = {p.external_ref: p for p in self._persons(external_ref={r.get("external_ref") for r in rows} - {None})}
-        resolved = self._resolve(by_case_id, by_ref)
-        existing = {person.pk: person for person in resolved.values() if person is not None}
-        self._load_existing(existing)
-        self._load_sources()
-        self.categories = {}
-        for category in Category.objects.all():
-            self.categories[category.name.casefold()] = category
-            self.categories[category.slug.casefold()] = category
-        duplicates = self._possible_duplicates([row for row in rows if resolved[row.line] is None])
-        bar = progress(desc="Checking", total=len(rows))
-        for row in rows:
-            person = resolved[row.line]
-            item = self._new(row) if person is None else self._update(row, person)
-            if row.line in duplicates:
-                self.problem(row, "name" if row.get("name") else "descriptor", duplicates[row.line])
-            self._plan_names(item)
-            self._plan_status(item)
-            self._plan_source(item)
-            if item.action == "update" and not self._may_change(item.person):
-                self.problem(row, "case_id" if row.get("case_id") else "external_ref", _not_yours(item.person))
-            self.items.append(item)
-            bar.update(1)
-        bar.close()
-
-    def _may_change(self, person: Person) -> bool:
-        # Whoever runs the command has the database at hand: without a user, any case may be changed.
-        return self.by is None or person.may_be_changed_by(self.by)
-
-    def _resolve(self, by_case_id: dict, by_ref: dict) -> dict[int, Person | None]:
-        """Each row's existing person (or None for a new case), with the file's own conflicts."""
-        resolved: dict[int, Person | None] = {}
-        seen_ref: dict[str, int] = {}
-        seen_person: dict[int, int] = {}
-        for row in self.rows:
-            case_id, ref = row.get("case_id"), row.get("external_ref")
-            person = None
-            if ref is not None:
-                if ref in seen_ref:
-                    self.problem(row, "external_ref", f"“{ref}” is also on line {seen_ref[ref]}: each is one person.")
-                seen_ref.setdefault(ref, row.line)
-            if case_id is not None:
-                person = by_case_id.get(case_id)
-                if person is None:
-                    self.problem(row, "case_id", f"there is no case {case_id}: leave case_id blank for a new case.")
-                elif ref is not None and ref in by_ref and by_ref[ref].pk != person.pk:
-                    self.problem(
-                        row, "external_ref", f"“{ref}” is the reference of {by_ref[ref].case_id}, not of {case_id}."
-                    )
-            elif ref is not None:
-                person = by_ref.get(ref)
-            if person is not None:
-                if person.pk in seen_person:
-                    self.problem(
-                        row,
-                        "case_id" if case_id else "external_ref",
-                        f"{person.case_id} is also on line {seen_person[person.pk]}: one row per person.",
-                    )
-                seen_person.setdefault(person.pk, row.line)
-            resolved[row.line] = person
-        return resolved
-
-    def _load_existing(self, persons: dict[int, Person]) -> None:
-        self.variant_names: dict[int, set[str]] = defaultdict(set)
-        self.category_ids: dict[int, set[int]] = defaultdict(set)
-        # Each person's (through row pk, category pk): the categories their history rows record.
-        self.memberships: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        self.events: dict[int, list[StatusEvent]] = defaultdict(list)
-        # (person pk or None, event pk or None, source pk, locator) of every active citation.
-        self.citations: set[tuple] = set()
-        through = Person.categories.through
-        for batch in _batches(persons):
-            for person_id, name in NameVariant.objects.filter(person__in=batch).values_list("person_id", "name"):
-                self.variant_names[person_id].add(name)
-            for pk, person_id, category_id in through.objects.filter(person__in=batch).values_list(
-                "pk", "person_id", "category_id"
-            ):
-                self.category_ids[person_id].add(category_id)
-                self.memberships[person_id].append((pk, category_id))
-            events = StatusEvent.objects.active().filter(person__in=batch).order_by("person_id", *TIMELINE_ORDER)
-            for pk, person_id, status, date in events.values_list("pk", "person_id", "status", "date"):
-                self.events[person_id].append(SimpleNamespace(pk=pk, status=status, date=date))
-            for citation in (
-                Citation.objects.active().filter(person__in=batch).values_list("person_id", "source_id", "locator")
-            ):
-                self.citations.add((citation[0], None, *citation[1:]))
-            for citation in (
-                Citation.objects.active()
-                .filter(status_event__person__in=batch)
-                .values_list("status_event_id", "source_id", "locator")
-            ):
-                self.citations.add((None, *citation))
-
-    def _load_sources(self) -> None:
-        urls = {row.get("source_url") for row in self.rows} - {None}
-        titles = {row.get("source_title") for row in self.rows if row.get("source_url") is None} - {None}
-        self.sources_by_url: dict[str, Source] = {}
-        self.sources_by_title: dict[str, Source] = {}
-        for batch in _batches(urls):
-            for source in Source.objects.filter(url__in=batch):
-                self.sources_by_url[source.url] = source
-        for batch in _batches(titles):
-            for source in Source.objects.filter(title__in=batch).order_by("pk"):
-                self.sources_by_title.setdefault(source.title, source)
-
-    def _possible_duplicates(self, rows: list[Row]) -> dict[int, str]:
-        """Rows for a new case without case_id or external_ref whose person may already exist.
-
-        A name alone never identifies a person, but a row with the same name
-        (or descriptor) and birth date as a case, or as an earlier row, is
-        much more likely to be that person again (the same file imported
-        twice) than someone new: a person must say which it is.
-        """
-        rows = [row for row in rows if row.get("case_id") is None and row.get("external_ref") is None]
-        if not rows:
-            return {}
-
-        def identity(name: str, descriptor: str, birth_date) -> tuple:
-            if name:
-                return ("name", names.normalise(name) or name, birth_date)
-            return ("descriptor", descriptor.lower(), birth_date)
-
-        # identity → ("case", case ID) of an existing person, or ("line", number) of an earlier row.
-        known: dict[tuple, tuple[str, object]] = {}
-        name_keys = {names.normalise(row.get("name")) for row in rows if row.get("name")}
-        descriptors = {row.get("descriptor").lower() for row in rows if row.get("descriptor") and not row.get("name")}
-        for batch in _batches(name_keys):
-            for person in Person.objects.filter(name_key__in=batch).only("case_id", "name", "birth_date"):
-                known.setdefault(identity(person.name, "", person.birth_date), ("case", person.case_id))
-        for batch in _batches(descriptors):
-            candidates = Person.objects.annotate(lowered=Lower("descriptor")).filter(name="", lowered__in=batch)
-            for person in candidates.only("case_id", "descriptor", "birth_date"):
-                known.setdefault(identity("", person.descriptor, person.birth_date), ("case", person.case_id))
-        duplicates = {}
-        for row in rows:
-            key = identity(row.get("name", ""), row.get("descriptor", ""), row.get("birth_date"))
-            what = "name" if key[0] == "name" else "descriptor"
-            kind, other = known.setdefault(key, ("line", row.line))
-            if kind == "case":
-                duplicates[row.line] = (
-                    f"{other} already has this {what} and birth date. To update it, put {other} in case_id; "
-                    "if this is someone else, give the row an external_ref to create a new case."
-                )
-            elif other != row.line:
-                duplicates[row.line] = (
-                    f"line {other} has the same {what} and birth date. If both are one person, keep one row; "
-                    "if not, give each row an external_ref."
-                )
-        return duplicates
-
-    # Planning one row.
-
-    def _new(self, row: Row) -> _Item:
-        values = {column: row.values[column] for column in PERSON_FIELDS if column in row.values}
-        if "name_native" in row.values:
-            values["family_name_native"], values["given_name_native"] = row.values["name_native"]
-        item = _Item(row, _build(Person, **values), is_new=True)
-        if not {"name", "descriptor"} & row.filled:
-            self.problem(row, "name", "a new case needs a name, or a descriptor for an unnamed person.")
-        return item
-
-    def _update(self, row: Row, person: Person) -> _Item:
-        item = _Item(row, person, is_new=False)
-        for column in PERSON_FIELDS:
-            if column not in row.values:
-                continue
-            old, new = getattr(person, column), row.values[column]
-            if column == "nationality":
-                old = old.code if old else ""
-            if old != new:
-                setattr(person, column, new)
-                item.edited.append(column)
-                label = Person._meta.get_field(column).verbose_name
-                item.changes.append(f"{label}: {_short(old)} → {_short(new)}")
-        if "name_native" in row.values:
-            old = (person.family_name_native, person.given_name_native)
-            if row.values["name_native"] != old:
-                person.family_name_native, person.given_name_native = row.values["name_native"]
-                item.edited.extend(["family_name_native", "given_name_native"])
-                item.changes.append(f"native name: {_short(''.join(old))} → {_short(person.name_native)}")
-        return item
-
-    def _plan_names(self, item: _Item) -> None:
-        row, person = item.row, item.person
-        known = self.variant_names.get(person.pk, set())
-        categories_known = self.category_ids.get(person.pk, set())
-        for name in row.get("other_names", []):
-            if name not in known and name != person.name:
-                item.other_names.append(name)
-        if item.other_names:
-            item.changes.append(f"other names added: {', '.join(item.other_names)}")
-        categories = []
-        for text in row.get("categories", []):
-            category = self.categories.get(text.casefold())
-            if category is None:
-                known_names = ", ".join(sorted({c.name for c in self.categories.values()}))
-                self.problem(row, "categories", f"unknown category “{text}”: use one of {known_names}.")
-            elif category.pk not in categories_known and category.pk not in item.category_ids:
-                item.category_ids.append(category.pk)
-                categories.append(category.name)
-        if categories:
-            item.changes.append(f"categories added: {', '.join(categories)}")
-
-    def _plan_status(self, item: _Item) -> None:
-        """A new event when the row's status is not already known; else the known event (to cite)."""
-        row, person = item.row, item.person
-        status = row.get("status")
-        if status is None:
-            return
-        date = row.get("status_date")
-        events = self.events.get(person.pk, [])
-        # The current status is already known; an older fact already recorded is not recorded twice.
-        known = [event for event in events if event.status == status]
-        if known and status == person.current_status:
-            item.cited_event = known[-1]
-            return
-        for event in reversed(known):
-            if event.date == date:
-                item.cited_event = event
-                return
-        details = {"confidence": row.values["status_confidence"]} if "status_confidence" in row.values else {}
-        event = _build(
-            StatusEvent,
-            status=status,
-            date=date,
-            place=row.get("status_place", ""),
-            is_public=False,
-            recorded_at=self.now,
-            **details,
-        )
-        item.event = item.cited_event = event
-        label = _status_labels()[status]
-        item.changes.append(f"status recorded: {label}, {date.display() if date else 'date unknown'}")
-
-    def _plan_source(self, item: _Item) -> None:
-        row = item.row
-        url, title = row.get("source_url"), row.get("source_title")
-        if url is None and title is None:
-            return
-        source = self.sources_by_url.get(url) if url else self.sources_by_title.get(title)
-        if source is None:
-            source = self._new_source(row)
-            if source is None:
-                return
-        elif source.withdrawn:
-            self.problem(
-                row,
-                "source_url" if url else "source_title",
-                f"the source “{source.title}” was withdrawn: cite another.",
-            )
-            return
-        item.source, item.locator = source, row.get("source_locator", "")
-        event = item.cited_event
-        if event is not None:
-            target_is_new, key = event.pk is None, (None, event.pk, source.pk, item.locator)
-        else:
-            target_is_new, key = item.person.pk is None, (item.person.pk, None, source.pk, item.locator)
-        # Something new (the source, the person or the event) has no citations yet.
-        item.cites = target_is_new or source.pk is None or key not in self.citations
-        if item.cites:
-            item.changes.append(f"cites {_short(source.title)}" + (f", {item.locator}" if item.locator else ""))
-
-    def _new_source(self, row: Row) -> Source | None:
-        url, title = row.get("source_url"), row.get("source_title")
-        if title is None:
-            if "source_title" not in row.filled:  # else the title's own problem is reported already
-                self.problem(row, "source_title", "no source has this URL: a new source needs a title too.")
-            return None
-        if not self.can_add_sources:
-            self.problem(
-                row,
-                "source_title",
-                f"the source {_short(title)} is new, and you may not add sources: ask a researcher to add it, "
-                "or leave the source columns blank.",
-            )
-            return None
-        source = Source(
-            title=title, url=url or "", publisher=row.get("source_publisher", ""), published_on=row.get("source_date")
-        )
-        if url:
-            self.sources_by_url[url] = source
-        self.sources_by_title.setdefault(title, source)
-        self.new_sources.append(source)
-        return source
-
-    # Results.
-
-    def outcomes(self) -> list[RowOutcome]:
-        return [
-            RowOutcome(
-                line=item.row.line,
-                pk=item.person.pk,
-                case_id=item.person.case_id,
-                label=item.person.display_name,
-                action=item.action,
-                changes=item.changes,
-            )
-            for item in self.items
-        ]
-
-    def counts(self) -> Counts:
-        counts = Counts(sources=len(self.new_sources))
-        for item in self.items:
-            action = item.action
-            counts.created += action == "create"
-            counts.updated += action == "update"
-            counts.unchanged += action == "unchanged"
-            counts.status_events += item.event is not None
-            counts.citations += item.cites
-            counts.other_names += len(item.other_names)
-        return counts
-
-
-# Writing -----------------------------------------------------------------------
-
-
-def _write(plan: _Plan, *, by, reason: str, progress) -> None:
-    writer = _Writer(by=by, reason=reason, now=plan.now, memberships=plan.memberships)
-    for source in plan.new_sources:
-        source.added_by = by
-    writer.insert(Source, plan.new_sources)
-    new_items = [item for item in plan.items if item.is_new]
-    for item, case_id in zip(new_items, CaseIdCounter.allocate_many(len(new_items)) if new_items else [], strict=True):
-        item.person.case_id = case_id
-    bar = progress(desc="Importing", total=len(plan.items))
-    for chunk in _batches(plan.items, CHUNK_ROWS):
-        writer.write([item for item in chunk if item.action != "unchanged"])
-        bar.update(len(chunk))
-    bar.close()
-    if len(plan.items) >= ANALYZE_AFTER:
-        writer.analyze([Source, Person, Person.categories.through, NameVariant, StatusEvent, Citation])
-
-
-def _variant(person: Person, name: str) -> NameVariant:
-    # An imported name is not public until someone decides it is.
-    latin = name.isascii() or all(not char.isalpha() or unicodedata.name(char, "").startswith("LATIN") for char in name)
-    kind = NameVariant.Kind.OTHER if latin else NameVariant.Kind.NATIVE
-    return _build(NameVariant, person_id=person.pk, name=name, kind=kind, is_public=False)
-
-
-class _Writer(BulkWriter):
-    """Writes planned rows in bulk (:class:`cases.bulk.BulkWriter`), each with its history row."""
-
-    def write(self, items: list[_Item]) -> None:
-        """Write one chunk of planned rows (none of them unchanged)."""
-        created = [item.person for item in items if item.is_new]
-        for item in items:
-            if item.is_new:
-                # A new person's only events are the row's: derived the same way as everyone else's.
-                events = [item.event] if item.event else []
-                item.person.current_status, item.person.status_since, item.person.last_confirmed = derive_status(
-                    timeline_order(events)
-                )
-        created_rows = self.insert(Person, created, prepare=Person.set_name_keys, history=False)
-
-        edited = {item.person.pk: item for item in items if item.edits_person}
-        for item in edited.values():
-            item.person.version += 1
-            item.person.updated_at = self.now
-            if NAMES.intersection(item.edited):
-                item.person.set_name_keys()
-        through = Person.categories.through
-        memberships = [
-            _build(through, person_id=item.person.pk, category_id=pk) for item in items for pk in item.category_ids
-        ]
-        self.insert(through, memberships, history=False)
-        self.add_memberships(memberships)
-        self.insert(
-            NameVariant,
-            [_variant(item.person, name) for item in items for name in item.other_names],
-            prepare=NameVariant.set_name_keys,
-        )
-        events = []
-        for item in items:
-            if item.event is not None:
-                item.event.person_id, item.event.recorded_by_id = item.person.pk, self.by.pk
-                events.append(item.event)
-        self.insert(StatusEvent, events)
-        restatused = self._refresh_status([item.person for item in items if not item.is_new and item.event])
-
-        updated = [item.person for item in items if item.person.pk in edited or item.person.pk in restatused]
-        fields = {"updated_at", "version"} if edited else {"updated_at"}
-        fields.update(column for item in edited.values() for column in item.edited)
-        if fields & NAMES:
-            fields |= set(NAME_KEY_FIELDS)
-        if restatused:
-            fields.update(DERIVED_STATUS_FIELDS)
-        self.update(Person, updated, sorted(fields))
-        # A history row for every person written: those whose categories or other names changed included.
-        self.history(Person, created, created=True, rows=created_rows)
-        self.history(Person, updated, created=False)
-
-        citations = [
-            _build(
-                Citation,
-                source_id=item.source.pk,
-                status_event_id=item.cited_event.pk if item.cited_event else None,
-                person_id=None if item.cited_event else item.person.pk,
-                locator=item.locator,
-                added_by_id=self.by.pk,
-            )
-            for item in items
-            if item.cites
-        ]
-        self.insert(Citation, citations)
-
-    def _refresh_status(self, persons: list[Person]) -> set[int]:
-        """Person.refresh_status() for many persons at once: the pks of those whose derived fields changed."""
-        timelines: dict[int, list[StatusEvent]] = defaultdict(list)
-        for batch in _batches([person.pk for person in persons]):
-            events = StatusEvent.objects.active().filter(person__in=batch).order_by("person_id", *TIMELINE_ORDER)
-            for person_id, status, date in events.values_list("person_id", "status", "date"):
-                timelines[person_id].append(SimpleNamespace(status=status, date=date))
-        changed = set()
-        for person in persons:
-            derived = derive_status(timelines[person.pk])
-            if derived != (person.current_status, person.status_since, person.last_confirmed):
-                person.current_status, person.status_since, person.last_confirmed = derived
-                person.updated_at = self.now
-                changed.add(person.pk)
-        return changed
+def _counts(plan: Plan) -> Counts:
+    counts = Counts(sources=len(plan.new_sources))
+    for item in plan.items:
+        action = item.action
+        counts.created += action == "create"
+        counts.updated += action == "update"
+        counts.unchanged += action == "unchanged"
+        counts.status_events += item.event is not None
+        counts.citations += item.cites
+        counts.other_names += len(item.other_names)
+    return counts

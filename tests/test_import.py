@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from cases.models import Category, Confidence, NameVariant, Person, PublicationState, Sex, Status, StatusEvent
 from cases.partial_dates import PartialDate
-from exchange import importer
+from exchange import plan, write
 from exchange.csv_format import COLUMNS
 from exchange.importer import SYSTEM_USERNAME, import_cases
 from sources.models import Citation, Source
@@ -412,8 +412,8 @@ def test_the_command_refuses_a_missing_file(tmp_path):
 def test_a_database_failure_half_way_leaves_the_database_as_it_was(monkeypatch, chunk):
     make_event(make_person(external_ref="ORG-1"), Status.DETAINED, "2010")
     before = everything()
-    monkeypatch.setattr(importer, "CHUNK_ROWS", chunk)
-    real_write, calls = importer._Writer.write, []
+    monkeypatch.setattr(write, "CHUNK_ROWS", chunk)
+    real_write, calls = write.Writer.write, []
 
     def fail_on_the_second_chunk(self, items):
         calls.append(1)
@@ -421,7 +421,7 @@ def test_a_database_failure_half_way_leaves_the_database_as_it_was(monkeypatch, 
             raise DatabaseError("the disk is full")
         return real_write(self, items)
 
-    monkeypatch.setattr(importer._Writer, "write", fail_on_the_second_chunk)
+    monkeypatch.setattr(write.Writer, "write", fail_on_the_second_chunk)
     with pytest.raises(DatabaseError):
         run(csv_bytes({**KIM, "status": "released", "status_date": "2020"}, UNNAMED, {**UNNAMED, "external_ref": "X"}))
 
@@ -430,14 +430,14 @@ def test_a_database_failure_half_way_leaves_the_database_as_it_was(monkeypatch, 
 
 def test_a_failing_history_write_leaves_the_database_as_it_was(monkeypatch):
     before = everything()
-    real_history = importer._Writer.history
+    real_history = write.Writer.history
 
     def fail_for_citations(self, model, objs, **kwargs):
         if model is Citation:
             raise DatabaseError("history table unavailable")
         return real_history(self, model, objs, **kwargs)
 
-    monkeypatch.setattr(importer._Writer, "history", fail_for_citations)
+    monkeypatch.setattr(write.Writer, "history", fail_for_citations)
     with pytest.raises(DatabaseError):
         run(csv_bytes(KIM, UNNAMED))
 
@@ -506,14 +506,14 @@ def test_an_existing_case_is_updated_by_case_id_and_blank_cells_leave_values_as_
 
 def test_a_case_changed_while_the_file_is_checked_is_refused(monkeypatch):
     person = make_person(name="Kim Old", external_ref="ORG-1")
-    real_lock = importer._Plan.lock
+    real_lock = plan.Plan.lock
 
     def someone_saves_first(plan):
         # Another user's save between reading the case and writing the import.
         Person.objects.filter(pk=person.pk).update(version=person.version + 1, name="Kim Meanwhile")
         real_lock(plan)
 
-    monkeypatch.setattr(importer._Plan, "lock", someone_saves_first)
+    monkeypatch.setattr(plan.Plan, "lock", someone_saves_first)
     result = run(csv_bytes(KIM, UNNAMED))
 
     assert [(p.line, p.column) for p in result.problems] == [(2, "case_id")]
