@@ -73,10 +73,14 @@ def test_every_generated_row_has_its_history_row_with_the_reason_and_the_categor
         assert set(history.values_list("history_change_reason", flat=True)) == {
             "Synthetic demo data (generate_demo_data)"
         }
-    # A person's history row carries the categories it was created with, as a save would.
+    # A person's history rows carry the categories, as a save would: the row of its creation, and those of
+    # its publication and withdrawal.
     for person in Person.objects.prefetch_related("categories")[:10]:
-        record = person.history.get()
-        assert {c.category_id for c in record.categories.all()} == {c.pk for c in person.categories.all()} != set()
+        categories = {c.pk for c in person.categories.all()}
+        assert categories != set()
+        assert person.history.filter(history_type="+").count() == 1
+        for record in person.history.all():
+            assert {c.category_id for c in record.categories.all()} == categories
     # The rows are readable through the ORM as written (partial dates, the published record).
     version = PublishedVersion.objects.current().first()
     assert version.record["case_id"] == version.person.case_id

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -21,12 +23,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import names
+from cases.bulk import BulkWriter
 from cases.history import save_with_history
-from cases.models import TIMELINE_ORDER, Category, Person, Status, derive_status
+from cases.models import TIMELINE_ORDER, Category, NameVariant, Person, Status, StatusEvent, derive_status
 from cases.partial_dates import PartialDate
 from sources.models import Citation, Source
 
 from .models import PublishedName, PublishedSource, PublishedVersion
+
+# Persons in one "IN (…)" list when many cases' rows are read at once.
+LOOKUP_BATCH = 1000
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -36,22 +42,65 @@ def _date(value: PartialDate | None) -> str | None:
     return None if value is None else str(value)
 
 
+@dataclass
+class CaseRows:
+    """A case's related rows, as its public record is built from them (:func:`record_from`)."""
+
+    variants: list = dataclass_field(default_factory=list)
+    categories: list = dataclass_field(default_factory=list)
+    # (pk of the membership row, category pk) of each category: a person's history rows carry them.
+    memberships: list[tuple[int, int]] = dataclass_field(default_factory=list)
+    person_citations: list = dataclass_field(default_factory=list)
+    # Every event, in timeline order (record_from keeps the public ones).
+    events: list = dataclass_field(default_factory=list)
+    event_citations: dict[int, list[Citation]] = dataclass_field(default_factory=dict)
+
+    def record(self, person: Person, *, number: int, published_at: datetime.datetime, identity_policy=True) -> dict:
+        return record_from(
+            person,
+            variants=self.variants,
+            categories=self.categories,
+            person_citations=self.person_citations,
+            events=self.events,
+            event_citations=self.event_citations,
+            number=number,
+            published_at=published_at,
+            identity_policy=identity_policy,
+        )
+
+
+def case_rows(persons: Iterable[Person]) -> dict[int, CaseRows]:
+    """The related rows of each of ``persons``, by pk, read in one query per kind of row and thousand persons."""
+    persons = {person.pk: person for person in persons}
+    rows = {pk: CaseRows() for pk in persons}
+    pks = list(persons)
+    through = Person.categories.through
+    for start in range(0, len(pks), LOOKUP_BATCH):
+        batch = pks[start : start + LOOKUP_BATCH]
+        for variant in NameVariant.objects.filter(person__in=batch).order_by("person_id", "name"):
+            rows[variant.person_id].variants.append(variant)
+        memberships = through.objects.filter(person__in=batch).select_related("category")
+        for membership in memberships.order_by("person_id", "category__name", "category_id"):
+            rows[membership.person_id].categories.append(membership.category)
+            rows[membership.person_id].memberships.append((membership.pk, membership.category_id))
+        for citation in Citation.objects.filter(person__in=batch).select_related("source").order_by("pk"):
+            rows[citation.person_id].person_citations.append(citation)
+        events = {}
+        for event in StatusEvent.objects.filter(person__in=batch).order_by("person_id", *TIMELINE_ORDER):
+            event.person = persons[event.person_id]  # in memory: an event names its person (str(event))
+            rows[event.person_id].events.append(event)
+            events[event.pk] = event
+        cited = Citation.objects.filter(status_event__person__in=batch).select_related("source").order_by("pk")
+        for citation in cited:
+            person_id = events[citation.status_event_id].person_id
+            rows[person_id].event_citations.setdefault(citation.status_event_id, []).append(citation)
+    return rows
+
+
 def build_record(person: Person, *, number: int, published_at: datetime.datetime, identity_policy: bool = True) -> dict:
     """The public record of ``person`` as it is in the database now (see :func:`record_from`)."""
-    events = list(person.status_events.order_by(*TIMELINE_ORDER))
-    event_citations: dict[int, list[Citation]] = {}
-    for citation in Citation.objects.filter(status_event__person=person).select_related("source").order_by("pk"):
-        event_citations.setdefault(citation.status_event_id, []).append(citation)
-    return record_from(
-        person,
-        variants=list(person.variants.all()),
-        categories=list(person.categories.all()),
-        person_citations=list(person.citations.select_related("source").order_by("pk")),
-        events=events,
-        event_citations=event_citations,
-        number=number,
-        published_at=published_at,
-        identity_policy=identity_policy,
+    return case_rows([person])[person.pk].record(
+        person, number=number, published_at=published_at, identity_policy=identity_policy
     )
 
 
@@ -251,12 +300,16 @@ def _apply_identity_policy(record: dict, person: Person, known_names: Iterable[s
     return _only_what_is_cited(record)
 
 
-def identity_problems(person: Person) -> list[str]:
-    """Where the texts that publishing would make public name a person at reprisal risk."""
+def identity_problems(person: Person, rows: CaseRows | None = None) -> list[str]:
+    """Where the texts that publishing would make public name a person at reprisal risk.
+
+    ``rows``: the case's related rows, when they are read already (:func:`case_rows`).
+    """
     if not person.reprisal_risk:
         return []
-    record = build_record(person, number=0, published_at=timezone.now(), identity_policy=False)
-    return naming_texts(record, names.NameFinder([*person.all_names(), *_record_names(record)]))
+    rows = rows or case_rows([person])[person.pk]
+    record = rows.record(person, number=0, published_at=timezone.now(), identity_policy=False)
+    return naming_texts(record, names.NameFinder([*person.all_names(rows.variants), *_record_names(record)]))
 
 
 def cases_naming(person: Person) -> list[PublishedVersion]:
@@ -333,6 +386,25 @@ def index_rows(version: PublishedVersion) -> tuple[list[PublishedName], list[Pub
         for source in record["sources"]
     ]
     return rows, cited
+
+
+def index_in_bulk(versions: list[PublishedVersion], writer: BulkWriter) -> None:
+    """:func:`reindex` for many new current public versions at once, through a bulk writer (no history)."""
+    categories = dict(Category.objects.values_list("slug", "pk"))
+    through = PublishedVersion.categories.through
+    name_rows, source_rows, memberships = [], [], []
+    for version in versions:
+        version_names, version_sources = index_rows(version)
+        name_rows += version_names
+        source_rows += version_sources
+        memberships += [
+            through(publishedversion_id=version.pk, category_id=categories[category["slug"]])
+            for category in version.record["categories"]
+            if category["slug"] in categories
+        ]
+    writer.insert(PublishedName, name_rows, history=False)
+    writer.insert(PublishedSource, source_rows, history=False)
+    writer.insert(through, memberships, history=False)
 
 
 def reindex(version: PublishedVersion) -> None:

@@ -3,15 +3,19 @@
 Every person made here has ``is_synthetic`` set, an ``SY-`` case ID, an
 external reference starting with ``SYNTHETIC-`` and a summary that says so;
 the public pages mark them. Rows are written in bulk with their history rows
-(:class:`cases.bulk.BulkWriter`: COPY on PostgreSQL), the derived status
-comes from the same ``derive_status`` as every other status change, and the
-published versions from the same ``record_from`` as publishing.
+(:class:`cases.bulk.BulkWriter`: COPY on PostgreSQL) through the bulk
+counterparts of the single-record paths: the derived status by
+``Person.objects.refresh_statuses``, the published versions by
+``workflow.services.publish_many``, which checks each case as an editor's
+publication would (the generated cases are made to pass: a basis recorded,
+each public event citing a public source, nothing naming a person at
+reprisal risk); the few withdrawn cases are withdrawn one by one by
+``workflow.services.withdraw``.
 """
 
 from __future__ import annotations
 
 import random
-from types import SimpleNamespace
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -31,16 +35,16 @@ from cases.models import (
     Sex,
     Status,
     StatusEvent,
-    derive_status,
-    timeline_order,
 )
 from cases.names import romanizations
 from cases.partial_dates import PartialDate
 from sources.models import Citation, Reliability, Source, SourceKind
-from workflow.models import PublicGeneration, PublishedName, PublishedSource, PublishedVersion
-from workflow.snapshots import denormalise, index_rows, record_from
+from workflow.models import PublishedName, PublishedSource, PublishedVersion
+from workflow.services import publish_many, withdraw
 
 REASON = "Synthetic demo data (generate_demo_data)"
+PUBLISHED, DRAFT, WITHDRAWN = PublicationState.PUBLISHED, PublicationState.DRAFT, PublicationState.WITHDRAWN
+WITHDRAWAL = "Synthetic demo data: a withdrawn case (generate_demo_data)"
 PREFIX = "SY"
 FAMILY = [
     "김",
@@ -117,7 +121,6 @@ class Generator:
             size = min(self.batch, count - done)
             with transaction.atomic():
                 self.make_batch(size)
-                PublicGeneration.advance()
             done += size
             advance(size)
         cases = [Source, Person, Person.categories.through, NameVariant, StatusEvent, Citation]
@@ -148,22 +151,28 @@ class Generator:
         new = [source for source in sources if source.url not in existing]
         self.writer.insert(Source, new)
         by_url = {**existing, **{source.url: source for source in new}}
-        return [by_url[source.url] for source in sources]
+        sources = [by_url[source.url] for source in sources]
+        # What a public claim cites: a public record needs at least one public source behind each.
+        self.public_sources = [source for source in sources if source.is_public]
+        if not self.public_sources:
+            raise CommandError("None of the synthetic sources is public: nothing could be published.")
+        return sources
 
     def make_batch(self, size: int) -> None:
         rng = self.rng
         case_ids = CaseIdCounter.allocate_many(size, PREFIX)
-        people, plans = [], []
+        people, romanized, events, states = [], [], [], []
         for case_id in case_ids:
             family = rng.choice(FAMILY)
             given = "".join(rng.choice(GIVEN) for _ in range(2))
             rr, mr = romanizations(family, given)
             spelling = rng.choice(FAMILY_SPELLINGS[family])
             name = f"{spelling} {mr.split(' ', 1)[1].replace('ŏ', 'o').replace('ŭ', 'u')}"
-            events = self.plan_events()
-            state = rng.choices(
-                [PublicationState.PUBLISHED, PublicationState.DRAFT, PublicationState.WITHDRAWN], [60, 35, 5]
-            )[0]
+            state = rng.choices([PUBLISHED, DRAFT, WITHDRAWN], [60, 35, 5])[0]
+            reprisal_risk = rng.random() < 0.05
+            # A place can be spelled like a given name (Chongjin, Chong-jin): where a person is at
+            # risk, no public text names a place, so none can name the person either.
+            near = "" if reprisal_risk else f" Last reported near {rng.choice(PLACES)}."
             person = Person(
                 case_id=case_id,
                 external_ref=f"SYNTHETIC-{case_id}",
@@ -173,44 +182,23 @@ class Generator:
                 sex=rng.choice([Sex.FEMALE, Sex.MALE, Sex.UNKNOWN]),
                 birth_date=PartialDate(rng.randint(1940, 2005), approximate=rng.random() < 0.3),
                 nationality=rng.choice(["KP", "KP", "KP", "KR", "CN", "JP"]),
-                summary=f"[Synthetic demo data, not a real case] Last reported near {rng.choice(PLACES)}.",
+                summary=f"[Synthetic demo data, not a real case]{near}",
                 internal_notes="Synthetic: restricted note naming a contact.",
-                publication_state=state,
-                publication_basis=PublicationBasis.ALREADY_PUBLIC if state != PublicationState.DRAFT else "",
-                reprisal_risk=rng.random() < 0.05,
+                # Published and withdrawn cases are published by publish_many(), from review.
+                publication_state=DRAFT if state == DRAFT else PublicationState.IN_REVIEW,
+                publication_basis=PublicationBasis.ALREADY_PUBLIC if state != DRAFT else "",
+                reprisal_risk=reprisal_risk,
+                pseudonym=f"Person {case_id}" if reprisal_risk else "",
                 is_synthetic=True,
             )
-            person.pseudonym = f"Person {case_id}" if person.reprisal_risk else ""
             person.set_name_keys()
-            # The same derivation as every status change, over the events about to be recorded.
-            timeline = [
-                SimpleNamespace(status=status, date=date, recorded_at=self.now, pk=n)
-                for n, (status, date, _) in enumerate(events)
-            ]
-            person.current_status, person.status_since, person.last_confirmed = derive_status(timeline_order(timeline))
-            people.append(person)
-            plans.append((rr, events))
-        writer = self.writer
-        rows = writer.insert(Person, people, history=False)
-        through = Person.categories.through
-        memberships = [through(person_id=person.pk, category_id=rng.choice(self.categories).pk) for person in people]
-        writer.insert(through, memberships, history=False)
-        writer.add_memberships(memberships)
-        writer.history(Person, people, created=True, rows=rows)
-
-        variants, events, citations = [], [], []
-        for person, (rr, planned) in zip(people, plans, strict=True):
-            for text, public in ((rr, True), (person.name.replace("-", " "), True), (person.name + "e", False)):
-                variant = NameVariant(person=person, name=text, is_public=public)
-                variant.set_name_keys()
-                variants.append(variant)
-            for status, date, public in planned:
+            for status, date, public in self.plan_events():
                 events.append(
                     StatusEvent(
                         person=person,
                         status=status,
                         date=date,
-                        place=rng.choice(PLACES),
+                        place="" if reprisal_risk else rng.choice(PLACES),
                         description=f"Synthetic: {Status(status).label.lower()}.",
                         internal_note="Synthetic: restricted detail from a source.",
                         confidence=rng.choice(Confidence.values),
@@ -219,15 +207,44 @@ class Generator:
                         recorded_at=self.now,
                     )
                 )
+            people.append(person)
+            romanized.append(rr)
+            states.append(state)
+        # The same derivation as every status change, over the events about to be written with the persons.
+        Person.objects.refresh_statuses(people, unsaved_events=events)
+        writer = self.writer
+        rows = writer.insert(Person, people, history=False)
+        through = Person.categories.through
+        memberships = [through(person_id=person.pk, category_id=rng.choice(self.categories).pk) for person in people]
+        writer.insert(through, memberships, history=False)
+        writer.add_memberships(memberships)
+        writer.history(Person, people, created=True, rows=rows)
+
+        variants, citations = [], []
+        for person, rr in zip(people, romanized, strict=True):
+            for text, public in ((rr, True), (person.name.replace("-", " "), True), (person.name + "e", False)):
+                variant = NameVariant(person=person, name=text, is_public=public)
+                variant.set_name_keys()
+                variants.append(variant)
+        for event in events:
+            event.person_id = event.person.pk  # the persons have their pks now
         writer.insert(NameVariant, variants)
         writer.insert(StatusEvent, events)
         for event in events:
-            for _ in range(rng.randint(1, 3)):
+            # A public event cites at least one public source; the others may be restricted.
+            citations.append(self.citation(public=event.is_public, status_event=event))
+            for _ in range(rng.randint(0, 2)):
                 citations.append(self.citation(status_event=event))
-        person_citations = [self.citation(person=person) for person in people]
-        citations += person_citations
+        citations += [self.citation(public=True, person=person) for person in people]
         writer.insert(Citation, citations)
-        self.publish(people, variants, events, citations, memberships)
+
+        published = [person for person, state in zip(people, states, strict=True) if state != DRAFT]
+        if published:
+            publish_many(published, by=self.user, reason=REASON)
+        withdrawn = [person for person, state in zip(people, states, strict=True) if state == WITHDRAWN]
+        for person in withdrawn:
+            withdraw(person, by=self.user, reason=WITHDRAWAL)
+        self.published += len(published) - len(withdrawn)
 
     def plan_events(self) -> list[tuple[str, PartialDate | None, bool]]:
         rng = self.rng
@@ -250,8 +267,8 @@ class Generator:
             planned.append((status, date, rng.random() < 0.85))
         return planned
 
-    def citation(self, **target) -> Citation:
-        source = self.rng.choice(self.sources)
+    def citation(self, *, public: bool = False, **target) -> Citation:
+        source = self.rng.choice(self.public_sources if public else self.sources)
         return Citation(
             source=source,
             locator=self.rng.choice(LOCATIONS).format(n=self.rng.randint(1, 400)),
@@ -259,64 +276,3 @@ class Generator:
             note="Synthetic: restricted note on the citation.",
             **target,
         )
-
-    def publish(self, people, variants, events, citations, memberships) -> None:
-        sources = {source.pk: source for source in self.sources}
-        by_person: dict[int, dict] = {person.pk: {"variants": [], "events": [], "citations": []} for person in people}
-        event_citations: dict[int, list[Citation]] = {}
-        for citation in citations:
-            citation.source = sources[citation.source_id]
-            if citation.status_event_id:
-                event_citations.setdefault(citation.status_event_id, []).append(citation)
-            else:
-                by_person[citation.person_id]["citations"].append(citation)
-        for variant in variants:
-            by_person[variant.person_id]["variants"].append(variant)
-        for event in events:
-            by_person[event.person_id]["events"].append(event)
-        categories = {category.pk: category for category in self.categories}
-        person_categories: dict[int, list] = {}
-        for membership in memberships:
-            person_categories.setdefault(membership.person_id, []).append(categories[membership.category_id])
-
-        versions = []
-        for person in people:
-            if person.publication_state == PublicationState.DRAFT:
-                continue
-            related = by_person[person.pk]
-            version = PublishedVersion(
-                person=person,
-                number=1,
-                published_at=self.now,
-                published_by=self.user,
-                withdrawn_at=self.now if person.publication_state == PublicationState.WITHDRAWN else None,
-                record=record_from(
-                    person,
-                    variants=related["variants"],
-                    categories=person_categories.get(person.pk, []),
-                    person_citations=related["citations"],
-                    events=timeline_order(related["events"]),
-                    event_citations=event_citations,
-                    number=1,
-                    published_at=self.now,
-                ),
-            )
-            denormalise(version)
-            versions.append(version)
-        self.writer.insert(PublishedVersion, versions)
-        names, cited, version_categories = [], [], []
-        for version in versions:
-            if version.withdrawn_at is not None:
-                continue
-            self.published += 1
-            version_names, version_sources = index_rows(version)
-            names += version_names
-            cited += version_sources
-            version_categories += [
-                PublishedVersion.categories.through(publishedversion_id=version.pk, category_id=category.pk)
-                for category in person_categories.get(version.person_id, [])
-            ]
-        # The search index and the filters' categories: derived rows, without history.
-        self.writer.insert(PublishedName, names, history=False)
-        self.writer.insert(PublishedSource, cited, history=False)
-        self.writer.insert(PublishedVersion.categories.through, version_categories, history=False)
