@@ -1,17 +1,24 @@
 """Admin building blocks shared by every tracked model, and the vocabulary admin."""
 
+import datetime
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
 from django.template.response import TemplateResponse
+from django.utils import formats, timezone, translation
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .history import VersionedModel, changes_since, save_with_history
 from .models import Category
+from .partial_dates import PartialDate
 
 
 def https_url_fields(field, **kwargs):
@@ -79,10 +86,63 @@ class VersionedModelForm(forms.ModelForm):
 
 
 def admin_reason(form, action: str = "Changed") -> str:
+    """The history reason of an admin save: what was done, and the labels of the fields it changed.
+
+    "Changed in admin: public summary, birth date". Stored in the site's
+    language, like the rest of the reason, whatever the editor's language.
+    """
     if not form.instance.pk or not form.has_changed():
         return f"{action} in admin"
-    changed = [name for name in form.changed_data if name != "expected_version"]
+    with translation.override(settings.LANGUAGE_CODE):
+        changed = [_field_label(form, name) for name in form.changed_data if name != "expected_version"]
     return f"{action} in admin: {', '.join(changed)}" if changed else f"{action} in admin"
+
+
+def _field_label(form, name: str) -> str:
+    """A changed field's label as the history shows it: the model field's name for people, else the form's label."""
+    try:
+        return str(form.instance._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return str(form.fields[name].label or name)
+
+
+# Bookkeeping the history page does not list as changes: the edit counter, the
+# time of the last save and the search keys derived from the names.
+HISTORY_HIDDEN_FIELDS = frozenset({"version", "updated_at", "name_key", "name_folded", "native_key", "key", "folded"})
+
+
+class ReadableHistory(HistoricalRecordContextHelper):
+    """The history page's "what changed": field labels and the values people read, not stored keys.
+
+    "Publication state: In review → Published", not "publication_state:
+    in_review → published"; yes/no, partial dates at their precision, "—"
+    for an empty value.
+    """
+
+    def context_for_delta_changes(self, delta):
+        delta.changes = [change for change in delta.changes if change.field not in HISTORY_HIDDEN_FIELDS]
+        return super().context_for_delta_changes(delta)
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if field.many_to_many:
+            return super().prepare_delta_change_value(change, value)
+        return readable_value(field, value)
+
+
+def readable_value(field, value) -> str:
+    """``value`` of model ``field`` as a person reads it."""
+    if value is None or value == "":
+        return "—"
+    if getattr(field, "flatchoices", None):
+        return str(dict(field.flatchoices).get(str(value), value))
+    if isinstance(field, models.BooleanField):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, PartialDate):
+        return value.display()
+    if isinstance(value, datetime.datetime):
+        return formats.localize(timezone.localtime(value))
+    return str(value)
 
 
 class TrackedAdmin(SimpleHistoryAdmin):
@@ -127,6 +187,9 @@ class TrackedAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableHistory(self.model, historical_record)
 
     def revert_disabled(self, request, obj=None):
         return not request.user.has_perm("cases.revert_history")
@@ -181,6 +244,8 @@ def withdraw_selected(modeladmin, request, queryset):
             "opts": modeladmin.model._meta,
             "objects": allowed,
             "skipped": queryset.count() - len(allowed),
+            # What the withdrawal changes elsewhere (a source's published cases), said before it is done.
+            "consequences": getattr(modeladmin, "withdrawal_consequences", lambda objects: [])(allowed),
             "form": form,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         },

@@ -9,7 +9,7 @@ from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
@@ -58,11 +58,29 @@ def _existing_source_message(source: Source, what: str) -> str:
 
 
 class SourceForm(VersionedModelForm):
+    restriction_reason = forms.CharField(
+        label=_("Why restrict it?"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_(
+            "Needed when published cases cite this source: their claims that rest on it leave the public site "
+            "at once. Recorded in the history."
+        ),
+    )
+
     class Meta:
         model = Source
         fields = "__all__"
         formfield_callback = https_url_fields
         widgets = {"document": DocumentInput}
+
+    def restricting_published_evidence(self, cleaned_data) -> list:
+        """The published cases this save would take evidence from (the source becomes restricted)."""
+        if self.instance._state.adding or not cleaned_data.get("is_restricted"):
+            return []
+        if Source.objects.filter(pk=self.instance.pk, is_restricted=True).exists():
+            return []
+        return list(self.instance.published_cases().order_by("case_id"))
 
     def clean_document(self):
         document = self.cleaned_data.get("document")
@@ -111,6 +129,17 @@ class SourceForm(VersionedModelForm):
         cleaned_data = super().clean()
         if not (cleaned_data.get("url") or cleaned_data.get("document") or cleaned_data.get("publisher")):
             self.add_error(None, "Give a URL, an uploaded copy, or at least who published the source.")
+        affected = self.restricting_published_evidence(cleaned_data)
+        if affected and not cleaned_data.get("restriction_reason", "").strip():
+            self.add_error(
+                "restriction_reason",
+                _(
+                    "Published cases cite this source: %(cases)s. Restricting it takes the claims that rest on it "
+                    "off their public pages at once (each case then appears under “needs attention” on the "
+                    "dashboard). Say why it is restricted."
+                )
+                % {"cases": ", ".join(str(person) for person in affected)},
+            )
         return cleaned_data
 
 
@@ -146,15 +175,57 @@ class SourceAdmin(TrackedAdmin):
     list_display = ["title", "kind", "publisher", "published_on", "reliability", "is_restricted", "withdrawn"]
     list_filter = ["kind", "reliability", "is_restricted", "withdrawn"]
     search_fields = ["title", "publisher", "url", "published_on"]
-    readonly_fields = ["download", "sha256", "file_size", "content_type", "withdrawn", "withdrawn_reason"]
+    readonly_fields = [
+        "download",
+        "sha256",
+        "file_size",
+        "content_type",
+        "withdrawn",
+        "withdrawn_reason",
+        "cited_by_published_cases",
+    ]
     inlines = [CitingClaimInline]
     actions = [withdraw_selected]
     fieldsets = [
         (None, {"fields": ["title", "kind", "publisher", "published_on", "language", "reliability"]}),
         ("Where to find it", {"fields": ["url", "archived_url", "accessed_on"]}),
         ("Uploaded copy", {"fields": ["document", "download", "sha256", "file_size", "content_type"]}),
-        ("Restricted", {"fields": ["is_restricted", "internal_notes", "withdrawn", "withdrawn_reason"]}),
+        (
+            "Restricted",
+            {
+                "fields": [
+                    "cited_by_published_cases",
+                    "is_restricted",
+                    "restriction_reason",
+                    "internal_notes",
+                    "withdrawn",
+                    "withdrawn_reason",
+                ]
+            },
+        ),
     ]
+
+    @admin.display(description=_("cited by published cases"))
+    def cited_by_published_cases(self, source: Source) -> str:
+        cases = list(source.published_cases().order_by("case_id")) if source.pk else []
+        if not cases:
+            return str(_("none: restricting or withdrawing it changes no public page"))
+        return format_html_join(
+            ", ", '<a href="{}">{}</a>', ((reverse("admin:cases_person_change", args=[p.pk]), p) for p in cases)
+        )
+
+    def change_reason(self, request, form, change: bool) -> str:
+        reason = form.cleaned_data.get("restriction_reason", "").strip() if hasattr(form, "cleaned_data") else ""
+        return reason or super().change_reason(request, form, change)
+
+    def withdrawal_consequences(self, sources) -> list[str]:
+        """Shown before a withdrawal: the published cases whose claims rest on these sources."""
+        return [
+            _("“%(source)s” is cited by the published cases %(cases)s.")
+            % {"source": source, "cases": ", ".join(str(person) for person in cases)}
+            for source in sources
+            if (cases := list(source.published_cases().order_by("case_id")))
+        ]
 
     def get_search_results(self, request, queryset, search_term):
         # The label a source is chosen by (Source.choice_label) is also what finds it: its separators
@@ -199,7 +270,9 @@ class CitationForm(VersionedModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        if bool(cleaned_data.get("person")) == bool(cleaned_data.get("status_event")):
+        # A new citation's claim comes from the form; an existing one keeps its own (not in the form).
+        adding = self.instance._state.adding
+        if adding and bool(cleaned_data.get("person")) == bool(cleaned_data.get("status_event")):
             raise ValidationError(
                 _("A citation backs exactly one claim: open the person's page and cite from the claim there.")
             )

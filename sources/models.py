@@ -18,7 +18,7 @@ from PIL import Image, ImageOps, ImageSequence
 from simple_history.models import HistoricalRecords
 
 from cases.history import EvidentialQuerySet, VersionedModel, WithdrawableModel
-from cases.models import Person, StatusEvent
+from cases.models import Person, PublicationState, StatusEvent
 from cases.partial_dates import PartialDateField, not_in_the_future, partial_date_check
 
 from .vocabularies import Reliability, SourceKind
@@ -160,6 +160,14 @@ class Source(WithdrawableModel, VersionedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def published_cases(self):
+        """Published cases with an active citation of this source: restricting or withdrawing it takes
+        the claims that rest on it off their public records (workflow.snapshots), so it is said first."""
+        cited = self.citations.active()
+        return Person.objects.filter(publication_state=PublicationState.PUBLISHED).filter(
+            Q(pk__in=cited.values("person_id")) | Q(pk__in=cited.values("status_event__person_id"))
+        )
 
     @property
     def choice_label(self) -> str:

@@ -284,7 +284,7 @@ def test_citers_add_a_citation(client, role):
     person = make_person()
     source = make_source()
     user = sign_in_as(client, role)
-    url = "/admin/sources/citation/add/"
+    url = f"/admin/sources/citation/add/?person={person.pk}"  # from the person's page
     page = client.get(url)
     assert page.status_code == 200
     changes = {"source": str(source.pk), "person": str(person.pk), "locator": "para. 354"}
@@ -428,7 +428,8 @@ def test_anonymous_workflow_post_goes_to_login_and_changes_nothing(client, actio
         ("caseworker", ["return_to_draft"]),
         ("researcher", []),
         # Never published: nothing to withdraw (the services' own table decides what is offered).
-        ("editor", ["return_to_draft", "publish"]),
+        # Publishing is offered as "Preview and publish": the button itself is on the preview.
+        ("editor", ["return_to_draft"]),
     ],
 )
 def test_change_page_offers_only_the_workflow_buttons_the_role_may_use(client, role, buttons):
@@ -437,6 +438,7 @@ def test_change_page_offers_only_the_workflow_buttons_the_role_may_use(client, r
     html = client.get(f"/admin/cases/person/{person.pk}/change/").content.decode()
     offered = [action for action in WORKFLOW_ACTIONS if f'action="{workflow_url(person, action)}"' in html]
     assert offered == buttons
+    assert ("Preview and publish" in html) == (role == "editor")
 
 
 class _FormNesting(HTMLParser):

@@ -233,7 +233,7 @@ def test_a_case_in_review_that_was_never_published_offers_no_withdrawal(client, 
     submit_for_review(person, by=caseworker)
     client.force_login(editor)
     html = client.get(f"/admin/cases/person/{person.pk}/change/").content.decode()
-    assert f"/admin/cases/person/{person.pk}/workflow/publish/" in html
+    assert f"/staff/cases/{person.case_id}/preview/" in html  # publishing starts from the preview
     assert f"/admin/cases/person/{person.pk}/workflow/withdraw/" not in html
     assert "Withdraw from publication" not in html
 

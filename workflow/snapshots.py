@@ -185,23 +185,27 @@ def record_from(
 
 
 def _only_what_is_cited(record: dict) -> dict:
-    """Citations of the person and of the events the record holds, and the sources of those, nothing else.
+    """Events a public source in the record backs, citations of the claims it holds, and their sources.
 
     A citation of an event that has left the record (made non-public,
     withdrawn) would otherwise keep its locator, its excerpt and its source
-    on the public side.
+    on the public side. And an event whose every public source has been
+    restricted or withdrawn leaves the record too, until an editor acts: a
+    public page promises that every fact on it is backed by the sources
+    listed with it (publication requires it, and a redaction keeps it).
     """
-    claimed = {*record["person_citations"], *(pk for event in record["events"] for pk in event["citations"])}
+    present = {citation["id"] for citation in record["citations"]}
+    events = [{**event, "citations": [pk for pk in event["citations"] if pk in present]} for event in record["events"]]
+    events = [event for event in events if event["citations"]]
+    person_citations = [pk for pk in record["person_citations"] if pk in present]
+    claimed = {*person_citations, *(pk for event in events for pk in event["citations"])}
     citations = [citation for citation in record["citations"] if citation["id"] in claimed]
-    kept = {citation["id"] for citation in citations}
     cited_sources = {citation["source"] for citation in citations}
     return {
         **record,
         "citations": citations,
-        "person_citations": [pk for pk in record["person_citations"] if pk in kept],
-        "events": [
-            {**event, "citations": [pk for pk in event["citations"] if pk in kept]} for event in record["events"]
-        ],
+        "person_citations": person_citations,
+        "events": events,
         "sources": [source for source in record["sources"] if source["id"] in cited_sources],
     }
 
