@@ -106,14 +106,18 @@ def test_a_case_goes_from_the_caseworkers_desk_to_the_visitors_screen(new_page, 
     expect(researcher.locator(".messagelist")).to_contain_text("was added successfully")
     source = Source.objects.get()
     assert (source.is_restricted, source.content_type, source.file_size) == (False, "application/pdf", len(PDF))
-    expect(researcher.get_by_role("link", name="Download the uploaded copy")).to_be_visible()
+    expect(researcher.locator(".field-download").get_by_role("link", name="testimony.pdf")).to_be_visible()
 
-    researcher.goto("/admin/sources/citation/add/")
+    # From the person's page, on the arrest itself: the citation page names that claim and no other.
+    researcher.goto(f"/admin/cases/person/{person.pk}/change/")
+    researcher.get_by_role("link", name="Cite a source for “Arrested”").click()
+    expect(researcher.locator(".citation-claim")).to_contain_text("Arrested")
+    expect(researcher.locator(".citation-claim")).to_contain_text("Pak Sun-hui")
     choose_autocomplete(researcher, "source", "Hyesan", SOURCE_TITLE)
-    choose_autocomplete(researcher, "status_event", "Pak", "Pak Sun-hui")
     researcher.locator("#id_locator").fill("p. 4")
     researcher.locator("#id_excerpt").fill("They took her from her home in March 2019.")
     researcher.get_by_role("button", name="Save", exact=True).click()
+    expect(researcher).to_have_url(re.compile(rf"/admin/cases/person/{person.pk}/change/$"))
     expect(researcher.locator(".messagelist")).to_contain_text("was added successfully")
     citation = Citation.objects.get()
     assert (citation.source, citation.status_event, citation.locator) == (source, event, "p. 4")
@@ -133,8 +137,16 @@ def test_a_case_goes_from_the_caseworkers_desk_to_the_visitors_screen(new_page, 
     waiting = editor.locator("section", has=editor.get_by_role("heading", name=re.compile("Waiting for review")))
     expect(waiting).to_contain_text("caseworker")
     waiting.get_by_role("link", name=re.compile("Pak Sun-hui")).click()
-    editor.get_by_role("button", name="Publish").click()
+    editor.get_by_role("link", name="Preview and publish").click()
+    # The public page as it will be, and what becomes public, before the click.
+    expect(editor.locator(".preview-panel")).to_contain_text("nothing of this case is published yet")
+    expect(editor.locator("article.case-page h1")).to_have_text("Pak Sun-hui")
+    expect(editor.locator("article.case-page")).to_contain_text("They took her from her home in March 2019.")
+    editor.get_by_role("button", name="Publish version 1").click()
     expect(editor.locator(".messagelist")).to_contain_text("Publish done")
+    expect(editor.get_by_role("link", name="Read the public page")).to_have_attribute(
+        "href", f"/cases/{person.case_id}/"
+    )
     person.refresh_from_db()
     assert person.publication_state == PublicationState.PUBLISHED
     version = PublishedVersion.objects.get(person=person)
@@ -171,7 +183,12 @@ def test_a_case_goes_from_the_caseworkers_desk_to_the_visitors_screen(new_page, 
 
     # 8. The researcher restricts the source; the visitor reloads.
     researcher.goto(f"/admin/sources/source/{source.pk}/change/")
+    expect(researcher.locator(".field-cited_by_published_cases")).to_contain_text(person.case_id)
     researcher.locator("#id_is_restricted").check()
+    researcher.get_by_role("button", name="Save", exact=True).click()
+    # Published cases cite it: a reason first.
+    expect(researcher.locator(".field-restriction_reason .errorlist")).to_contain_text(person.case_id)
+    researcher.get_by_label("Why restrict it?").fill("The witness asked us to keep the testimony confidential.")
     researcher.get_by_role("button", name="Save", exact=True).click()
     expect(researcher.locator(".messagelist")).to_contain_text("was changed successfully")
     source.refresh_from_db()
@@ -183,6 +200,8 @@ def test_a_case_goes_from_the_caseworkers_desk_to_the_visitors_screen(new_page, 
     expect(visitor.locator("body")).not_to_contain_text("p. 4")
     expect(visitor.locator("#note-1")).to_have_count(0)
     expect(visitor.locator("a.ref")).to_have_count(0)
+    # The arrest rested on that source alone: it left the public record, which shows no unsourced fact.
+    expect(visitor.locator("ol.timeline > li")).to_have_count(0)
     response = visitor.goto(f"/sources/{source.pk}/")
     assert response.status == 404
     version.refresh_from_db()
