@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from cases.models import Person, Status, StatusEvent
 
-from .conftest import admin_form_data, make_event, make_person, make_user
+from .factories import admin_form_data, make_event, make_person, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -21,9 +21,8 @@ from workflow import services
 
 from .factories import (
     admin_form_data,
-    make_citation,
-    make_event,
     make_person,
+    make_publishable_case,
     make_source,
     make_staff,
     make_user,
@@ -72,17 +71,6 @@ def assert_recent(event: AuditEvent) -> None:
 def sign_in(username: str, password: str, ip: str = ADDRESS, client=None):
     client = client or Client()
     return client.post("/admin/login/", {"username": username, "password": password}, REMOTE_ADDR=ip)
-
-
-def publishable_person(**fields):
-    person = make_person(**fields)
-    event = make_event(person, date="2020-03", is_public=True)
-    make_citation(make_source(), status_event=event)
-    person.publication_basis = "already_public"
-    from cases.history import save_with_history
-
-    save_with_history(person, by=None, reason="test data")
-    return person
 
 
 # --- Sign-in events ----------------------------------------------------------------------------
@@ -225,7 +213,7 @@ def test_making_someone_superuser_in_the_admin_is_audited(audited_admin, admin_u
 
 def test_publishing_is_audited(db):
     editor = make_user("editor", is_staff=True)
-    person = publishable_person(name="Kim Audit-publish")
+    person = make_publishable_case(date="2020-03", name="Kim Audit-publish")
     services.submit_for_review(person, by=make_user("caseworker", is_staff=True))
     assert not AuditEvent.objects.exists()  # submitting is not a security event
     services.publish(person, by=editor)
@@ -236,7 +224,7 @@ def test_publishing_is_audited(db):
 
 def test_withdrawing_is_audited(db):
     editor = make_user("editor", is_staff=True)
-    person = publish_case(publishable_person(name="Kim Audit-withdraw"))
+    person = publish_case(make_publishable_case(date="2020-03", name="Kim Audit-withdraw"))
     AuditEvent.objects.all().delete()
     services.withdraw(person, by=editor, reason="the family asked")
     event = only_event(action="withdrawn", actor=editor, username="editor", target=person.case_id)
@@ -351,7 +339,7 @@ def _restriction_change(audited_admin, admin_user):
 
 def _publish_button(audited_admin, admin_user, settings):
     settings.WORKFLOW_ALLOW_SELF_PUBLISH = True
-    person = publishable_person(name="Kim Button-publish")
+    person = make_publishable_case(date="2020-03", name="Kim Button-publish")
     services.submit_for_review(person, by=admin_user)
     AuditEvent.objects.all().delete()
     response = audited_admin.post(f"/admin/cases/person/{person.pk}/workflow/publish/")
@@ -360,7 +348,7 @@ def _publish_button(audited_admin, admin_user, settings):
 
 
 def _withdraw_button(audited_admin, admin_user, settings):
-    person = publish_case(publishable_person(name="Kim Button-withdraw"))
+    person = publish_case(make_publishable_case(date="2020-03", name="Kim Button-withdraw"))
     AuditEvent.objects.all().delete()
     response = audited_admin.post(f"/admin/cases/person/{person.pk}/workflow/withdraw/", {"reason": "risk"})
     assert response.status_code == 302

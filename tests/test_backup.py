@@ -19,7 +19,7 @@ from security.backup import MANIFEST, file_checksums, table_checksums
 from security.models import AuditEvent
 from sources.models import Source
 
-from .conftest import make_source
+from .factories import make_source
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from cases.history import EvidentialRecordDeletion
 from cases.models import Person, PublicationBasis, PublicationState, StatusEvent
 from sources.models import Citation, Source
 
-from .conftest import make_citation, make_event, make_person, make_source
+from .factories import make_citation, make_event, make_person, make_source
 
 pytestmark = pytest.mark.django_db
 

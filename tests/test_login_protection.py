@@ -11,7 +11,7 @@ from django.test import Client, RequestFactory
 from security.clientip import client_ip
 from security.models import AuditEvent
 
-from .conftest import make_user
+from .factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from cases.history import save_with_history
 from workflow.models import PublicGeneration
 from workflow.services import withdraw
 
-from .conftest import make_citation, make_event, make_person, make_source, make_variant, publish_case
+from .factories import make_citation, make_event, make_person, make_source, make_variant, publish_case
 
 pytestmark = pytest.mark.django_db
 

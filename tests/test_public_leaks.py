@@ -20,7 +20,7 @@ from cases.partial_dates import PartialDate
 from public.filters import SORTS
 from workflow.services import submit_for_review, withdraw
 
-from .conftest import make_citation, make_event, make_person, make_source, make_user, make_variant, publish_case
+from .factories import make_citation, make_event, make_person, make_source, make_user, make_variant, publish_case
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from cases.models import PublicationState, Status
 from workflow.models import PublishedVersion
 
-from .conftest import make_citation, make_event, make_person, make_source, make_variant, publish_case
+from .factories import make_citation, make_event, make_person, make_source, make_variant, publish_case
 
 pytestmark = pytest.mark.django_db
 

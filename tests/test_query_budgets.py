@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.models import Status
 
-from .conftest import make_citation, make_event, make_person, make_source, make_variant, publish_case
+from .factories import make_citation, make_event, make_person, make_source, make_variant, publish_case
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from cases.models import Person, PublicationState, Status
 from workflow.models import PublishedVersion
 from workflow.services import return_to_draft, submit_for_review, withdraw
 
-from .conftest import make_citation, make_event, make_person, make_source, make_variant, publish_case
+from .factories import make_citation, make_event, make_person, make_source, make_variant, publish_case
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from cases.models import Person, Status, StatusEvent
 from cases.partial_dates import PartialDate
 
-from .conftest import make_event, make_person, make_user
+from .factories import make_event, make_person, make_user
 
 pytestmark = pytest.mark.django_db
 

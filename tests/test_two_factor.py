@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from cases.models import PublicationState
 from security.models import AuditEvent
 
-from .factories import make_person, make_source, make_staff, make_user
+from .factories import make_person, make_source, make_staff, make_superuser, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def _two_factor_required(settings):
 
 @pytest.fixture
 def staff(db):
-    return make_user("staffer", is_staff=True, is_superuser=True)
+    return make_superuser("staffer")
 
 
 def code(device: TOTPDevice, drift: int = 0) -> str:
