@@ -224,7 +224,7 @@ BAD_ROWS = [
     ({"birth_date": "1970-02-30"}, "birth_date", "not a real day"),
     ({"status_date": "2014-13"}, "status_date", "has no month 13"),
     ({"status_date": "3000"}, "status_date", "is in the future"),
-    ({"source_date": "14 Oct 2014"}, "source_date", "is not a date"),
+    ({"source_date": "14 Octember 2014"}, "source_date", "is not a date"),
     ({"nationality": "XX"}, "nationality", "not an ISO 3166-1 two-letter country code"),
     ({"nationality": "PRK"}, "nationality", "not an ISO 3166-1 two-letter country code"),
     ({"categories": "Missionary; Astronaut"}, "categories", "unknown category “Astronaut”"),
