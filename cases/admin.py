@@ -1,5 +1,6 @@
 """Admin building blocks shared by every tracked model, and the vocabulary admin."""
 
+import dataclasses
 import datetime
 
 from django import forms
@@ -14,6 +15,7 @@ from django.utils import formats, timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .history import VersionedModel, changes_since, save_with_history
@@ -120,14 +122,28 @@ class ReadableHistory(HistoricalRecordContextHelper):
     """
 
     def context_for_delta_changes(self, delta):
-        delta.changes = [change for change in delta.changes if change.field not in HISTORY_HIDDEN_FIELDS]
-        return super().context_for_delta_changes(delta)
+        shown = [change for change in delta.changes if change.field not in HISTORY_HIDDEN_FIELDS]
+        return super().context_for_delta_changes(dataclasses.replace(delta, changes=shown))
 
     def prepare_delta_change_value(self, change, value):
         field = self.model._meta.get_field(change.field)
         if field.many_to_many:
             return super().prepare_delta_change_value(change, value)
         return readable_value(field, value)
+
+
+def derived_changes(old, new) -> list[ModelChange]:
+    """Changes between two history rows in the fields people do not edit (simple-history's diff leaves them out)."""
+    changes = []
+    for field in old.tracked_fields:
+        if field.editable or field.primary_key or field.name in HISTORY_HIDDEN_FIELDS:
+            continue
+        before, after = getattr(old, field.attname), getattr(new, field.attname)
+        if before != after:
+            if field.is_relation:
+                before, after = getattr(old, field.name, None), getattr(new, field.name, None)
+            changes.append(ModelChange(field.name, before, after))
+    return changes
 
 
 def readable_value(field, value) -> str:
@@ -190,6 +206,26 @@ class TrackedAdmin(SimpleHistoryAdmin):
 
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableHistory(self.model, historical_record)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Each history row's changes, the values the system derives included (status, "since", workflow).
+
+        simple-history compares the fields people edit only; the history page
+        also says when the current status or the submission changed.
+        """
+        previous = None
+        for current in historical_records:
+            if previous is not None:
+                delta = previous.diff_against(current, foreign_keys_are_objs=foreign_keys_are_objs)
+                derived = derived_changes(current, previous)
+                if derived:
+                    changes = sorted([*delta.changes, *derived], key=lambda change: change.field)
+                    delta = dataclasses.replace(
+                        delta, changes=changes, changed_fields=[change.field for change in changes]
+                    )
+                helper = self.get_historical_record_context_helper(request, previous)
+                previous.history_delta_changes = helper.context_for_delta_changes(delta)
+            previous = current
 
     def revert_disabled(self, request, obj=None):
         return not request.user.has_perm("cases.revert_history")
