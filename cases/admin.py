@@ -255,6 +255,26 @@ class TrackedAdmin(SimpleHistoryAdmin):
         return current
 
 
+class LabelledTabularInline(admin.TabularInline):
+    """A table of inline rows whose every input carries its column's name (``aria-label``).
+
+    Django's tabular inlines put the field names in the table's header
+    only, so a screen reader meets inputs without a name.
+    """
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        for name, field in formset.form.base_fields.items():
+            if not field.widget.is_hidden:
+                label = str(field.label or name)
+                field.widget.attrs["aria-label"] = label
+                # An autocomplete wraps its <select>: name that too.
+                inner = getattr(field.widget, "widget", None)
+                if inner is not None:
+                    inner.attrs["aria-label"] = label
+        return formset
+
+
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), help_text="Recorded in the history of each record."
