@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -170,7 +171,7 @@ class TrackedAdmin(SimpleHistoryAdmin):
     """
 
     form = VersionedModelForm
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides: dict[Any, dict[str, Any]] = {models.URLField: {"assume_scheme": "https"}}
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

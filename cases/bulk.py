@@ -106,7 +106,7 @@ class BulkWriter:
         """
         if not objs:
             return []
-        rows = None
+        rows: list | None = None
         if not self.copy:
             list(_prepared(objs, prepare))
             model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
@@ -114,12 +114,13 @@ class BulkWriter:
             meta, fields = model._meta, model._meta.concrete_fields
             for obj, pk in zip(objs, _next_values(meta.db_table, meta.pk.column, len(objs)), strict=True):
                 obj.pk = pk
-            values, rows = _column_values(fields, adding=True), []
+            values, kept = _column_values(fields, adding=True), list[list]()
             _copy(
                 meta.db_table,
                 [f.column for f in fields],
-                (_kept(values(obj), rows) for obj in _prepared(objs, prepare)),
+                (_kept(values(obj), kept) for obj in _prepared(objs, prepare)),
             )
+            rows = kept
             for obj in objs:
                 obj._state.adding, obj._state.db = False, connection.alias
         if history:
@@ -303,4 +304,4 @@ def _prepared_value(prepare: Callable, obj, raw):
     try:
         return prepare(raw)
     except TypeError:  # not hashable: prepared every time
-        return prepare.__wrapped__(raw)
+        return prepare.__wrapped__(raw)  # type: ignore[attr-defined]  # (functools.cache keeps it)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import cache
 from types import SimpleNamespace
+from typing import Any, cast
 
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -249,7 +250,8 @@ class Plan:
         self.category_ids: dict[int, set[int]] = defaultdict(set)
         # Each person's (through row pk, category pk): the categories their history rows record.
         self.memberships: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        self.events: dict[int, list[StatusEvent]] = defaultdict(list)
+        # Each person's active events, as (pk, status, date): what derive_status reads.
+        self.events: dict[int, list[Any]] = defaultdict(list)
         # (person pk or None, event pk or None, source pk, locator) of every active citation.
         self.citations: set[tuple] = set()
         through = Person.categories.through
@@ -337,7 +339,7 @@ class Plan:
     def _new(self, row: Row) -> Item:
         values = {column: row.values[column] for column in PERSON_FIELDS if column in row.values}
         if "name_native" in row.values:
-            values["family_name_native"], values["given_name_native"] = row.values["name_native"]
+            values["family_name_native"], values["given_name_native"] = cast(tuple, row.values["name_native"])
         item = Item(row, build_instance(Person, **values), is_new=True)
         if not {"name", "descriptor"} & row.filled:
             self.problem(row, "name", "a new case needs a name, or a descriptor for an unnamed person.")
@@ -354,12 +356,12 @@ class Plan:
             if old != new:
                 setattr(person, column, new)
                 item.edited.append(column)
-                label = Person._meta.get_field(column).verbose_name
+                label = getattr(Person._meta.get_field(column), "verbose_name", column)
                 item.changes.append(f"{label}: {_short(old)} → {_short(new)}")
         if "name_native" in row.values:
             old = (person.family_name_native, person.given_name_native)
             if row.values["name_native"] != old:
-                person.family_name_native, person.given_name_native = row.values["name_native"]
+                person.family_name_native, person.given_name_native = cast(tuple, row.values["name_native"])
                 item.edited.extend(["family_name_native", "given_name_native"])
                 item.changes.append(f"native name: {_short(''.join(old))} → {_short(person.name_native)}")
         return item
@@ -435,6 +437,7 @@ class Plan:
             return
         item.source, item.locator = source, row.get("source_locator", "")
         event = item.cited_event
+        key: tuple
         if event is not None:
             target_is_new, key = event.pk is None, (None, event.pk, source.pk, item.locator)
         else:

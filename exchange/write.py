@@ -122,7 +122,7 @@ class Writer(BulkWriter):
         citations = [
             build_instance(
                 Citation,
-                source_id=item.source.pk,
+                source_id=getattr(item.source, "pk", None),  # every citing item has its source
                 status_event_id=item.cited_event.pk if item.cited_event else None,
                 person_id=None if item.cited_event else item.person.pk,
                 locator=item.locator,

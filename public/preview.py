@@ -23,7 +23,7 @@ from .presenters import CasePage, cite_as
 @never_cache
 @login_required
 def publication_preview(request: HttpRequest, case_id: str) -> HttpResponse:
-    result = preview_case(case_id, request.user)
+    result = preview_case(case_id, request.user)  # type: ignore[arg-type]  # signed in (login_required)
     version = result.version
     page = CasePage(version)
     url = request.build_absolute_uri(reverse("public:case_version", args=[version.case_id, version.number]))

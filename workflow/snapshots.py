@@ -71,9 +71,9 @@ class CaseRows:
 
 def case_rows(persons: Iterable[Person]) -> dict[int, CaseRows]:
     """The related rows of each of ``persons``, by pk, read in one query per kind of row and thousand persons."""
-    persons = {person.pk: person for person in persons}
-    rows = {pk: CaseRows() for pk in persons}
-    pks = list(persons)
+    by_pk: dict[int, Person] = {person.pk: person for person in persons}
+    rows = {pk: CaseRows() for pk in by_pk}
+    pks = list(by_pk)
     through = Person.categories.through
     for start in range(0, len(pks), LOOKUP_BATCH):
         batch = pks[start : start + LOOKUP_BATCH]
@@ -85,9 +85,9 @@ def case_rows(persons: Iterable[Person]) -> dict[int, CaseRows]:
             rows[membership.person_id].memberships.append((membership.pk, membership.category_id))
         for citation in Citation.objects.filter(person__in=batch).select_related("source").order_by("pk"):
             rows[citation.person_id].person_citations.append(citation)
-        events = {}
+        events: dict[int, StatusEvent] = {}
         for event in StatusEvent.objects.filter(person__in=batch).order_by("person_id", *TIMELINE_ORDER):
-            event.person = persons[event.person_id]  # in memory: an event names its person (str(event))
+            event.person = by_pk[event.person_id]  # in memory: an event names its person (str(event))
             rows[event.person_id].events.append(event)
             events[event.pk] = event
         cited = Citation.objects.filter(status_event__person__in=batch).select_related("source").order_by("pk")

@@ -251,7 +251,7 @@ class Generator:
         path = rng.choice(STATUS_PATHS)
         count = rng.randint(1, 10)
         year = rng.randint(1995, 2015)
-        planned = []
+        planned: list[tuple[str, PartialDate | None, bool]] = []
         for n in range(count):
             status = path[min(n, len(path) - 1)]
             year = min(year + rng.randint(0, 2), 2025)
