@@ -109,3 +109,20 @@ def test_every_event_left_on_a_public_record_cites_a_public_source(client):
     record = client.get(f"/api/cases/{person.case_id}/").json()
     assert record["events"] == [] and record["citations"] == [] and record["sources"] == []
     assert record["status"] == ""
+
+
+def test_the_cases_that_lost_a_public_source_appear_under_needs_attention():
+    source = make_source(title="Testimony summary", publisher="Interviews")
+    person = published_case_citing(source)
+    untouched = published_case_citing(make_source(title="Other report", publisher="UN"))
+    client = researcher_client()
+    before = html.unescape(client.get("/staff/").content.decode())
+    assert "Every public event of every published case is backed by a public source." in before
+
+    restrict_in_the_admin(client, source, restriction_reason="The witness asked for it.")
+
+    page = html.unescape(client.get("/staff/").content.decode())
+    attention = page.split('id="attention-heading"', 1)[1].split("</section>", 1)[0]
+    assert "Needs attention (1)" in attention
+    assert f"/admin/cases/person/{person.pk}/change/" in attention
+    assert f"/admin/cases/person/{untouched.pk}/change/" not in attention

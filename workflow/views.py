@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from cases.models import Person, PublicationState, Status
+from cases.models import Person, PublicationState, Status, StatusEvent
+from sources.models import Citation
 
 # What an Administrator looks after (users, roles, authenticator devices, the audit): any of these opens their page.
 ADMINISTRATION_PERMISSIONS = (
@@ -39,6 +40,20 @@ def stale_cases(persons, today: datetime.date):
     )
 
 
+def needing_attention():
+    """Published cases with a public event that no public source backs any more.
+
+    A source was restricted or withdrawn, or a citation withdrawn: the event
+    has left the public record (``workflow.snapshots``) until an editor cites
+    another public source and publishes again, or makes the event non-public.
+    """
+    backed = Citation.objects.public().filter(status_event__isnull=False).values("status_event_id")
+    unsourced = StatusEvent.objects.public().exclude(pk__in=backed)
+    return Person.objects.filter(
+        publication_state=PublicationState.PUBLISHED, pk__in=unsourced.values("person_id")
+    ).order_by("case_id")
+
+
 @require_safe
 @never_cache
 @login_required
@@ -57,6 +72,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .select_related("submitted_by")
         .order_by("submitted_at"),
         "stale": stale_cases(active, timezone.localdate(now))[:50],
+        "attention": needing_attention()[:50],
         "stale_days": settings.STALE_CASE_DAYS,
         "recent": Person.history.select_related("history_user").order_by("-history_date")[:20],
         "mine": active.filter(assigned_to=request.user).order_by("case_id"),
