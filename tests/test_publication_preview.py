@@ -189,3 +189,21 @@ def test_the_preview_page_has_a_fixed_number_of_queries(django_assert_max_num_qu
     client = client_for(staff("Editor", "editor"))
     with django_assert_max_num_queries(40):
         assert client.get(preview_url(person)).status_code == 200
+
+
+def test_a_first_publication_lists_only_what_becomes_public_as_added():
+    person = case_in_review()
+    changes = preview(person, staff("Editor", "editor")).changes
+    assert {change.kind for change in changes} == {"added"}
+    items = [(change.section, change.item) for change in changes]
+    assert ("Case", "Name") in items and ("Case", "Summary") in items
+    assert ("Case", "Name in Korean script") not in items  # empty before and after: nothing to say
+    assert ("Case", "Published under a pseudonym") not in items
+
+
+def test_a_refused_publication_is_shown_as_an_error():
+    person = case_in_review(publication_basis="")
+    client = client_for(staff("Editor", "editor"))
+    response = client.post(f"/admin/cases/person/{person.pk}/workflow/publish/", follow=True)
+    assert [message.level_tag for message in response.context["messages"]] == ["error"]
+    assert '<li class="error">' in response.content.decode()

@@ -139,21 +139,30 @@ def _event_label(event: dict) -> str:
     return f"{_shown('status', event['status'])} ({event['date'] or _('date unknown')})"
 
 
+def _field_change(section, item: str, key: str, before, after) -> Change | None:
+    """The change of one value as people read it, or None when it reads the same."""
+    old, new = _shown(key, before), _shown(key, after)
+    if old == new:
+        return None
+    kind = "added" if old == "—" else "removed" if new == "—" else "changed"
+    return Change(str(section), item, kind, old, new)
+
+
 def _compare(section, item, fields, before: dict, after: dict) -> list[Change]:
-    return [
-        Change(str(section), f"{item}: {label}", "changed", _shown(key, before.get(key)), _shown(key, after.get(key)))
-        for key, label in fields
-        if before.get(key) != after.get(key)
-    ]
+    changes = (
+        _field_change(section, f"{item}: {label}", key, before.get(key), after.get(key)) for key, label in fields
+    )
+    return [change for change in changes if change is not None]
 
 
 def record_changes(before: dict | None, after: dict) -> list[Change]:
     """What publishing ``after`` changes on the public record ``before`` (None: nothing is published yet)."""
-    before = before or {"other_names": [], "events": [], "citations": [], "sources": []}
+    # Nothing published yet: compared with an empty record, everything shown is added.
+    before = before or {"other_names": [], "events": [], "citations": [], "sources": [], "pseudonymous": False}
     changes = [
-        Change(str(_("Case")), str(label), "changed", _shown(key, before.get(key)), _shown(key, after.get(key)))
+        change
         for key, label in FIELDS
-        if before.get(key) != after.get(key)
+        if (change := _field_change(_("Case"), str(label), key, before.get(key), after.get(key))) is not None
     ]
     names_before = {other["name"] for other in before["other_names"]}
     names_after = {other["name"] for other in after["other_names"]}
