@@ -318,10 +318,10 @@ class CitationAdmin(TrackedAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None:
-            return fieldsets
+        # A new citation is not withdrawn; an existing one keeps its claim (shown above the form, not in it).
+        hidden = ("withdrawn", "withdrawn_reason") if obj is None else ("person", "status_event")
         return [
-            (name, {**options, "fields": [f for f in options["fields"] if f not in ("person", "status_event")]})
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
             for name, options in fieldsets
         ]
 
@@ -350,7 +350,11 @@ class CitationAdmin(TrackedAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         response = super().response_add(request, obj, post_url_continue)
-        if {"_continue", "_addanother", "_popup"} & set(request.POST):
+        if "_addanother" in request.POST:
+            # Another source for the same claim.
+            claim = f"status_event={obj.status_event_id}" if obj.status_event_id else f"person={obj.person_id}"
+            return HttpResponseRedirect(f"{reverse('admin:sources_citation_add')}?{claim}")
+        if {"_continue", "_popup"} & set(request.POST):
             return response
         # Back to the person whose claim was cited, where the citation now shows.
         person_id = obj.person_id or obj.status_event.person_id

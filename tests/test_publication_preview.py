@@ -14,7 +14,16 @@ from workflow.models import PublishedVersion
 from workflow.preview import preview, record_changes
 from workflow.services import publish, submit_for_review
 
-from .conftest import make_citation, make_event, make_person, make_source, make_user, make_variant, publish_case
+from .conftest import (
+    admin_form_data,
+    make_citation,
+    make_event,
+    make_person,
+    make_source,
+    make_user,
+    make_variant,
+    publish_case,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +216,19 @@ def test_a_refused_publication_is_shown_as_an_error():
     response = client.post(f"/admin/cases/person/{person.pk}/workflow/publish/", follow=True)
     assert [message.level_tag for message in response.context["messages"]] == ["error"]
     assert '<li class="error">' in response.content.decode()
+
+
+def test_save_and_add_another_citation_stays_on_the_same_claim():
+    from sources.models import Citation
+
+    person = case_in_review()
+    event = person.status_events.get()
+    client = client_for(staff("Researcher", "researcher"))
+    url = f"/admin/sources/citation/add/?status_event={event.pk}"
+    page = client.get(url)
+    assert "Withdrawn" not in text(page).split('id="citation_form"', 1)[-1]
+    data = admin_form_data(page, source=str(make_source(title="Another report").pk), _addanother="1")
+    response = client.post(url, data)
+    assert response.status_code == 302
+    assert response["Location"] == url
+    assert Citation.objects.filter(status_event=event).count() == 2
