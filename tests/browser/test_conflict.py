@@ -40,7 +40,9 @@ def test_the_second_save_is_refused_with_what_changed_and_nothing_is_lost(new_pa
     expect(error).to_contain_text("Someone else saved this person while you were editing it")
     expect(error).to_contain_text("Reload the page to see the current version")
     expect(error.locator("li li")).to_have_count(1)
-    expect(error.locator("li li")).to_contain_text(re.compile(r"alice: Changed in admin: summary \(public summary: "))
+    expect(error.locator("li li")).to_contain_text(
+        re.compile(r"alice: Changed in admin: public summary \(public summary: ")
+    )
     expect(bob.locator(".errornote")).to_be_visible()
     expect(bob.locator(".messagelist")).to_have_count(0)
     screenshot(bob, "staff-conflict-refused-1280")
