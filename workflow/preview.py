@@ -19,8 +19,7 @@ from django.utils.translation import gettext_lazy
 from cases.models import Confidence, Person, Sex, Status
 
 from .models import PublishedVersion
-from .services import TRANSITIONS, four_eyes_problem, next_version_number, publication_problems
-from .snapshots import build_record, denormalise
+from .services import TRANSITIONS, four_eyes_problem, next_version, publication_problems
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -57,16 +56,7 @@ def preview_case(case_id: str, user: User) -> Preview:
 
 
 def preview(person: Person, user: User) -> Preview:
-    now = timezone.now()
-    number = next_version_number(person)
-    version = PublishedVersion(
-        person=person,
-        number=number,
-        published_at=now,
-        published_by=user,
-        record=build_record(person, number=number, published_at=now),
-    )
-    denormalise(version)
+    version = next_version(person, by=user, at=timezone.now())
     current = person.published_versions.current().first()
     problems = publication_problems(person)
     four_eyes = four_eyes_problem(person, user)

@@ -8,6 +8,7 @@ a reason, and refuses with a :class:`WorkflowError` that says why.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -191,6 +192,20 @@ def next_version_number(person: Person) -> int:
     return (person.published_versions.aggregate(Max("number"))["number__max"] or 0) + 1
 
 
+def next_version(person: Person, *, by: User | None, at: datetime.datetime) -> PublishedVersion:
+    """The version publishing ``person`` now stores, not saved: :func:`publish` saves it, the preview shows it."""
+    number = next_version_number(person)
+    version = PublishedVersion(
+        person=person,
+        number=number,
+        published_at=at,
+        published_by=by,
+        record=build_record(person, number=number, published_at=at),
+    )
+    denormalise(version)
+    return version
+
+
 @transaction.atomic
 def publish(person: Person, *, by: User | None, reason: str = "") -> PublishedVersion:
     """Publish the case: check the rules, then store its public record as a new version.
@@ -205,19 +220,12 @@ def publish(person: Person, *, by: User | None, reason: str = "") -> PublishedVe
 
     now = timezone.now()
     previous = list(person.published_versions.filter(is_current=True))
-    number = next_version_number(person)
+    version = next_version(person, by=by, at=now)
+    number = version.number
     for old in previous:
         old.is_current = False
         save_with_history(old, by=by, reason=f"Superseded by version {number}")
         reindex(old)
-    version = PublishedVersion(
-        person=person,
-        number=number,
-        published_at=now,
-        published_by=by,
-        record=build_record(person, number=number, published_at=now),
-    )
-    denormalise(version)
     save_with_history(version, by=by, reason=reason or f"Published version {number}")
     reindex(version)
     # Versions withdrawn with the case stay withdrawn: whatever made the case
