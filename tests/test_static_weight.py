@@ -114,3 +114,12 @@ def test_the_production_settings_use_the_compressed_manifest_storage():
     if project_settings.DEBUG:
         pytest.skip("the development settings serve the source files")
     assert project_settings.STORAGES["staticfiles"]["BACKEND"] == PRODUCTION_STORAGE
+
+
+def test_the_slug_scripts_load_only_where_a_slug_is_filled_from_a_title(admin_client):
+    person = make_person(name="Kim Light-page")
+    person_page = admin_client.get(reverse("admin:cases_person_change", args=[person.pk])).content.decode()
+    category_page = admin_client.get(reverse("admin:cases_category_add")).content.decode()
+    for script in ("urlify", "prepopulate.js", "xregexp"):
+        assert script not in person_page, script
+        assert script in category_page, script
