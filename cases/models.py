@@ -288,15 +288,14 @@ class Person(EvidentialModel, VersionedModel):
         """The name the public may see: the pseudonym when the family faces reprisals."""
         return self.pseudonym if self.reprisal_risk else self.display_name
 
-    def may_be_changed_by(self, user) -> bool:
-        """Whether ``user`` may change this case, by any path (the admin, the import).
+    def is_closed_to(self, user) -> bool:
+        """A withdrawn case is out of everyone's hands but an editor's (who may withdraw cases) until an
+        editor returns it to draft: its person, events and citations alike, by any path."""
+        return self.publication_state == PublicationState.WITHDRAWN and not user.has_perm("cases.withdraw_person")
 
-        A withdrawn case is out of the caseworkers' hands until an editor
-        (who may withdraw cases) returns it to draft.
-        """
-        if not user.has_perm("cases.change_person"):
-            return False
-        return self.publication_state != PublicationState.WITHDRAWN or user.has_perm("cases.withdraw_person")
+    def may_be_changed_by(self, user) -> bool:
+        """Whether ``user`` may change this case, by any path (the admin, the import, the workflow)."""
+        return user.has_perm("cases.change_person") and not self.is_closed_to(user)
 
     @property
     def is_clarified(self) -> bool:

@@ -163,6 +163,11 @@ def split_family(name: str) -> tuple[str, list[str]]:
     return "", parts
 
 
+def family_spellings(canonical: str) -> set[str]:
+    """Every spelling of a canonical family name in the table (``kim`` → kim, gim, ghim, kym)."""
+    return {spelling for spelling, family in SURNAMES.items() if family == canonical} or {canonical}
+
+
 def fold(name: str) -> str:
     """The folded key: canonical family name, then the folded rest of the name."""
     name_parts = parts(name)
@@ -225,6 +230,9 @@ def _is_hangul(text: str) -> bool:
 # be found in every other sentence. Hangul names are shorter in characters.
 _MIN_KEY_LENGTH = 4
 _MIN_NATIVE_KEY_LENGTH = 2
+# Characters that are not part of a name: brackets, quotation marks, slashes, colons… (not the hyphens
+# and apostrophes that names are written with, which _words() reads).
+_NOT_IN_A_NAME = re.compile(r"[^\w\s'’\-‐‑‒–—]+")
 # "Jeong-wook's": the name, then a possessive.
 _POSSESSIVE = re.compile(r"['’]s\b", re.IGNORECASE)
 
@@ -245,7 +253,8 @@ class NameFinder:
         self.keys: set[str] = set()
         self.folded: set[str] = set()
         self.native: set[str] = set()
-        self.longest = 0
+        self.longest = 0  # letters in the longest key
+        self.words = 0  # words in the longest name
         for name in names:
             name_parts = parts(name)
             key = "".join(name_parts)
@@ -255,7 +264,8 @@ class NameFinder:
             elif len(key) >= _MIN_KEY_LENGTH:
                 self.keys.add(key)
                 self.folded.add(fold(name))
-                self.longest = max(self.longest, len(name_parts))
+                self.longest = max(self.longest, len(key))
+                self.words = max(self.words, len(name_parts))
                 # The given name alone names the person too ("Jeong-wook's wife"), when it is
                 # written in syllables: a one-word given name ("Grace") is also a word.
                 family, given = split_family(name)
@@ -269,6 +279,30 @@ class NameFinder:
         """Whether ``text`` names the person."""
         if not text or not self:
             return False
+        # Brackets, quotation marks, slashes and other punctuation stand between words like spaces:
+        # "(Kim Jeong-wook)", "“Kim Jeong-wook”", ".../kim-jeong-wook-arrested".
+        words = _split_words(_NOT_IN_A_NAME.sub(" ", _POSSESSIVE.sub("", text)))
+        flat = [part for word in words for part in word]
+        if self.native:
+            joined = "".join(flat)
+            if any(key in joined for key in self.native):
+                return True
+        # Any run of parts that spells a key, however the text spaces or hyphenates it ("KIM JEONG WOOK").
+        for start in range(len(flat)):
+            spelled = ""
+            for part in flat[start:]:
+                spelled += part
+                if spelled in self.keys:
+                    return True
+                if len(spelled) >= self.longest:
+                    break
+        # The folded spellings (Gim Jung-uk, Jeong-wook Kim): words as written, so the family name is found.
+        for start in range(len(words)):
+            for end in range(start + 1, min(start + self.words, len(words)) + 1):
+                written = " ".join("-".join(word) for word in words[start:end])
+                if written.isascii() and fold(written) in self.folded:
+                    return True
+        return False
         words = _split_words(_POSSESSIVE.sub("", text))
         if self.native:
             joined = "".join(part for word in words for part in word)

@@ -99,9 +99,11 @@ def _rows(persons: list[dict], *, include_restricted: bool) -> Iterator[dict]:
     events = StatusEvent.objects.active().filter(person__in=ids).order_by("person_id", *TIMELINE_ORDER)
     for event in events.values("pk", "person_id", "status", "date", "place", "confidence"):
         latest[event["person_id"]] = event  # the last in timeline order
-    citations = Citation.objects.active().filter(source__withdrawn=False).order_by("pk")
-    if not include_restricted:
-        citations = citations.filter(source__is_restricted=False)
+    # Staff read every active citation of a source not withdrawn; others what the public may see.
+    citations = (
+        Citation.objects.active().filter(source__withdrawn=False) if include_restricted else Citation.objects.public()
+    )
+    citations = citations.order_by("pk")
     columns = ("locator", "source__title", "source__url", "source__publisher", "source__published_on")
     cited: dict[tuple[str, int], dict] = {}  # ("event" or "person", pk) → its first citation
     for citation in citations.filter(status_event__in=[event["pk"] for event in latest.values()]).values(

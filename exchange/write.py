@@ -27,6 +27,7 @@ import unicodedata
 from cases.bulk import BulkWriter
 from cases.models import CaseIdCounter, NameVariant, Person, StatusEvent
 from sources.models import Citation, Source
+from workflow.snapshots import redact_published_versions
 
 from .plan import Item, Plan, batches, build_instance
 
@@ -54,6 +55,11 @@ def write_plan(plan: Plan, *, by, reason: str, progress) -> None:
         writer.write([item for item in chunk if item.action != "unchanged"])
         bar.update(len(chunk))
     bar.close()
+    # A person at risk given a new name or spelling: every public text is read for it at once, as when a
+    # name is added in the admin (workflow.signals), so a published version never keeps it.
+    at_risk = [item.person.pk for item in plan.items if item.action == "update" and item.person.reprisal_risk]
+    if at_risk:
+        redact_published_versions(at_risk, by=by, reason=f"Public record redacted: {reason}")
     if len(plan.items) >= ANALYZE_AFTER:
         writer.analyze([Source, Person, Person.categories.through, NameVariant, StatusEvent, Citation])
 

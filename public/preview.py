@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 
 from workflow.models import PublishedVersion
 from workflow.preview import preview_case
+from workflow.services import record_digest
 
 from .presenters import CasePage, cite_as
 
@@ -35,6 +36,7 @@ def publication_preview(request: HttpRequest, case_id: str) -> HttpResponse:
         "versions": [version, *published.only("case_id", "number", "published_at", "is_current")],
         "cite_as": cite_as(page, url),
         "permalink": url,
+        "previewed": record_digest(version.record),
         "publish_url": reverse("admin:cases_person_workflow", args=[result.person.pk, "publish"]),
         "person_url": reverse("admin:cases_person_change", args=[result.person.pk]),
     }

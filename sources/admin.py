@@ -288,6 +288,10 @@ def claim_from(params) -> Person | StatusEvent | None:
     return None
 
 
+def _person_of(claim: Person | StatusEvent) -> Person:
+    return claim if isinstance(claim, Person) else claim.person
+
+
 @admin.register(Citation)
 class CitationAdmin(TrackedAdmin):
     """Citations are made from the claim they back: from a status event, or from the person, on the person's page.
@@ -311,6 +315,10 @@ class CitationAdmin(TrackedAdmin):
         (_("Restricted"), {"fields": ["note", "withdrawn", "withdrawn_reason"]}),
     ]
 
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or not _person_of(obj.claim).is_closed_to(request.user))
+
     def get_readonly_fields(self, request, obj=None):
         # Once made, a citation stays with its claim.
         readonly = list(super().get_readonly_fields(request, obj))
@@ -327,6 +335,8 @@ class CitationAdmin(TrackedAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         claim = claim_from(request.POST if request.method == "POST" else request.GET)
+        if claim is not None and _person_of(claim).is_closed_to(request.user):
+            raise PermissionDenied(_("This case is withdrawn: only an editor may cite sources for it."))
         if claim is None:
             if not self.has_add_permission(request):
                 raise PermissionDenied

@@ -232,3 +232,31 @@ def test_save_and_add_another_citation_stays_on_the_same_claim():
     assert response.status_code == 302
     assert response["Location"] == url
     assert Citation.objects.filter(status_event=event).count() == 2
+
+
+def test_a_change_made_after_the_preview_is_not_published_unseen(client):
+    person = case_in_review()
+    editor_client = client_for(staff("Editor", "editor"))
+    page = text(editor_client.get(preview_url(person)))
+    previewed = page.split('name="previewed" value="', 1)[1].split('"', 1)[0]
+    person.refresh_from_db()
+    person.summary = "UNREVIEWED TEXT"
+    person.save()  # someone else's change after the editor read the preview
+
+    response = editor_client.post(
+        f"/admin/cases/person/{person.pk}/workflow/publish/", {"previewed": previewed}, follow=True
+    )
+
+    assert "The case changed after you previewed it" in text(response)
+    assert not PublishedVersion.objects.filter(person=person).exists()
+    assert client.get(f"/cases/{person.case_id}/").status_code == 404
+
+
+def test_the_previewed_record_is_published_when_nothing_changed():
+    person = case_in_review()
+    editor_client = client_for(staff("Editor", "editor"))
+    page = text(editor_client.get(preview_url(person)))
+    previewed = page.split('name="previewed" value="', 1)[1].split('"', 1)[0]
+    response = editor_client.post(f"/admin/cases/person/{person.pk}/workflow/publish/", {"previewed": previewed})
+    assert response.status_code == 302
+    assert PublishedVersion.objects.filter(person=person, number=1).exists()

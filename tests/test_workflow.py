@@ -289,3 +289,41 @@ def test_an_editor_returns_a_withdrawn_case_to_draft(client, editor):
     response = client.post(f"/admin/cases/person/{person.pk}/workflow/return_to_draft/", {"reason": "corrected"})
     assert response.status_code == 302
     assert state(person) == PublicationState.DRAFT
+
+
+def test_a_caseworker_cannot_cite_or_record_events_for_a_withdrawn_case(client, caseworker, editor):
+    from sources.models import Citation
+
+    person = publish_case(make_publishable_case())
+    withdraw(person, by=editor, reason="risk")
+    event = person.status_events.get()
+    client.force_login(caseworker)
+    assert client.get(f"/admin/sources/citation/add/?status_event={event.pk}").status_code == 403
+    assert client.get(f"/admin/sources/citation/add/?person={person.pk}").status_code == 403
+    page = client.get(f"/admin/cases/statusevent/{event.pk}/change/")
+    assert b'name="place"' not in page.content  # read-only to them
+    response = client.post(f"/admin/cases/statusevent/{event.pk}/change/", {"place": "Moved", "status": "detained"})
+    assert response.status_code == 403
+    add = client.post(
+        "/admin/cases/statusevent/add/",
+        {
+            "person": str(person.pk),
+            "status": "released",
+            "confidence": "likely",
+            "citations-TOTAL_FORMS": "0",
+            "citations-INITIAL_FORMS": "0",
+        },
+    )
+    assert add.status_code == 200 and "This case is withdrawn" in add.content.decode()
+    event.refresh_from_db()
+    assert event.place != "Moved"
+    assert person.status_events.count() == 1
+    assert Citation.objects.filter(status_event=event).count() == 1
+
+
+def test_an_editor_may_still_cite_for_a_withdrawn_case(client, editor):
+    person = publish_case(make_publishable_case())
+    withdraw(person, by=editor, reason="risk")
+    client.force_login(editor)
+    event = person.status_events.get()
+    assert client.get(f"/admin/sources/citation/add/?status_event={event.pk}").status_code == 200

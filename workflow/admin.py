@@ -113,7 +113,7 @@ class PersonCitationInline(admin.TabularInline):
 
 class PersonForm(VersionedModelForm):
     not_a_duplicate = forms.BooleanField(
-        required=False, label="None of the possible duplicates is this person: create a new case"
+        required=False, label=_("None of the possible duplicates is this person: create a new case")
     )
 
     class Meta:
@@ -241,8 +241,11 @@ class PersonAdmin(TrackedAdmin):
             raise PermissionDenied
         if transition.needs_change_rights and not person.may_be_changed_by(request.user):
             raise PermissionDenied
+        options = {}
+        if transition.action == "publish" and "previewed" in request.POST:
+            options["previewed"] = request.POST["previewed"]  # what the editor read in the preview
         try:
-            transition.run(person, by=request.user, reason=request.POST.get("reason", "").strip())
+            transition.run(person, by=request.user, reason=request.POST.get("reason", "").strip(), **options)
         except services.WorkflowError as error:
             self.message_user(
                 request,
@@ -332,9 +335,21 @@ class EventCitationInline(LabelledTabularInline):
 
 
 class StatusEventForm(VersionedModelForm):
+    user = None  # set by StatusEventAdmin.get_form: who is recording or correcting the event
+
     class Meta:
         model = StatusEvent
         fields = "__all__"
+
+    def clean(self):
+        cleaned_data = super().clean()
+        person = cleaned_data.get("person") or getattr(self.instance, "person", None)
+        if person is not None and self.user is not None and person.is_closed_to(self.user):
+            raise ValidationError(
+                _("This case is withdrawn: only an editor may change it, after returning it to draft."),
+                code="withdrawn",
+            )
+        return cleaned_data
 
 
 @admin.register(StatusEvent)
@@ -348,6 +363,15 @@ class StatusEventAdmin(TrackedAdmin):
     readonly_fields = ["recorded_by", "recorded_at", "withdrawn", "withdrawn_reason"]
     inlines = [EventCitationInline]
     actions = [withdraw_selected]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
+    def has_change_permission(self, request, obj=None):
+        # The events of a withdrawn case stay as they are until an editor returns it to draft.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or not obj.person.is_closed_to(request.user))
 
     def get_fieldsets(self, request, obj=None):
         return [

@@ -9,6 +9,8 @@ a reason, and refuses with a :class:`WorkflowError` that says why.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -187,6 +189,12 @@ def _refusals(person: Person, by: User | None, rows: CaseRows | None = None) -> 
     return problems
 
 
+def record_digest(record: dict) -> str:
+    """A fingerprint of a public record as a reader sees it (its publication time left out)."""
+    shown = {key: value for key, value in record.items() if key != "published_at"}
+    return hashlib.sha256(json.dumps(shown, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
 def next_version_number(person: Person) -> int:
     """The number the next published version of ``person`` gets (numbers are never reused)."""
     return (person.published_versions.aggregate(Max("number"))["number__max"] or 0) + 1
@@ -207,11 +215,13 @@ def next_version(person: Person, *, by: User | None, at: datetime.datetime) -> P
 
 
 @transaction.atomic
-def publish(person: Person, *, by: User | None, reason: str = "") -> PublishedVersion:
+def publish(person: Person, *, by: User | None, reason: str = "", previewed: str | None = None) -> PublishedVersion:
     """Publish the case: check the rules, then store its public record as a new version.
 
     ``by`` is ``None`` only for the system (the seed loader), which has no
-    four-eyes partner.
+    four-eyes partner. ``previewed``, the digest of the record an editor read
+    in the preview (:func:`record_digest`), refuses the publication when the
+    case has changed since: what goes public is what was read.
     """
     person = _locked(person)
     problems = _refusals(person, by)
@@ -221,6 +231,10 @@ def publish(person: Person, *, by: User | None, reason: str = "") -> PublishedVe
     now = timezone.now()
     previous = list(person.published_versions.filter(is_current=True))
     version = next_version(person, by=by, at=now)
+    if previewed is not None and previewed != record_digest(version.record):
+        raise WorkflowError(
+            _("The case changed after you previewed it, so nothing was published: preview it again, then publish.")
+        )
     number = version.number
     for old in previous:
         old.is_current = False

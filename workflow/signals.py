@@ -62,7 +62,14 @@ def status_event_saved(sender, instance: StatusEvent, raw=False, created=False, 
 
 @receiver(post_save, sender=NameVariant)
 def name_variant_saved(sender, instance: NameVariant, raw=False, created=False, **kwargs):
-    if raw or created or instance.is_public:
+    if raw:
+        return
+    # Read from the database: the caller's copy of the person may predate the flag.
+    if Person.objects.filter(pk=instance.person_id, reprisal_risk=True).exists():
+        # Every public text is read for every name of a person at risk: a new name among them too.
+        _redact([instance.person_id], instance, "a name of a person at risk was added or changed")
+        return
+    if created or instance.is_public:
         return
     _redact([instance.person_id], instance, "a name variant is no longer public")
 

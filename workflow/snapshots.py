@@ -222,7 +222,9 @@ def _with_status(record: dict) -> dict:
 
 
 def _record_names(record: dict) -> list[str]:
-    """The names a record shows (before the identity policy replaces them)."""
+    """The names a record shows before the identity policy replaces them (a pseudonym is no name to hide)."""
+    if record.get("pseudonymous"):
+        return []
     return [record["name"], record["name_native"], *record["romanized"], *(n["name"] for n in record["other_names"])]
 
 
@@ -241,6 +243,8 @@ def public_texts(record: dict) -> Iterator[tuple[str, str]]:
     for source in record["sources"]:
         yield _("the title of the source “%(title)s”") % {"title": source["title"]}, source["title"]
         yield _("the publisher of the source “%(title)s”") % {"title": source["title"]}, source["publisher"]
+        yield _("the address of the source “%(title)s”") % {"title": source["title"]}, source["url"]
+        yield _("the archived address of the source “%(title)s”") % {"title": source["title"]}, source["archived_url"]
     for citation in record["citations"]:
         where = {"title": titles.get(citation["source"], ""), "locator": citation["locator"] or "—"}
         yield _("the locator of a citation of “%(title)s” (%(locator)s)") % where, citation["locator"]
@@ -285,7 +289,7 @@ def _apply_identity_policy(record: dict, person: Person, known_names: Iterable[s
     sources = [
         source
         for source in record["sources"]
-        if not (finder.finds(source["title"]) or finder.finds(source["publisher"]))
+        if not any(finder.finds(source[key]) for key in ("title", "publisher", "url", "archived_url"))
     ]
     kept_sources = {source["id"] for source in sources}
     record.update(
@@ -320,19 +324,24 @@ def cases_naming(person: Person) -> list[PublishedVersion]:
     """Other published cases whose public texts name ``person`` (listed for an editor when a risk is flagged).
 
     Versions are first narrowed in the database to those whose record holds
-    every word of one of the names, then read.
+    a word that any spelling of the names begins with — the family name in
+    any of its spellings (Kim, Gim…), or the name itself when its family name
+    is not known, or the name in Korean script — then read by the name finder,
+    which knows the other spellings. A common family name reads many records:
+    this runs where an editor looks at a case at risk, not on a public page.
     """
     known = [name for name in person.all_names() if name]
     finder = names.NameFinder(known)
     if not finder:
         return []
-    narrowed = Q()
+    terms: set[str] = set()
     for name in known:
-        words = Q()
-        for part in names.parts(name):
-            # JSON on SQLite is stored with non-ASCII characters escaped.
-            words &= Q(record__icontains=part) | Q(record__icontains=json.dumps(part)[1:-1])
-        narrowed |= words
+        family = names.split_family(name)[0]
+        terms |= names.family_spellings(family) if family else {names.normalise(name)[:8] or name}
+    narrowed = Q()
+    for term in terms:
+        # JSON on SQLite is stored with non-ASCII characters escaped.
+        narrowed |= Q(record__icontains=term) | Q(record__icontains=json.dumps(term)[1:-1])
     candidates = PublishedVersion.objects.current().exclude(person=person).filter(narrowed).order_by("case_id")
     return [version for version in candidates if naming_texts(version.record, finder)]
 
