@@ -45,6 +45,10 @@ def find_control_character(value: str, *, text: bool = False) -> re.Match | None
     return (_CONTROL_IN_TEXT if text else _CONTROL).search(value)
 
 
+# Where the application takes posted forms: the staff pages and the admin (its sign-in included).
+POSTED_FORMS_UNDER = ("/admin/", "/staff/")
+
+
 def find_refused(request) -> tuple[str, str, re.Match] | None:
     """Where ``request`` holds a control character where none may be: (what, its name, the match); else None.
 
@@ -63,6 +67,10 @@ def find_refused(request) -> tuple[str, str, re.Match] | None:
     for name, value in request.COOKIES.items():
         if control := find_control_character(name) or find_control_character(value):
             return "cookie", "", control
+    if not request.path_info.startswith(POSTED_FORMS_UNDER):
+        # The public site takes no posted forms (its pages answer GET and HEAD only): reading a body
+        # here would parse, and spool to disk, whatever an anonymous client sends.
+        return None
     try:
         posted, files = request.POST, request.FILES
     except UnreadablePostError:
