@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy
 from cases.models import Confidence, Person, Sex, Status
 
 from .models import PublishedVersion
-from .services import TRANSITIONS, four_eyes_problem, next_version, publication_problems
+from .services import TRANSITIONS, next_version, publication_refusals
+from .snapshots import case_rows
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -42,8 +43,7 @@ class Preview:
     version: PublishedVersion  # not saved: what publishing now would store
     current: PublishedVersion | None
     changes: list[Change]
-    problems: list[str]
-    four_eyes: str | None
+    problems: list[str]  # every reason publish() would refuse it for this user: the same checks
     may_publish: bool
 
 
@@ -56,19 +56,17 @@ def preview_case(case_id: str, user: User) -> Preview:
 
 
 def preview(person: Person, user: User) -> Preview:
-    version = next_version(person, by=user, at=timezone.now())
+    rows = case_rows([person])[person.pk]  # read once, for the record and the checks, as publish() does
+    version = next_version(person, by=user, at=timezone.now(), rows=rows)
     current = person.published_versions.current().first()
-    problems = publication_problems(person)
-    four_eyes = four_eyes_problem(person, user)
-    allowed = TRANSITIONS["publish"].may(user, person)
+    refusals = publication_refusals(person, user, rows)
     return Preview(
         person=person,
         version=version,
         current=current,
         changes=record_changes(current.record if current else None, version.record),
-        problems=problems,
-        four_eyes=four_eyes,
-        may_publish=allowed and not problems and not four_eyes,
+        problems=refusals,
+        may_publish=TRANSITIONS["publish"].may(user, person) and not refusals,
     )
 
 

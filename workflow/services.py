@@ -34,7 +34,6 @@ from .models import PublicGeneration, PublishedVersion
 from .snapshots import (
     LOOKUP_BATCH,
     CaseRows,
-    build_record,
     case_rows,
     denormalise,
     identity_problems,
@@ -178,7 +177,7 @@ def return_to_draft(person: Person, *, by: User | None, reason: str) -> Person:
     return person
 
 
-def _refusals(person: Person, by: User | None, rows: CaseRows | None = None) -> list[str]:
+def publication_refusals(person: Person, by: User | None, rows: CaseRows | None = None) -> list[str]:
     """Why ``by`` may not publish ``person`` now: every reason, or none. The checks of publish() and publish_many()."""
     if not _may_publish(person):
         return [_("Only a case in review can be published: submit it for review first.")]
@@ -200,15 +199,24 @@ def next_version_number(person: Person) -> int:
     return (person.published_versions.aggregate(Max("number"))["number__max"] or 0) + 1
 
 
-def next_version(person: Person, *, by: User | None, at: datetime.datetime) -> PublishedVersion:
-    """The version publishing ``person`` now stores, not saved: :func:`publish` saves it, the preview shows it."""
-    number = next_version_number(person)
+def next_version(
+    person: Person,
+    *,
+    by: User | None,
+    at: datetime.datetime,
+    number: int | None = None,
+    rows: CaseRows | None = None,
+) -> PublishedVersion:
+    """The version publishing ``person`` now stores, not saved: :func:`publish` and :func:`publish_many` save it,
+    the preview shows it. ``number`` and ``rows``, when a bulk caller has read them for many cases at once."""
+    number = number or next_version_number(person)
+    rows = rows or case_rows([person])[person.pk]
     version = PublishedVersion(
         person=person,
         number=number,
         published_at=at,
         published_by=by,
-        record=build_record(person, number=number, published_at=at),
+        record=rows.record(person, number=number, published_at=at),
     )
     denormalise(version)
     return version
@@ -224,13 +232,14 @@ def publish(person: Person, *, by: User | None, reason: str = "", previewed: str
     case has changed since: what goes public is what was read.
     """
     person = _locked(person)
-    problems = _refusals(person, by)
+    rows = case_rows([person])[person.pk]  # read once, for the checks and the record
+    problems = publication_refusals(person, by, rows)
     if problems:
         raise WorkflowError(problems)
 
     now = timezone.now()
     previous = list(person.published_versions.filter(is_current=True))
-    version = next_version(person, by=by, at=now)
+    version = next_version(person, by=by, at=now, rows=rows)
     if previewed is not None and previewed != record_digest(version.record):
         raise WorkflowError(
             _("The case changed after you previewed it, so nothing was published: preview it again, then publish.")
@@ -278,7 +287,7 @@ def publish_many(persons: Iterable[Person], *, by: User | None, reason: str) -> 
     refused = [
         _("%(case_id)s: %(problem)s") % {"case_id": person.case_id, "problem": problem}
         for person in persons
-        for problem in _refusals(person, by, rows[person.pk])
+        for problem in publication_refusals(person, by, rows[person.pk])
     ]
     if refused:
         raise WorkflowError(refused)
@@ -294,13 +303,10 @@ def publish_many(persons: Iterable[Person], *, by: User | None, reason: str) -> 
             old.is_current = False
             save_with_history(old, by=by, reason=f"Superseded by version {numbers[old.person_id] + 1}")
             reindex(old)
-    versions = []
-    for person in persons:
-        number = numbers.get(person.pk, 0) + 1
-        record = rows[person.pk].record(person, number=number, published_at=now)
-        version = PublishedVersion(person=person, number=number, published_at=now, published_by=by, record=record)
-        denormalise(version)
-        versions.append(version)
+    versions = [
+        next_version(person, by=by, at=now, number=numbers.get(person.pk, 0) + 1, rows=rows[person.pk])
+        for person in persons
+    ]
     writer = BulkWriter(by=by, reason=reason, now=now, memberships={pk: rows[pk].memberships for pk in pks})
     writer.insert(PublishedVersion, versions)
     index_in_bulk(versions, writer)
