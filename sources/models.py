@@ -264,6 +264,12 @@ class Citation(WithdrawableModel, VersionedModel):
         return not self.withdrawn and self.source.is_public
 
     @property
+    def case_person_id(self) -> int:
+        """The person whose case the cited claim belongs to."""
+        claim = self.claim
+        return claim.pk if isinstance(claim, Person) else claim.person_id
+
+    @property
     def claim(self) -> Person | StatusEvent:
         """What the citation backs: exactly one of the two (a database constraint)."""
         claim = self.person or self.status_event

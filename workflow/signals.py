@@ -47,9 +47,7 @@ def source_saved(sender, instance: Source, raw=False, created=False, **kwargs):
 def citation_saved(sender, instance: Citation, raw=False, **kwargs):
     if raw or not instance.withdrawn:
         return
-    claim = instance.claim
-    person_id = claim.pk if isinstance(claim, Person) else claim.person_id
-    _redact([person_id], instance, f"citation of “{instance.source}” withdrawn")
+    _redact([instance.case_person_id], instance, f"citation of “{instance.source}” withdrawn")
 
 
 @receiver(post_save, sender=StatusEvent)
