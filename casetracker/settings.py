@@ -221,7 +221,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+# English unprefixed; Korean and Japanese under /ko/ and /ja/ (casetracker/urls.py). Each language
+# is named in its own script: that is how a reader finds theirs in the switcher.
+LANGUAGES = [("en", "English"), ("ko", "한국어"), ("ja", "日本語")]
+# Dates in English read "7 October 2014" (Django's English default is "Oct. 7, 2014").
+FORMAT_MODULE_PATH = ["casetracker.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
