@@ -325,8 +325,8 @@ def withdraw_selected(modeladmin, request, queryset):
 @admin.register(Category)
 class CategoryAdmin(TrackedAdmin):
     form = forms.ModelForm  # type: ignore[assignment]  # categories are not versioned
-    list_display = ["name", "slug"]
-    search_fields = ["name"]
+    list_display = ["name", "name_ko", "name_ja", "slug"]
+    search_fields = ["name", "name_ko", "name_ja"]
     prepopulated_fields = {"slug": ["name"]}
 
 

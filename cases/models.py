@@ -19,7 +19,7 @@ from simple_history.models import HistoricalRecords
 from . import names
 from .history import EvidentialModel, EvidentialQuerySet, VersionedModel, WithdrawableModel, save_with_history
 from .partial_dates import PartialDate, PartialDateField, partial_date_check
-from .vocabularies import Category, Confidence, PublicationBasis, PublicationState, Sex, Status
+from .vocabularies import Category, Confidence, PublicationBasis, PublicationState, Sex, Status, in_every_language
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -170,6 +170,19 @@ class Person(EvidentialModel, VersionedModel):
     categories = models.ManyToManyField(Category, blank=True, related_name="persons", verbose_name=_("categories"))
     religion = models.CharField(_("religion or belief"), max_length=100, blank=True)
     summary = models.TextField(_("public summary"), blank=True)
+    # The same summary for Korean and Japanese readers (public pages under /ko/ and /ja/).
+    summary_ko = models.TextField(_("public summary in Korean"), blank=True)
+    summary_ko_is_translation = models.BooleanField(
+        _("the Korean summary is a translation"),
+        default=False,
+        help_text=_("Tick when the Korean text was translated from the English: the page says so."),
+    )
+    summary_ja = models.TextField(_("public summary in Japanese"), blank=True)
+    summary_ja_is_translation = models.BooleanField(
+        _("the Japanese summary is a translation"),
+        default=False,
+        help_text=_("Tick when the Japanese text was translated from the English: the page says so."),
+    )
     internal_notes = models.TextField(_("internal notes"), blank=True, help_text=_("Restricted: never public."))
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -362,12 +375,17 @@ class Person(EvidentialModel, VersionedModel):
         internal_note: str = "",
         confidence: str = Confidence.UNVERIFIED,
         is_public: bool = False,
+        **translations: str,
     ) -> StatusEvent:
         """Record a status change: the one way a status event comes to be.
 
         Writes the event and the person's derived fields in one transaction,
-        each with a history row naming ``by`` and ``reason``.
+        each with a history row naming ``by`` and ``reason``. ``translations``:
+        the place and description in Korean and Japanese (``place_ko=…``).
         """
+        unknown = set(translations) - {*in_every_language("place"), *in_every_language("description")}
+        if unknown:
+            raise TypeError(f"Not a translated text of a status event: {', '.join(sorted(unknown))}.")
         event = StatusEvent(
             status=status,
             date=date,
@@ -376,6 +394,7 @@ class Person(EvidentialModel, VersionedModel):
             internal_note=internal_note,
             confidence=confidence,
             is_public=is_public,
+            **translations,
         )
         label = dict(Status.choices).get(status, status)
         return self.record_event(event, by=by, reason=reason or f"Recorded status: {label}")
@@ -499,7 +518,11 @@ class StatusEvent(WithdrawableModel, VersionedModel):
     status = models.CharField(_("status"), max_length=30, choices=Status)
     date = PartialDateField(_("date"))
     place = models.CharField(_("place"), max_length=200, blank=True)
+    place_ko = models.CharField(_("place in Korean"), max_length=200, blank=True)
+    place_ja = models.CharField(_("place in Japanese"), max_length=200, blank=True)
     description = models.TextField(_("public description"), blank=True)
+    description_ko = models.TextField(_("public description in Korean"), blank=True)
+    description_ja = models.TextField(_("public description in Japanese"), blank=True)
     internal_note = models.TextField(_("internal note"), blank=True, help_text=_("Restricted: never public."))
     confidence = models.CharField(_("confidence"), max_length=20, choices=Confidence, default=Confidence.UNVERIFIED)
     is_public = models.BooleanField(_("public"), default=False)
@@ -545,7 +568,15 @@ class StatusEvent(WithdrawableModel, VersionedModel):
         return self.is_public and not self.withdrawn
 
     CORRECTABLE_FIELDS = frozenset(
-        {"status", "date", "place", "description", "internal_note", "confidence", "is_public"}
+        {
+            "status",
+            "date",
+            *in_every_language("place"),
+            *in_every_language("description"),
+            "internal_note",
+            "confidence",
+            "is_public",
+        }
     )
 
     def correct(self, *, by: User | None, reason: str, **changes) -> None:

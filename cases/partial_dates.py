@@ -32,7 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dates import MONTHS, MONTHS_3, MONTHS_AP
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 YEAR, MONTH, DAY = "y", "m", "d"
 _ISO = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?")
@@ -144,14 +144,22 @@ class PartialDate:
         return text + ("~" if self.approximate else "")
 
     def display(self) -> str:
-        """At its own precision: "2014", "October 2014", "7 October 2014", "c. 2014"."""
-        if self.day is not None and self.month is not None:
-            text = f"{self.day} {MONTHS[self.month]} {self.year}"
+        """At its own precision, in the active language.
+
+        "2014", "October 2014", "7 October 2014", "c. 2014"; in Korean "2014년",
+        "2014년 10월", "2014년 10월 7일", "2014년경"; in Japanese "2014年",
+        "2014年10月", "2014年10月7日", "2014年頃". The order of the parts is
+        the translation's (locale/*/LC_MESSAGES/django.po), the month's name
+        Django's own.
+        """
+        parts = {"year": self.year, "month": MONTHS[self.month] if self.month else "", "day": self.day}
+        if self.day is not None:
+            text = pgettext("partial date", "%(day)s %(month)s %(year)s") % parts
         elif self.month is not None:
-            text = f"{MONTHS[self.month]} {self.year}"
+            text = pgettext("partial date", "%(month)s %(year)s") % parts
         else:
-            text = str(self.year)
-        return _("c. %(date)s") % {"date": text} if self.approximate else text
+            text = pgettext("partial date", "%(year)s") % parts
+        return pgettext("partial date", "c. %(date)s") % {"date": text} if self.approximate else text
 
     def _key(self) -> tuple:
         return (self.first_day, self.precision, self.approximate)

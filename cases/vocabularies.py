@@ -12,6 +12,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+# The languages a public text (summary, event description and place, category name) may be written in
+# beside English, its original: the field ``summary`` has ``summary_ko`` and ``summary_ja``.
+TEXT_LANGUAGES = ("ko", "ja")
+
+
+def in_every_language(field: str) -> list[str]:
+    """``field`` and its Korean and Japanese fields: ``["summary", "summary_ko", "summary_ja"]``."""
+    return [field, *(f"{field}_{language}" for language in TEXT_LANGUAGES)]
+
 
 class Status(models.TextChoices):
     DISAPPEARED = "disappeared", _("Whereabouts unknown (disappeared)")
@@ -74,6 +83,8 @@ class Category(models.Model):
 
     slug = models.SlugField(_("slug"), unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
+    name_ko = models.CharField(_("name in Korean"), max_length=100, blank=True)
+    name_ja = models.CharField(_("name in Japanese"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
 
     history = HistoricalRecords()

@@ -178,6 +178,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "security.middleware.StaffSecurityMiddleware",
+    # After the account is known: staff pages in the account's language (public pages: the address's).
+    "security.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -224,6 +226,8 @@ LANGUAGE_CODE = "en"
 # English unprefixed; Korean and Japanese under /ko/ and /ja/ (casetracker/urls.py). Each language
 # is named in its own script: that is how a reader finds theirs in the switcher.
 LANGUAGES = [("en", "English"), ("ko", "한국어"), ("ja", "日本語")]
+# The staff pages are written in English and Korean; each account chooses (/staff/language/), else the browser.
+STAFF_LANGUAGES = ["en", "ko"]
 # Dates in English read "7 October 2014" (Django's English default is "Oct. 7, 2014").
 FORMAT_MODULE_PATH = ["casetracker.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, include, path
@@ -17,7 +18,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("staff/cases/<str:case_id>/preview/", publication_preview, name="publication_preview"),
     path("staff/", include("security.urls")),
     path("staff/", include("workflow.urls")),
-    path("", include("public.urls")),
+    # The public site in every language: English at its own addresses, which never change; Korean
+    # under /ko/, Japanese under /ja/. Staff pages follow the account's language instead
+    # (security.middleware.StaffLanguageMiddleware).
+    *i18n_patterns(path("", include("public.urls")), prefix_default_language=False),
 ]
 
 

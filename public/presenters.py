@@ -8,13 +8,60 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 from django_countries import countries
 
 from cases.partial_dates import PartialDate, display_partial_date
-from cases.vocabularies import Confidence, Sex, Status
+from cases.vocabularies import TEXT_LANGUAGES, Confidence, Sex, Status
 from workflow.models import PublishedVersion
+
+
+@dataclass(frozen=True)
+class Text:
+    """A public text as one language's page shows it: in that language if written in it, else in another.
+
+    ``language`` is the language the text is written in; ``elsewhere`` says
+    that it is not the page's (the page then says so and marks it with
+    ``lang``); ``is_translation``, that an editor marked it as translated.
+    """
+
+    value: str
+    language: str
+    elsewhere: bool = False
+    is_translation: bool = False
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    @property
+    def language_name(self) -> str:
+        return str(get_language_info(self.language)["name_translated"])
+
+
+def text_in(holder: dict, field: str, language: str | None = None) -> Text:
+    """``holder[field]`` for a reader of ``language`` (the active one): its own text first, then English, then any.
+
+    A record published before texts had translations has only the English key.
+    """
+    language = language or get_language() or settings.LANGUAGE_CODE
+    order = [language, *(other for other in ("en", *TEXT_LANGUAGES) if other != language)]
+    for candidate in order:
+        key = field if candidate == "en" else f"{field}_{candidate}"
+        if value := holder.get(key):
+            translated = bool(holder.get(f"{key}_is_translation"))
+            return Text(value, candidate, elsewhere=candidate != language, is_translation=translated)
+    return Text("", language)
+
+
+def native_first(language: str | None = None) -> bool:
+    """Whether a page in ``language`` (the active one) puts the native-script name first: 김정욱 (Kim Jeong-wook)."""
+    return (language or get_language()) in TEXT_LANGUAGES
 
 
 def _partial(value: str | None) -> PartialDate | None:
@@ -39,8 +86,8 @@ class Event:
     status_label: str
     date: PartialDate | None
     date_display: str
-    place: str
-    description: str
+    place: Text
+    description: Text
     confidence_label: str
     notes: list[Note] = field(default_factory=list)
 
@@ -86,8 +133,8 @@ class CasePage:
                 status_label=_label(Status, event["status"]),
                 date=_partial(event["date"]),
                 date_display=display_partial_date(_partial(event["date"])),
-                place=event["place"],
-                description=event["description"],
+                place=text_in(event, "place"),
+                description=text_in(event, "description"),
                 confidence_label=_label(Confidence, event["confidence"]),
                 notes=notes_for(event["citations"]),
             )
@@ -97,6 +144,14 @@ class CasePage:
     @property
     def name(self) -> str:
         return self.record["name"]
+
+    @property
+    def name_native(self) -> str:
+        return self.record["name_native"]
+
+    @property
+    def summary(self) -> Text:
+        return text_in(self.record, "summary")
 
     @property
     def case_id(self) -> str:
@@ -138,7 +193,7 @@ class CasePage:
 
     @property
     def categories(self) -> list[str]:
-        return [category["name"] for category in self.record["categories"]]
+        return [str(text_in(category, "name")) for category in self.record["categories"]]
 
     @property
     def published_at(self) -> datetime.datetime:

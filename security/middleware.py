@@ -8,9 +8,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.views.defaults import permission_denied
+
+from .models import StaffPreferences
 
 STAFF_PREFIXES = ("/admin/", "/staff/")
 
@@ -76,6 +79,33 @@ class StaffSecurityMiddleware:
     @staticmethod
     def is_exempt(path: str) -> bool:
         return path in (reverse("security:two_factor"), reverse("admin:logout"), reverse("admin:login"))
+
+
+def staff_language(request) -> str:
+    """A staff page's language: the account's choice, else the browser's if the staff pages have it, else English."""
+    chosen = StaffPreferences.language_of(request.user)
+    if chosen in settings.STAFF_LANGUAGES:
+        return chosen
+    asked = translation.get_language_from_request(request)  # the language cookie, then Accept-Language
+    return asked if asked in settings.STAFF_LANGUAGES else settings.LANGUAGE_CODE
+
+
+class StaffLanguageMiddleware:
+    """Staff pages in the language the account chose (``staff_language``).
+
+    Public pages take their language from the address (``/ko/…``, set by
+    Django's LocaleMiddleware); staff pages have one address in every
+    language, so they follow the person instead.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.startswith(STAFF_PREFIXES):
+            translation.activate(staff_language(request))
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)
 
 
 class PrivateWhenSettingCookieMiddleware:

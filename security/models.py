@@ -49,3 +49,38 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.username or ''} {self.target}".strip()
+
+
+def staff_languages() -> list[tuple[str, str]]:
+    """The languages the staff pages are written in (``STAFF_LANGUAGES``), each named in itself."""
+    names = dict(settings.LANGUAGES)
+    return [(code, names[code]) for code in settings.STAFF_LANGUAGES]
+
+
+class StaffPreferences(models.Model):
+    """What a staff member chose for themselves: the language of the staff pages."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="staff_preferences"
+    )
+    language = models.CharField(
+        _("language of the staff pages"),
+        max_length=8,
+        blank=True,
+        choices=staff_languages,
+        help_text=_("Blank: the language the browser asks for."),
+    )
+
+    class Meta:
+        verbose_name = _("staff preferences")
+        verbose_name_plural = _("staff preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @classmethod
+    def language_of(cls, user) -> str:
+        """The language ``user`` chose for the staff pages ("" when they left it to the browser)."""
+        if not user.is_authenticated:
+            return ""
+        return cls.objects.filter(user=user).values_list("language", flat=True).first() or ""

@@ -6,4 +6,5 @@ app_name = "security"
 
 urlpatterns = [
     path("2fa/", views.two_factor, name="two_factor"),
+    path("language/", views.language, name="language"),
 ]

@@ -22,7 +22,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from .audit import record
-from .models import AuditEvent
+from .models import AuditEvent, StaffPreferences, staff_languages
 
 # The session's own enrolment: the fingerprint of the key this session was shown.
 ENROLMENT_SESSION_KEY = "otp_enrolment_device"
@@ -111,3 +111,25 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             title=_("Set up two-factor sign-in"),
         )
     return render(request, "security/two_factor.html", context)
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language of the staff pages"), widget=forms.RadioSelect, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("The language my browser asks for")), *staff_languages()]
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def language(request: HttpRequest) -> HttpResponse:
+    """Choose the language of the staff pages, kept with the account (every device, every sign-in)."""
+    form = LanguageForm(request.POST or None, initial={"language": StaffPreferences.language_of(request.user)})
+    if form.is_valid():
+        chosen = form.cleaned_data["language"]
+        StaffPreferences.objects.update_or_create(user=request.user, defaults={"language": chosen})
+        return redirect(_next_url(request))
+    context = {"form": form, "next": _next_url(request), "title": _("Language")}
+    return render(request, "security/language.html", context)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from cases.admin import LabelledTabularInline, TrackedAdmin, VersionedModelForm, admin_reason, withdraw_selected
 from cases.models import NameVariant, Person, PublicationState, Status, StatusEvent
 from cases.search import search_persons
+from cases.vocabularies import in_every_language
 from security.admin import ReadOnlyAdmin
 from sources.models import Citation
 
@@ -193,12 +194,23 @@ class PersonAdmin(TrackedAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
             (None, {"fields": ["case_id", "name", "descriptor", ("family_name_native", "given_name_native")]}),
-            ("About", {"fields": ["sex", "birth_date", "nationality", "categories", "religion", "external_ref"]}),
-            ("Status (from the status events)", {"fields": ["current_status", "status_since", "last_confirmed"]}),
-            ("Public summary", {"fields": ["summary"]}),
-            ("Restricted", {"fields": ["internal_notes", "assigned_to"]}),
+            (_("About"), {"fields": ["sex", "birth_date", "nationality", "categories", "religion", "external_ref"]}),
+            (_("Status (from the status events)"), {"fields": ["current_status", "status_since", "last_confirmed"]}),
+            (_("Public summary"), {"fields": ["summary"]}),
             (
-                "Publication",
+                _("Public summary in Korean and Japanese"),
+                {
+                    "fields": ["summary_ko", "summary_ko_is_translation", "summary_ja", "summary_ja_is_translation"],
+                    "classes": ["collapse"],
+                    "description": _(
+                        "For readers of the Korean and Japanese pages. Where a text is left blank, "
+                        "those pages show the English one and say so."
+                    ),
+                },
+            ),
+            (_("Restricted"), {"fields": ["internal_notes", "assigned_to"]}),
+            (
+                _("Publication"),
                 {
                     "fields": [
                         "publication_state",
@@ -210,13 +222,13 @@ class PersonAdmin(TrackedAdmin):
                     ]
                 },
             ),
-            ("Record", {"fields": ["created_at", "updated_at", "expected_version"]}),
+            (_("Record"), {"fields": ["created_at", "updated_at", "expected_version"]}),
         ]
         if obj is None and request.method == "POST":
             # Only once a save was refused: on a blank form the box would
             # offer to skip a check that has not run yet, and the add page
             # would put the cursor in it instead of in the name.
-            fieldsets.insert(0, ("Possible duplicates", {"fields": ["not_a_duplicate"]}))
+            fieldsets.insert(0, (_("Possible duplicates"), {"fields": ["not_a_duplicate"]}))
         return fieldsets
 
     def get_urls(self):
@@ -357,7 +369,7 @@ class StatusEventAdmin(TrackedAdmin):
     form = StatusEventForm
     list_display = ["person", "status", "date", "confidence", "is_public", "withdrawn", "recorded_at"]
     list_filter = ["status", "confidence", "is_public", "withdrawn"]
-    search_fields = ["person__case_id", "person__name", "place", "description"]
+    search_fields = ["person__case_id", "person__name", *in_every_language("place"), *in_every_language("description")]
     autocomplete_fields = ["person"]
     list_select_related = ["person"]
     readonly_fields = ["recorded_by", "recorded_at", "withdrawn", "withdrawn_reason"]
@@ -390,8 +402,19 @@ class StatusEventAdmin(TrackedAdmin):
                     ]
                 },
             ),
-            ("Restricted", {"fields": ["internal_note"]}),
-            ("Record", {"fields": ["recorded_by", "recorded_at", "withdrawn", "withdrawn_reason"]}),
+            (
+                _("Place and description in Korean and Japanese"),
+                {
+                    "fields": [("place_ko", "place_ja"), "description_ko", "description_ja"],
+                    "classes": ["collapse"],
+                    "description": _(
+                        "For readers of the Korean and Japanese pages. Where a text is left blank, "
+                        "those pages show the English one and say so."
+                    ),
+                },
+            ),
+            (_("Restricted"), {"fields": ["internal_note"]}),
+            (_("Record"), {"fields": ["recorded_by", "recorded_at", "withdrawn", "withdrawn_reason"]}),
         ]
 
     def get_readonly_fields(self, request, obj=None):

@@ -51,6 +51,8 @@ class PublishedVersion(models.Model):
 
     case_id = models.CharField(_("case ID"), max_length=20)
     name = models.CharField(_("public name"), max_length=200)
+    # Shown beside the romanized name in the list and search results, in every language.
+    name_native = models.CharField(_("public name in native script"), max_length=160, blank=True)
     status = models.CharField(_("status"), max_length=30, choices=Status, blank=True)
     is_clarified = models.BooleanField(_("fate clarified"), default=False)
     nationality = models.CharField(_("nationality"), max_length=2, blank=True)

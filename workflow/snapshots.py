@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from cases import names
@@ -27,6 +28,7 @@ from cases.bulk import BulkWriter
 from cases.history import save_with_history
 from cases.models import TIMELINE_ORDER, Category, NameVariant, Person, Status, StatusEvent, derive_status
 from cases.partial_dates import PartialDate
+from cases.vocabularies import TEXT_LANGUAGES, in_every_language
 from sources.models import Citation, Source
 
 from .models import PublishedName, PublishedSource, PublishedVersion
@@ -138,8 +140,10 @@ def record_from(
                 "id": event.pk,
                 "status": event.status,
                 "date": _date(event.date),
-                "place": event.place,
-                "description": event.description,
+                **{
+                    field: getattr(event, field)
+                    for field in (*in_every_language("place"), *in_every_language("description"))
+                },
                 "confidence": event.confidence,
                 "citations": [citation.pk for citation in cited],
             }
@@ -158,8 +162,14 @@ def record_from(
         "sex": person.sex,
         "birth_date": _date(person.birth_date),
         "nationality": str(person.nationality or ""),
-        "categories": [{"slug": c.slug, "name": c.name} for c in categories],
-        "summary": person.summary,
+        "categories": [
+            {"slug": c.slug, **{field: getattr(c, field) for field in in_every_language("name")}} for c in categories
+        ],
+        **{field: getattr(person, field) for field in in_every_language("summary")},
+        **{
+            f"summary_{language}_is_translation": getattr(person, f"summary_{language}_is_translation")
+            for language in TEXT_LANGUAGES
+        },
         "events": event_records,
         "person_citations": person_citation_ids,
         "citations": [
@@ -174,6 +184,7 @@ def record_from(
                 "published_on": _date(source.published_on),
                 "url": source.url,
                 "archived_url": source.archived_url,
+                "language": source.language,
             }
             for source in sources.values()
         ],
@@ -230,15 +241,15 @@ def _record_names(record: dict) -> list[str]:
 
 def public_texts(record: dict) -> Iterator[tuple[str, str]]:
     """Every free text of a public record, each with where it stands, in words an editor can find it by."""
-    yield _("the public summary"), record["summary"]
+    for field, language in _in_languages("summary"):
+        yield _("the public summary") + language, record.get(field, "")
     for event in record["events"]:
         label = Status(event["status"]).label if event["status"] in Status.values else event["status"]
-        when = event["date"] or _("date unknown")
-        yield (
-            _("the description of the event “%(event)s (%(date)s)”") % {"event": label, "date": when},
-            event["description"],
-        )
-        yield _("the place of the event “%(event)s (%(date)s)”") % {"event": label, "date": when}, event["place"]
+        where = {"event": label, "date": event["date"] or _("date unknown")}
+        for field, language in _in_languages("description"):
+            yield _("the description of the event “%(event)s (%(date)s)”") % where + language, event.get(field, "")
+        for field, language in _in_languages("place"):
+            yield _("the place of the event “%(event)s (%(date)s)”") % where + language, event.get(field, "")
     titles = {source["id"]: source["title"] for source in record["sources"]}
     for source in record["sources"]:
         yield _("the title of the source “%(title)s”") % {"title": source["title"]}, source["title"]
@@ -249,6 +260,13 @@ def public_texts(record: dict) -> Iterator[tuple[str, str]]:
         where = {"title": titles.get(citation["source"], ""), "locator": citation["locator"] or "—"}
         yield _("the locator of a citation of “%(title)s” (%(locator)s)") % where, citation["locator"]
         yield _("the excerpt quoted from “%(title)s” (%(locator)s)") % where, citation["excerpt"]
+
+
+def _in_languages(field: str) -> Iterator[tuple[str, str]]:
+    """A text field's name in each language, with the words that tell an editor which one it is."""
+    yield field, ""
+    for language in TEXT_LANGUAGES:
+        yield f"{field}_{language}", f" ({get_language_info(language)['name_translated']})"
 
 
 def naming_texts(record: dict, finder: names.NameFinder) -> list[str]:
@@ -292,12 +310,10 @@ def _apply_identity_policy(record: dict, person: Person, known_names: Iterable[s
         if not any(finder.finds(source[key]) for key in ("title", "publisher", "url", "archived_url"))
     ]
     kept_sources = {source["id"] for source in sources}
+    texts = [*in_every_language("description"), *in_every_language("place")]
     record.update(
-        summary=unnamed(record["summary"]),
-        events=[
-            {**event, "description": unnamed(event["description"]), "place": unnamed(event["place"])}
-            for event in record["events"]
-        ],
+        {field: unnamed(record.get(field, "")) for field in in_every_language("summary")},
+        events=[{**event, **{field: unnamed(event.get(field, "")) for field in texts}} for event in record["events"]],
         sources=sources,
         citations=[
             {**citation, "locator": unnamed(citation["locator"]), "excerpt": unnamed(citation["excerpt"])}
@@ -353,6 +369,7 @@ def denormalise(version: PublishedVersion) -> None:
     since = PartialDate.parse(record["status_since"], allow_future=True) if record["status_since"] else None
     version.case_id = record["case_id"]
     version.name = record["name"]
+    version.name_native = record["name_native"]
     version.status = record["status"]
     version.is_clarified = Status.is_clarified(record["status"])
     version.nationality = record["nationality"]

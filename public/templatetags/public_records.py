@@ -1,10 +1,18 @@
 """Display helpers for public records, whose values are stored as plain text."""
 
+import re
+
 from django import template
+from django.conf import settings
+from django.urls import Resolver404, resolve, reverse
+from django.utils.html import format_html
+from django.utils.translation import get_language, override
 
 from cases.partial_dates import PartialDate, display_partial_date
 from cases.vocabularies import Confidence, Status
 from sources.vocabularies import SourceKind
+
+from ..presenters import native_first
 
 register = template.Library()
 
@@ -28,3 +36,68 @@ def confidence_label(value: str) -> str:
 @register.filter
 def source_kind(value: str) -> str:
     return str(SourceKind(value).label) if value in SourceKind.values else ""
+
+
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+
+
+def script_language(text: str) -> str:
+    """The language a native-script name is written in, when its script tells: Hangul is Korean, kana Japanese."""
+    if _HANGUL.search(text):
+        return "ko"
+    return "ja" if _KANA.search(text) else ""
+
+
+@register.simple_tag
+def person_name(name: str, native: str = "") -> str:
+    """A person's public name with the native-script form beside it, native first on Korean and Japanese pages.
+
+    The romanized name (or descriptor, or pseudonym) is marked ``translate="no"``,
+    the native one with its language, for browsers' translators and screen readers.
+    """
+    latin = format_html('<span class="name-latin" translate="no">{}</span>', name)
+    if not native:
+        return latin
+    language = script_language(native)
+    lang = format_html(' lang="{}"', language) if language else ""
+    native_html = format_html('<span class="name-native"{}>{}</span>', lang, native)
+    if native_first():
+        return format_html("{} ({})", native_html, latin)
+    return format_html("{} ({})", latin, native_html)
+
+
+@register.filter
+def plain_name(name: str, native: str = "") -> str:
+    """The same as :func:`person_name` in plain text, for a page's title."""
+    if not native:
+        return name
+    return f"{native} ({name})" if native_first() else f"{name} ({native})"
+
+
+@register.simple_tag(takes_context=True)
+def language_versions(context) -> list[dict]:
+    """This page in each language: its address there (the same page, the same filters) and whether it is this one.
+
+    An address that names no page (a 404) offers each language's home page.
+    """
+    request = context.get("request")
+    if request is None:
+        return []
+    current = get_language()
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        match = None
+    versions = []
+    for code, name in settings.LANGUAGES:
+        with override(code):
+            if match is not None and match.url_name:
+                view = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
+                url = reverse(view, args=match.args, kwargs=match.kwargs)
+                url += f"?{request.META['QUERY_STRING']}" if request.META.get("QUERY_STRING") else ""
+            else:
+                url = reverse("public:home")
+        absolute = request.build_absolute_uri(url)
+        versions.append({"code": code, "name": name, "url": url, "absolute": absolute, "current": code == current})
+    return versions

@@ -10,6 +10,7 @@ from django.db import transaction
 from cases.history import save_with_history
 from cases.models import Category, NameVariant, Person
 from cases.partial_dates import PartialDate
+from cases.vocabularies import in_every_language
 from sources.models import Citation, Source
 from workflow.services import publish, submit_for_review
 
@@ -76,7 +77,9 @@ def _load_person(item: dict, sources: dict, reason: str) -> None:
             "given_name_native",
             "sex",
             "nationality",
-            "summary",
+            *in_every_language("summary"),
+            "summary_ko_is_translation",
+            "summary_ja_is_translation",
             "publication_basis",
         )
         if name in item
