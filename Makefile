@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DEV_ENV := DEBUG=1 DATABASE_URL=$${DATABASE_URL:-sqlite:///db.sqlite3} STAFF_2FA_REQUIRED=$${STAFF_2FA_REQUIRED:-0}
 
-.PHONY: run test lint format migrations-check install bench
+.PHONY: run test lint format migrations-check install bench messages translations-check
 
 install: $(INSTALLED)
 
@@ -48,3 +48,16 @@ PERSONS ?= 100000
 bench: $(INSTALLED)
 	@command -v wrk >/dev/null || { echo "Installing wrk (Debian package)"; apt-get install -y -qq wrk; }
 	$(PY) scripts/bench.py --persons $(PERSONS)
+
+# After changing any text a person reads: gather the strings into the catalogues (locale/*/LC_MESSAGES/django.po),
+# translate the new entries there, then run this again to compile them (django.mo, committed: `make run` needs
+# no gettext tools). Needs GNU gettext (Debian package gettext).
+MESSAGES_IGNORE := --ignore '.venv/*' --ignore 'staticfiles/*' --ignore 'tests/*' --ignore 'scripts/*' --ignore 'node_modules/*'
+messages: $(INSTALLED)
+	@command -v xgettext >/dev/null || { echo "Installing gettext (Debian package)"; apt-get install -y -qq gettext; }
+	$(DEV_ENV) $(PY) manage.py makemessages -l ko -l ja --add-location file --no-obsolete $(MESSAGES_IGNORE)
+	$(DEV_ENV) $(PY) manage.py compilemessages -l ko -l ja --ignore '.venv/*'
+
+# Every entry translated, nothing fuzzy, the compiled catalogues current, no template text outside translation tags.
+translations-check: $(INSTALLED)
+	$(DEV_ENV) $(PY) scripts/check_translations.py
