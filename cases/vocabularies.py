@@ -9,6 +9,7 @@ the models it must never read (an import-linter contract in
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -95,4 +96,6 @@ class Category(models.Model):
         verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
-        return self.name
+        """The name in the active language when the category has one there, else the English name."""
+        language = get_language()
+        return (getattr(self, f"name_{language}") if language in TEXT_LANGUAGES else "") or self.name

@@ -192,8 +192,8 @@ class CasePage:
         return [other["name"] for other in self.record["other_names"] if other["name"] not in shown]
 
     @property
-    def categories(self) -> list[str]:
-        return [str(text_in(category, "name")) for category in self.record["categories"]]
+    def categories(self) -> list[Text]:
+        return [text_in(category, "name") for category in self.record["categories"]]
 
     @property
     def published_at(self) -> datetime.datetime:

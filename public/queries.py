@@ -122,7 +122,7 @@ class CaseQuery:
             "status": [(self.link("status", v), label, status.get(v, 0)) for v, label in Status.choices],
             "fate": [(self.link("fate", v), label, fate.get(v == "clarified", 0)) for v, label in FATES],
             "category": [
-                (self.link("category", c.slug), c.name, category.get(c.slug, 0)) for c in Category.objects.all()
+                (self.link("category", c.slug), str(c), category.get(c.slug, 0)) for c in Category.objects.all()
             ],
             "nationality": sorted(
                 ((self.link("nationality", code), countries.name(code), n) for code, n in nationality.items() if code),

@@ -119,7 +119,7 @@ def case_version(request: HttpRequest, case_id: str, number: int) -> HttpRespons
 def source_list(request: HttpRequest) -> HttpResponse:
     rows = (
         PublishedSource.objects.filter(version__in=PublishedVersion.objects.current())
-        .values("source_id", "title", "publisher", "kind", "published_on")
+        .values("source_id", "title", "publisher", "kind", "published_on", "language")
         .annotate(cases=Count("version", distinct=True))
         .order_by("title", "source_id")
     )

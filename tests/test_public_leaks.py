@@ -58,11 +58,24 @@ def plant_everything():
     make_citation(restricted_source, status_event=event, locator=SENTINEL, excerpt=SENTINEL)
     make_citation(withdrawn_source, status_event=event, locator=SENTINEL)
     make_citation(public_source, person=person, locator="p. 1", note=SENTINEL)
-    hidden = make_event(person, Status.DECEASED_REPORTED, "2020", description=SENTINEL, place=SENTINEL)
+    # Texts in every language: a Korean or Japanese text is as restricted as the English one beside it.
+    in_every_language = {
+        "description_ko": SENTINEL,
+        "description_ja": SENTINEL,
+        "place_ko": SENTINEL,
+        "place_ja": SENTINEL,
+    }
+    hidden = make_event(
+        person, Status.DECEASED_REPORTED, "2020", description=SENTINEL, place=SENTINEL, **in_every_language
+    )
     make_citation(public_source, status_event=hidden, locator=SENTINEL)
-    mistaken = make_event(person, Status.RELEASED, "2018", is_public=True, description=SENTINEL, place=SENTINEL)
+    mistaken = make_event(
+        person, Status.RELEASED, "2018", is_public=True, description=SENTINEL, place=SENTINEL, **in_every_language
+    )
     make_citation(public_source, status_event=mistaken, locator=SENTINEL, excerpt=SENTINEL)
-    hidden_later = make_event(person, Status.SENTENCED, "2016", is_public=True, description=SENTINEL)
+    hidden_later = make_event(
+        person, Status.SENTENCED, "2016", is_public=True, description=SENTINEL, **in_every_language
+    )
     only_there = make_source(title=f"{SENTINEL} source cited only by an event hidden later", publisher=SENTINEL)
     make_citation(only_there, status_event=hidden_later, locator=SENTINEL, excerpt=SENTINEL)
     make_citation(public_source, status_event=hidden_later, locator=SENTINEL, excerpt=SENTINEL)
@@ -72,6 +85,7 @@ def plant_everything():
     mistaken.withdraw(by=None, reason=SENTINEL)
     hidden_later.correct(by=None, reason=SENTINEL, is_public=False)
     person.summary = f"{SENTINEL} unreviewed edit"
+    person.summary_ko = person.summary_ja = f"{SENTINEL} unreviewed edit"
     save_with_history(person, by=None, reason=SENTINEL)
     # A reprisal-risk case: only the pseudonym may show.
     at_risk = make_person(
@@ -94,6 +108,8 @@ def plant_everything():
         given_name_native="비밀",
         publication_basis=PublicationBasis.ALREADY_PUBLIC,
         summary=f"Ri {SENTINEL} was taken from Hyesan.",
+        summary_ko="리비밀은 혜산에서 끌려갔다.",
+        summary_ja=f"Ri {SENTINEL}さんは恵山から連れ去られた。",
     )
     make_variant(flagged, f"Rhee {SENTINEL}", is_public=True)
     flagged_event = make_event(
@@ -103,6 +119,8 @@ def plant_everything():
         is_public=True,
         description="리비밀은 집결소에 있었다.",
         place=f"Ri {SENTINEL}'s home",
+        description_ja=f"RI {SENTINEL}は集結所にいた。",
+        place_ko="리비밀의 집",
     )
     naming_source = make_source(title=f"Testimony about Ri {SENTINEL}", publisher=f"Lee {SENTINEL}'s brother")
     make_citation(naming_source, status_event=flagged_event, locator="p. 2")
@@ -114,7 +132,9 @@ def plant_everything():
     save_with_history(flagged, by=None, reason="the family faces reprisals")
     # Unpublished cases in every state.
     for state in (PublicationState.DRAFT, PublicationState.IN_REVIEW):
-        draft = make_person(name=f"{SENTINEL} {state}", summary=SENTINEL, publication_basis="already_public")
+        draft = make_person(
+            name=f"{SENTINEL} {state}", summary=SENTINEL, summary_ko=SENTINEL, publication_basis="already_public"
+        )
         make_citation(make_source(title=f"{SENTINEL} source of {state}"), person=draft)
         if state == PublicationState.IN_REVIEW:
             submit_for_review(draft, by=secret_user)
@@ -125,7 +145,14 @@ def plant_everything():
     return person, restricted_source, withdrawn_source, gone
 
 
-def links(html: str, base: str) -> set[str]:
+def in_language(path: str, prefix: str) -> bool:
+    """Whether ``path`` is a page of the language whose addresses start with ``prefix`` ("" for English)."""
+    other_prefixes = [f"/{code}/" for code in ("ko", "ja") if f"/{code}" != prefix]
+    return path.startswith(f"{prefix}/") and not path.startswith(tuple(other_prefixes))
+
+
+def links(html: str, base: str, prefix: str = "") -> set[str]:
+    """The public pages ``html`` links to in the same language (the language switcher's links are crawled apart)."""
     found = set()
     for href in re.findall(r'href="([^"]+)"', html):
         url = urljoin(base, href.replace("&amp;", "&"))
@@ -133,13 +160,14 @@ def links(html: str, base: str) -> set[str]:
         if parts.netloc not in ("", "testserver") or parts.path.startswith(("/admin", "/staff", "/static")):
             continue
         # Every filter value is among the seeds; links add pages and paths, not combinations.
-        if set(parse_qs(parts.query)) - {"page"}:
+        if set(parse_qs(parts.query)) - {"page"} or not in_language(parts.path, prefix):
             continue
         found.add(parts.path + (f"?{parts.query}" if parts.query else ""))
     return found
 
 
-def test_no_public_response_contains_a_restricted_value(client):
+@pytest.mark.parametrize("prefix", ["", "/ko", "/ja"], ids=["English", "Korean", "Japanese"])
+def test_no_public_response_contains_a_restricted_value(client, prefix):
     person, restricted_source, withdrawn_source, gone = plant_everything()
     seeds = {
         "/",
@@ -176,6 +204,7 @@ def test_no_public_response_contains_a_restricted_value(client):
     seeds |= {"/cases/?fate=clarified", "/cases/?fate=outstanding", "/cases/?nationality=KP"}
     seeds |= {"/cases/?year_from=2010&year_to=2020", "/cases/?category=religious-leader"}
 
+    seeds = {url if url == "/healthz" else prefix + url for url in seeds}
     seen, queue, statuses = set(), deque(sorted(seeds)), {}
     while queue and len(seen) < 400:
         url = queue.popleft()
@@ -193,12 +222,12 @@ def test_no_public_response_contains_a_restricted_value(client):
         assert "비밀" not in text, f"{url} shows the Hangul name of a case under reprisal risk"
         assert response.status_code < 500, url
         if response.status_code == 200 and "html" in response.get("Content-Type", ""):
-            queue.extend(sorted(links(text, url) - seen))
+            queue.extend(sorted(links(text, url, prefix) - seen))
     assert len(seen) > 60
     # The crawl reached the real pages, and the unpublished ones gave the same 404.
-    assert statuses[f"/cases/{person.case_id}/"] == 200
-    assert statuses[f"/cases/{gone.case_id}/"] == statuses[f"/sources/{restricted_source.pk}/"] == 404
-    assert statuses["/cases/?status=nonsense"] == 400
+    assert statuses[f"{prefix}/cases/{person.case_id}/"] == 200
+    assert statuses[f"{prefix}/cases/{gone.case_id}/"] == statuses[f"{prefix}/sources/{restricted_source.pk}/"] == 404
+    assert statuses[f"{prefix}/cases/?status=nonsense"] == 400
 
 
 def test_the_planted_case_is_really_public_where_it_should_be(client):

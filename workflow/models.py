@@ -135,6 +135,8 @@ class PublishedSource(models.Model):
     published_on = models.CharField(max_length=12, blank=True)
     url = models.URLField(max_length=2000, blank=True)
     archived_url = models.URLField(max_length=2000, blank=True)
+    # The language the source is written in (its title), for the pages' lang attributes.
+    language = models.CharField(max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("published source")

@@ -412,6 +412,7 @@ def index_rows(version: PublishedVersion) -> tuple[list[PublishedName], list[Pub
             published_on=source["published_on"] or "",
             url=source["url"],
             archived_url=source["archived_url"],
+            language=source.get("language", ""),
         )
         for source in record["sources"]
     ]

@@ -101,3 +101,22 @@ def language_versions(context) -> list[dict]:
         absolute = request.build_absolute_uri(url)
         versions.append({"code": code, "name": name, "url": url, "absolute": absolute, "current": code == current})
     return versions
+
+
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+
+
+@register.simple_tag
+def written_in(language: str) -> str:
+    """The attribute that marks quoted content (a source's title, a locator, an excerpt) with its language.
+
+    ``lang`` when the language is known and not the page's; ``translate="no"``
+    when it is not known: either way a browser's translator and a screen
+    reader treat it as the words of the source, not of this site.
+    """
+    language = (language or "").strip()
+    if not _LANGUAGE_TAG.fullmatch(language):
+        return format_html(' translate="no"')
+    if language.split("-")[0] == (get_language() or "").split("-")[0]:
+        return ""
+    return format_html(' lang="{}"', language)
