@@ -6,10 +6,11 @@ from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from workflow.models import PublishedVersion
 
-from .presenters import CasePage
+from .presenters import CasePage, name_with_native, native_first, text_in
 from .queries import current_case
 
 # Characters XML 1.0 cannot carry; text pasted from a PDF often has a form feed.
@@ -20,10 +21,15 @@ def xml_safe(text: str) -> str:
     return _NOT_XML.sub(" ", text)
 
 
+def _feed_name(version: PublishedVersion) -> str:
+    """The name an entry is titled with: in Korean and Japanese, the native-script name first."""
+    return name_with_native(version.name, version.name_native) if native_first() else version.name
+
+
 class PublishedChangesFeed(Feed):
     feed_type = Atom1Feed
-    title = "Whereabouts: published changes"
-    subtitle = "New and updated case records of detained and disappeared persons."
+    title = gettext_lazy("Whereabouts: published changes")
+    subtitle = gettext_lazy("New and updated case records of detained and disappeared persons.")
 
     def link(self):
         return reverse("public:case_list")
@@ -32,13 +38,15 @@ class PublishedChangesFeed(Feed):
         return PublishedVersion.objects.public().order_by("-published_at", "-pk")[:50]
 
     def item_title(self, version):
-        verb = _("published") if version.number == 1 else _("updated")
-        return xml_safe(f"{version.name} ({version.case_id}) {verb}: version {version.number}")
+        values = {"name": _feed_name(version), "case_id": version.case_id, "number": version.number}
+        if version.number == 1:
+            return xml_safe(_("%(name)s (%(case_id)s) published: version %(number)s") % values)
+        return xml_safe(_("%(name)s (%(case_id)s) updated: version %(number)s") % values)
 
     def item_description(self, version):
         page = CasePage(version)
         status = page.status_label or _("No public status")
-        return xml_safe(f"{status}. {page.record['summary']}")
+        return xml_safe(f"{status}. {text_in(page.record, 'summary')}")
 
     def item_link(self, version):
         return reverse("public:case_version", args=[version.case_id, version.number])
@@ -60,7 +68,8 @@ class CaseFeed(PublishedChangesFeed):
         return current_case(case_id)
 
     def title(self, version):
-        return xml_safe(f"Whereabouts: {version.name} ({version.case_id})")
+        values = {"name": _feed_name(version), "case_id": version.case_id}
+        return xml_safe(_("Whereabouts: %(name)s (%(case_id)s)") % values)
 
     def link(self, version):
         return reverse("public:case_detail", args=[version.case_id])

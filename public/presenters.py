@@ -64,6 +64,13 @@ def native_first(language: str | None = None) -> bool:
     return (language or get_language()) in TEXT_LANGUAGES
 
 
+def name_with_native(name: str, native: str) -> str:
+    """A public name with its native-script form beside it, first on Korean and Japanese pages."""
+    if not native:
+        return name
+    return f"{native} ({name})" if native_first() else f"{name} ({native})"
+
+
 def _partial(value: str | None) -> PartialDate | None:
     return PartialDate.parse(value, allow_future=True) if value else None
 

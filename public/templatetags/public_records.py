@@ -12,7 +12,7 @@ from cases.partial_dates import PartialDate, display_partial_date
 from cases.vocabularies import Confidence, Status
 from sources.vocabularies import SourceKind
 
-from ..presenters import native_first
+from ..presenters import name_with_native, native_first
 
 register = template.Library()
 
@@ -70,9 +70,7 @@ def person_name(name: str, native: str = "") -> str:
 @register.filter
 def plain_name(name: str, native: str = "") -> str:
     """The same as :func:`person_name` in plain text, for a page's title."""
-    if not native:
-        return name
-    return f"{native} ({name})" if native_first() else f"{name} ({native})"
+    return name_with_native(name, native)
 
 
 @register.simple_tag(takes_context=True)
