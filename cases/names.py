@@ -259,6 +259,8 @@ class NameFinder:
             name_parts = parts(name)
             key = "".join(name_parts)
             if not key.isascii():
+                # Read as the text is read: a middle dot between the parts ("リ・チョルス") stands for a space.
+                key = "".join(parts(_NOT_IN_A_NAME.sub(" ", name)))
                 if len(key) >= _MIN_NATIVE_KEY_LENGTH:
                     self.native.add(key)
             elif len(key) >= _MIN_KEY_LENGTH:

@@ -15,11 +15,13 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.core.management import call_command
 
+from cases.history import save_with_history
 from cases.models import Category, PublicationBasis, Status
 from cases.partial_dates import PartialDate
 from public.filters import SORTS
+from workflow.services import publication_problems
 
-from .factories import make_citation, make_event, make_person, make_source, publish_case
+from .factories import make_citation, make_event, make_person, make_source, make_variant, publish_case
 
 pytestmark = pytest.mark.django_db
 
@@ -268,3 +270,45 @@ def test_texts_in_korean_and_japanese_are_published_only_through_a_new_version(c
     # The English page keeps the English text; the Japanese page, with no Japanese text, shows the English.
     assert "가정교회" not in client.get(f"/cases/{person.case_id}/").content.decode()
     assert "Arrested at a house church meeting." in client.get(f"/ja/cases/{person.case_id}/").content.decode()
+
+
+def test_a_case_at_risk_named_in_its_korean_or_japanese_texts_is_not_published_and_is_redacted_when_flagged(client):
+    at_risk = make_person(
+        name="Ri Chol-su",
+        family_name_native="리",
+        given_name_native="철수",
+        reprisal_risk=True,
+        pseudonym="Person E",
+        publication_basis=PublicationBasis.PUBLIC_INTEREST,
+        public_interest_reason="A pattern of detentions.",
+        summary_ko="리철수는 혜산에서 체포되었습니다.",
+    )
+    # A name in katakana or kanji is found once it is recorded as one of the person's names (public or not).
+    make_variant(at_risk, "リ・チョルス", is_public=False)
+    source = make_source(title="Annual report", publisher="Example NGO")
+    make_citation(
+        source, status_event=make_event(at_risk, Status.DETAINED, "2019", is_public=True, place_ja="リ・チョルスの家")
+    )
+    problems = publication_problems(at_risk)
+    assert any("Korean" in problem for problem in problems)
+    assert any("Japanese" in problem for problem in problems)
+    # A case published by name and flagged afterwards: its Korean and Japanese texts leave the public record at once.
+    flagged = make_person(
+        name="Kang Mi-ok",
+        family_name_native="강",
+        given_name_native="미옥",
+        publication_basis=PublicationBasis.ALREADY_PUBLIC,
+        summary_ko="강미옥은 회령에서 끌려갔습니다.",
+        summary_ja="カン・ミオクは会寧から連れ去られた。",
+    )
+    make_variant(flagged, "カン・ミオク", is_public=False)
+    make_citation(source, status_event=make_event(flagged, Status.DETAINED, "2019", is_public=True))
+    publish_case(flagged)
+    assert "강미옥은" in client.get(f"/ko/cases/{flagged.case_id}/").content.decode()
+    flagged.reprisal_risk, flagged.pseudonym = True, "Person F"
+    save_with_history(flagged, by=None, reason="the family faces reprisals")
+    for prefix in ("", "/ko", "/ja"):
+        html = client.get(f"{prefix}/cases/{flagged.case_id}/").content.decode()
+        assert "Person F" in html
+        for named in ("강미옥", "Kang Mi-ok", "カン・ミオク"):
+            assert named not in html, prefix
