@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PublicConfig(AppConfig):
     name = "public"
-    verbose_name = "Public site"
+    verbose_name = _("Public site")

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SourcesConfig(AppConfig):
     name = "sources"
-    verbose_name = "Sources"
+    verbose_name = _("Sources")
