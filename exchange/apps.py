@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ExchangeConfig(AppConfig):
     name = "exchange"
-    verbose_name = "Import and export"
+    verbose_name = _("Import and export")

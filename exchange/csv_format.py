@@ -107,8 +107,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" + (f", {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
+        values = {"line": self.line, "column": self.column, "message": self.message}
+        if self.column:
+            return _("line %(line)s, %(column)s: %(message)s") % values
+        return _("line %(line)s: %(message)s") % values
 
 
 @dataclass
@@ -142,13 +144,14 @@ def _vocabulary(choices: type[models.TextChoices]) -> dict[str, str]:
         return {_fold(text): value for value, label in choices.choices for text in (value, str(label))}
 
 
-def _choice(choices: type[models.TextChoices], what: str) -> Callable[[str], str]:
+def _choice(choices: type[models.TextChoices], unknown: str) -> Callable[[str], str]:
+    """A parser of one vocabulary; ``unknown`` is the problem's message, with ``%(text)s`` and ``%(keys)s``."""
+
     def parse(text: str) -> str:
         try:
             return _vocabulary(choices)[_fold(text)]
         except KeyError:
-            keys = ", ".join(choices.values)
-            raise ValueError(f"unknown {what} “{text}”: use one of {keys}, or its label.") from None
+            raise ValueError(str(unknown) % {"text": text, "keys": ", ".join(choices.values)}) from None
 
     return parse
 
@@ -158,7 +161,9 @@ def _text(model, field_name: str) -> Callable[[str], str]:
 
     def parse(text: str) -> str:
         if limit is not None and len(text) > limit:
-            raise ValueError(f"is {len(text)} characters long; at most {limit} fit.")
+            raise ValueError(
+                _("is %(length)s characters long; at most %(limit)s fit.") % {"length": len(text), "limit": limit}
+            )
         return text
 
     return parse
@@ -176,7 +181,9 @@ def _country_codes() -> frozenset[str]:
 def _country(text: str) -> str:
     code = text.upper()
     if code not in _country_codes():
-        raise ValueError(f"“{text}” is not an ISO 3166-1 two-letter country code (such as KP, KR or CN).")
+        raise ValueError(
+            _("“%(value)s” is not an ISO 3166-1 two-letter country code (such as KP, KR or CN).") % {"value": text}
+        )
     return code
 
 
@@ -185,7 +192,7 @@ def _url(text: str) -> str:
     try:
         URLValidator(schemes=["http", "https"])(text)
     except ValidationError:
-        raise ValueError(f"“{text}” is not a web address (http:// or https://).") from None
+        raise ValueError(_("“%(value)s” is not a web address (http:// or https://).") % {"value": text}) from None
     return text
 
 
@@ -206,7 +213,7 @@ def _other_names(text: str) -> list[str]:
         try:
             check(name)
         except ValueError as error:
-            raise ValueError(f"“{name[:40]}…” {error}") from None
+            raise ValueError(_("“%(name)s…” %(problem)s") % {"name": name[:40], "problem": error}) from None
     return names
 
 
@@ -260,17 +267,19 @@ def _parsers() -> dict[str, Callable[[str], object]]:
         "name_native": _native_name,
         "other_names": _other_names,
         "descriptor": _text(Person, "descriptor"),
-        "sex": _choice(Sex, "sex"),
+        "sex": _choice(Sex, gettext_lazy("unknown sex “%(text)s”: use one of %(keys)s, or its label.")),
         "birth_date": date,
         "nationality": _country,
         "categories": _list,
         "religion": _text(Person, "religion"),
         "summary": str,
         "internal_notes": str,
-        "status": _choice(Status, "status"),
+        "status": _choice(Status, gettext_lazy("unknown status “%(text)s”: use one of %(keys)s, or its label.")),
         "status_date": date,
         "status_place": _text(StatusEvent, "place"),
-        "status_confidence": _choice(Confidence, "confidence"),
+        "status_confidence": _choice(
+            Confidence, gettext_lazy("unknown confidence “%(text)s”: use one of %(keys)s, or its label.")
+        ),
         "source_title": _text(Source, "title"),
         "source_url": url,
         "source_publisher": _text(Source, "publisher"),
@@ -295,8 +304,8 @@ def decode(data: bytes) -> tuple[str, list[Problem]]:
             Problem(
                 line,
                 "",
-                f"the file is not UTF-8 (byte 0x{data[error.start]:02x}): in Excel, save it as "
-                "“CSV UTF-8 (comma delimited)”.",
+                _("the file is not UTF-8 (byte 0x%(byte)02x): in Excel, save it as “CSV UTF-8 (comma delimited)”.")
+                % {"byte": data[error.start]},
             )
         ]
 
@@ -325,9 +334,11 @@ def read(data: bytes) -> tuple[list[Row], list[Problem]]:
             rows.append(row)
             problems.extend(row_problems)
     except csv.Error as error:
-        problems.append(Problem(reader.line_num, "", f"the file cannot be read as CSV: {error}."))
+        problems.append(
+            Problem(reader.line_num, "", _("the file cannot be read as CSV: %(error)s.") % {"error": error})
+        )
     if header is None and not problems:
-        problems.append(Problem(1, "", "the file is empty: it needs a header row naming the columns."))
+        problems.append(Problem(1, "", _("the file is empty: it needs a header row naming the columns.")))
     return rows, sorted(problems)
 
 
@@ -336,11 +347,12 @@ def _read_header(cells: list[str], line: int) -> tuple[list[str], list[Problem]]
     problems = []
     for index, name in enumerate(header):
         if name and name not in COLUMNS:
-            problems.append(Problem(line, name, f"unknown column; the columns are {', '.join(COLUMNS)}."))
+            message = _("unknown column; the columns are %(columns)s.") % {"columns": ", ".join(COLUMNS)}
+            problems.append(Problem(line, name, message))
         elif name in header[:index]:
-            problems.append(Problem(line, name, "this column appears twice."))
+            problems.append(Problem(line, name, _("this column appears twice.")))
     if "name" not in header and "descriptor" not in header:
-        problems.append(Problem(line, "", "the header needs a name column, a descriptor column, or both."))
+        problems.append(Problem(line, "", _("the header needs a name column, a descriptor column, or both.")))
     return header, problems
 
 
@@ -350,9 +362,11 @@ def _read_row(
     row, problems = Row(line), []
     extra = [cell for cell in cells[len(header) :] if cell.strip()]
     if extra:
-        problems.append(
-            Problem(line, "", f"this line has {len(cells)} cells but the header names only {len(header)} columns.")
-        )
+        message = _("this line has %(cells)s cells but the header names only %(columns)s columns.") % {
+            "cells": len(cells),
+            "columns": len(header),
+        }
+        problems.append(Problem(line, "", message))
     filled = row.filled
     for name, cell in zip(header, cells, strict=False):
         if not name:
@@ -386,8 +400,8 @@ def _missing_parts(filled: set[str], line: int) -> Iterable[Problem]:
     """Details given without what they describe (a status, a source)."""
     for column in STATUS_DETAILS:
         if column in filled and "status" not in filled:
-            yield Problem(line, column, "is given without a status: fill the status column too.")
+            yield Problem(line, column, _("is given without a status: fill the status column too."))
     if "source_title" not in filled and "source_url" not in filled:
         for column in SOURCE_DETAILS:
             if column in filled:
-                yield Problem(line, column, "is given without a source: fill source_title or source_url too.")
+                yield Problem(line, column, _("is given without a source: fill source_title or source_url too."))

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from . import csv_format
 from .csv_format import Problem
@@ -25,6 +27,12 @@ from .plan import Plan
 from .write import write_plan
 
 SYSTEM_USERNAME = "import"
+# What a row does, as the preview's "Action" column says it.
+ACTION_LABELS = {
+    "create": pgettext_lazy("import action", "create"),
+    "update": pgettext_lazy("import action", "update"),
+    "unchanged": pgettext_lazy("import action", "unchanged"),
+}
 
 
 @dataclass
@@ -49,6 +57,10 @@ class RowOutcome:
     action: str  # "create", "update" or "unchanged"
     changes: list[str]
 
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS[self.action])
+
 
 @dataclass
 class ImportResult:
@@ -65,23 +77,29 @@ class ImportResult:
     def summary(self) -> str:
         c = self.counts
         if self.problems:
-            return f"{self.filename}: {_plural(len(self.problems), 'problem')} found; nothing was written."
-        persons = f"{c.created} created, {c.updated} updated, {c.unchanged} unchanged"
-        added = ", ".join(
-            [
-                _plural(c.status_events, "status event"),
-                _plural(c.sources, "source"),
-                _plural(c.citations, "citation"),
-                _plural(c.other_names, "other name"),
-            ]
-        )
+            count = len(self.problems)
+            return ngettext(
+                "%(filename)s: %(count)d problem found; nothing was written.",
+                "%(filename)s: %(count)d problems found; nothing was written.",
+                count,
+            ) % {"filename": self.filename, "count": count}
+        persons = _("%(created)d created, %(updated)d updated, %(unchanged)d unchanged") % {
+            "created": c.created,
+            "updated": c.updated,
+            "unchanged": c.unchanged,
+        }
+        added = _("%(status_events)s, %(sources)s, %(citations)s, %(other_names)s") % {
+            "status_events": ngettext("%(count)d status event", "%(count)d status events", c.status_events)
+            % {"count": c.status_events},
+            "sources": ngettext("%(count)d source", "%(count)d sources", c.sources) % {"count": c.sources},
+            "citations": ngettext("%(count)d citation", "%(count)d citations", c.citations) % {"count": c.citations},
+            "other_names": ngettext("%(count)d other name", "%(count)d other names", c.other_names)
+            % {"count": c.other_names},
+        }
+        values = {"filename": self.filename, "persons": persons, "added": added}
         if self.dry_run:
-            return f"Dry run of {self.filename}, nothing was written. Persons {persons}; would add {added}."
-        return f"Imported {self.filename}. Persons {persons}; added {added}."
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+            return _("Dry run of %(filename)s, nothing was written. Persons %(persons)s; would add %(added)s.") % values
+        return _("Imported %(filename)s. Persons %(persons)s; added %(added)s.") % values
 
 
 class _NoProgress:

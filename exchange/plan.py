@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases import names
@@ -86,7 +87,8 @@ class Item:
 
 
 @cache
-def _status_labels() -> dict[str, str]:
+def _status_labels(language: str | None) -> dict[str, str]:
+    """The status labels in ``language`` (the active one: the key keeps each language's labels apart)."""
     return {value: str(label) for value, label in Status.choices}
 
 
@@ -177,7 +179,8 @@ class Plan:
                     self.problem(
                         persons[pk].row,
                         "case_id",
-                        f"{person.case_id} was changed by someone else while the file was checked: import it again.",
+                        _("%(case_id)s was changed by someone else while the file was checked: import it again.")
+                        % {"case_id": person.case_id},
                     )
 
     def build(self, progress) -> None:
@@ -222,15 +225,18 @@ class Plan:
             person = None
             if ref is not None:
                 if ref in seen_ref:
-                    self.problem(row, "external_ref", f"“{ref}” is also on line {seen_ref[ref]}: each is one person.")
+                    message = _("“%(ref)s” is also on line %(line)s: each is one person.")
+                    self.problem(row, "external_ref", message % {"ref": ref, "line": seen_ref[ref]})
                 seen_ref.setdefault(ref, row.line)
             if case_id is not None:
                 person = by_case_id.get(case_id)
                 if person is None:
-                    self.problem(row, "case_id", f"there is no case {case_id}: leave case_id blank for a new case.")
+                    message = _("there is no case %(case_id)s: leave case_id blank for a new case.")
+                    self.problem(row, "case_id", message % {"case_id": case_id})
                 elif ref is not None and ref in by_ref and by_ref[ref].pk != person.pk:
+                    message = _("“%(ref)s” is the reference of %(other)s, not of %(case_id)s.")
                     self.problem(
-                        row, "external_ref", f"“{ref}” is the reference of {by_ref[ref].case_id}, not of {case_id}."
+                        row, "external_ref", message % {"ref": ref, "other": by_ref[ref].case_id, "case_id": case_id}
                     )
             elif ref is not None:
                 person = by_ref.get(ref)
@@ -239,7 +245,8 @@ class Plan:
                     self.problem(
                         row,
                         "case_id" if case_id else "external_ref",
-                        f"{person.case_id} is also on line {seen_person[person.pk]}: one row per person.",
+                        _("%(case_id)s is also on line %(line)s: one row per person.")
+                        % {"case_id": person.case_id, "line": seen_person[person.pk]},
                     )
                 seen_person.setdefault(person.pk, row.line)
             resolved[row.line] = person
@@ -320,18 +327,34 @@ class Plan:
         duplicates = {}
         for row in rows:
             key = identity(row.get("name", ""), row.get("descriptor", ""), row.get("birth_date"))
-            what = "name" if key[0] == "name" else "descriptor"
+            by_name = key[0] == "name"
             kind, other = known.setdefault(key, ("line", row.line))
             if kind == "case":
-                duplicates[row.line] = (
-                    f"{other} already has this {what} and birth date. To update it, put {other} in case_id; "
-                    "if this is someone else, give the row an external_ref to create a new case."
+                message = (
+                    _(
+                        "%(case_id)s already has this name and birth date. To update it, put %(case_id)s in "
+                        "case_id; if this is someone else, give the row an external_ref to create a new case."
+                    )
+                    if by_name
+                    else _(
+                        "%(case_id)s already has this descriptor and birth date. To update it, put %(case_id)s in "
+                        "case_id; if this is someone else, give the row an external_ref to create a new case."
+                    )
                 )
+                duplicates[row.line] = message % {"case_id": other}
             elif other != row.line:
-                duplicates[row.line] = (
-                    f"line {other} has the same {what} and birth date. If both are one person, keep one row; "
-                    "if not, give each row an external_ref."
+                message = (
+                    _(
+                        "line %(line)s has the same name and birth date. If both are one person, keep one row; "
+                        "if not, give each row an external_ref."
+                    )
+                    if by_name
+                    else _(
+                        "line %(line)s has the same descriptor and birth date. If both are one person, keep one "
+                        "row; if not, give each row an external_ref."
+                    )
                 )
+                duplicates[row.line] = message % {"line": other}
         return duplicates
 
     # Planning one row.
@@ -342,7 +365,7 @@ class Plan:
             values["family_name_native"], values["given_name_native"] = cast(tuple, row.values["name_native"])
         item = Item(row, build_instance(Person, **values), is_new=True)
         if not {"name", "descriptor"} & row.filled:
-            self.problem(row, "name", "a new case needs a name, or a descriptor for an unnamed person.")
+            self.problem(row, "name", _("a new case needs a name, or a descriptor for an unnamed person."))
         return item
 
     def _update(self, row: Row, person: Person) -> Item:
@@ -357,13 +380,18 @@ class Plan:
                 setattr(person, column, new)
                 item.edited.append(column)
                 label = getattr(Person._meta.get_field(column), "verbose_name", column)
-                item.changes.append(f"{label}: {_short(old)} → {_short(new)}")
+                item.changes.append(
+                    _("%(field)s: %(old)s → %(new)s") % {"field": label, "old": _short(old), "new": _short(new)}
+                )
         if "name_native" in row.values:
             old = (person.family_name_native, person.given_name_native)
             if row.values["name_native"] != old:
                 person.family_name_native, person.given_name_native = cast(tuple, row.values["name_native"])
                 item.edited.extend(["family_name_native", "given_name_native"])
-                item.changes.append(f"native name: {_short(''.join(old))} → {_short(person.name_native)}")
+                item.changes.append(
+                    _("native name: %(old)s → %(new)s")
+                    % {"old": _short("".join(old)), "new": _short(person.name_native)}
+                )
         return item
 
     def _plan_names(self, item: Item) -> None:
@@ -374,18 +402,19 @@ class Plan:
             if name not in known and name != person.name:
                 item.other_names.append(name)
         if item.other_names:
-            item.changes.append(f"other names added: {', '.join(item.other_names)}")
+            item.changes.append(_("other names added: %(names)s") % {"names": ", ".join(item.other_names)})
         categories = []
         for text in row.get("categories", []):
             category = self.categories.get(text.casefold())
             if category is None:
                 known_names = ", ".join(sorted({c.name for c in self.categories.values()}))
-                self.problem(row, "categories", f"unknown category “{text}”: use one of {known_names}.")
+                message = _("unknown category “%(text)s”: use one of %(names)s.")
+                self.problem(row, "categories", message % {"text": text, "names": known_names})
             elif category.pk not in categories_known and category.pk not in item.category_ids:
                 item.category_ids.append(category.pk)
                 categories.append(category.name)
         if categories:
-            item.changes.append(f"categories added: {', '.join(categories)}")
+            item.changes.append(_("categories added: %(categories)s") % {"categories": ", ".join(categories)})
 
     def _plan_status(self, item: Item) -> None:
         """A new event when the row's status is not already known; else the known event (to cite)."""
@@ -415,8 +444,9 @@ class Plan:
             **details,
         )
         item.event = item.cited_event = event
-        label = _status_labels()[status]
-        item.changes.append(f"status recorded: {label}, {date.display() if date else 'date unknown'}")
+        label = _status_labels(get_language())[status]
+        when = date.display() if date else _("date unknown")
+        item.changes.append(_("status recorded: %(status)s, %(date)s") % {"status": label, "date": when})
 
     def _plan_source(self, item: Item) -> None:
         row = item.row
@@ -432,7 +462,7 @@ class Plan:
             self.problem(
                 row,
                 "source_url" if url else "source_title",
-                f"the source “{source.title}” was withdrawn: cite another.",
+                _("the source “%(title)s” was withdrawn: cite another.") % {"title": source.title},
             )
             return
         item.source, item.locator = source, row.get("source_locator", "")
@@ -445,20 +475,28 @@ class Plan:
         # Something new (the source, the person or the event) has no citations yet.
         item.cites = target_is_new or source.pk is None or key not in self.citations
         if item.cites:
-            item.changes.append(f"cites {_short(source.title)}" + (f", {item.locator}" if item.locator else ""))
+            title = _short(source.title)
+            item.changes.append(
+                _("cites %(source)s, %(locator)s") % {"source": title, "locator": item.locator}
+                if item.locator
+                else _("cites %(source)s") % {"source": title}
+            )
 
     def _new_source(self, row: Row) -> Source | None:
         url, title = row.get("source_url"), row.get("source_title")
         if title is None:
             if "source_title" not in row.filled:  # else the title's own problem is reported already
-                self.problem(row, "source_title", "no source has this URL: a new source needs a title too.")
+                self.problem(row, "source_title", _("no source has this URL: a new source needs a title too."))
             return None
         if not self.can_add_sources:
             self.problem(
                 row,
                 "source_title",
-                f"the source {_short(title)} is new, and you may not add sources: ask a researcher to add it, "
-                "or leave the source columns blank.",
+                _(
+                    "the source %(title)s is new, and you may not add sources: ask a researcher to add it, "
+                    "or leave the source columns blank."
+                )
+                % {"title": _short(title)},
             )
             return None
         source = Source(

@@ -23,6 +23,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from workflow.roles import role_label
+
 from .csv_format import COLUMN_HELP, COLUMNS, REQUIRED_ONE_OF
 from .importer import import_cases
 
@@ -47,7 +49,7 @@ def may_import(user) -> bool:
 
 def _check(user) -> None:
     if not may_import(user):
-        raise PermissionDenied("Importing cases needs a staff account that may add and change cases.")
+        raise PermissionDenied(_("Importing cases needs a staff account that may add and change cases."))
 
 
 def _max_bytes() -> int:
@@ -69,7 +71,9 @@ class UploadForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > _max_bytes():
-            raise forms.ValidationError(f"The file is larger than {_max_bytes() // (1024 * 1024)} MB: split it.")
+            raise forms.ValidationError(
+                _("The file is larger than %(megabytes)s MB: split it.") % {"megabytes": _max_bytes() // (1024 * 1024)}
+            )
         return upload
 
 
@@ -113,7 +117,9 @@ def _context(result, user=None, **extra) -> dict:
         # What the signed-in person's role lets an import do: said before they upload.
         context["may_add_sources"] = user.has_perm("sources.add_source")
         context["may_change_withdrawn"] = user.has_perm("cases.withdraw_person")
-        context["role_names"] = ", ".join(sorted(user.groups.values_list("name", flat=True)))
+        context["role_names"] = ", ".join(
+            sorted(role_label(name) for name in user.groups.values_list("name", flat=True))
+        )
         context["columns"] = _columns()
     if result is not None:
         context["rows"] = result.rows[:PREVIEW_ROWS]

@@ -4,6 +4,8 @@ Created by the data migration ``workflow/0002_create_roles``; a change here
 needs a new migration that calls :func:`apply_roles` again.
 """
 
+from django.utils.translation import pgettext_lazy
+
 CASEWORKER = frozenset(
     {
         "cases.view_person",
@@ -72,6 +74,18 @@ ADMINISTRATOR = frozenset(
 )
 
 ROLES = {"Caseworker": CASEWORKER, "Researcher": RESEARCHER, "Editor": EDITOR, "Administrator": ADMINISTRATOR}
+# The group names stay in English in the database; people read them in their language.
+ROLE_LABELS = {
+    "Caseworker": pgettext_lazy("role", "Caseworker"),
+    "Researcher": pgettext_lazy("role", "Researcher"),
+    "Editor": pgettext_lazy("role", "Editor"),
+    "Administrator": pgettext_lazy("role", "Administrator"),
+}
+
+
+def role_label(name: str) -> str:
+    """A group's name as people read it: a role's in their language, any other group's as it is."""
+    return str(ROLE_LABELS.get(name, name))
 
 
 def apply_roles(apps) -> None:
