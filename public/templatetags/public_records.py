@@ -6,6 +6,7 @@ from django import template
 from django.conf import settings
 from django.urls import Resolver404, resolve, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, override
 
 from cases.partial_dates import PartialDate, display_partial_date
@@ -114,7 +115,7 @@ def written_in(language: str) -> str:
     """
     language = (language or "").strip()
     if not _LANGUAGE_TAG.fullmatch(language):
-        return format_html(' translate="no"')
+        return mark_safe(' translate="no"')  # a constant
     if language.split("-")[0] == (get_language() or "").split("-")[0]:
         return ""
     return format_html(' lang="{}"', language)
