@@ -14,7 +14,7 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils import formats, timezone, translation
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -68,19 +68,21 @@ class VersionedModelForm(forms.ModelForm):
         expected = cleaned_data.get("expected_version")
         if expected is None:
             raise ValidationError(
-                "This form was sent without the version it was loaded at, so it could overwrite someone "
-                "else's changes. Reload the page and make your change again.",
+                gettext(
+                    "This form was sent without the version it was loaded at, so it could overwrite someone "
+                    "else's changes. Reload the page and make your change again."
+                ),
                 code="no_version",
             )
         if expected != current_version:
             changes = changes_since(self.instance, expected)
+            message = gettext(
+                "Someone else saved this %(record)s while you were editing it, so your changes were not saved. "
+                "Reload the page to see the current version, then make your change again. Changed meanwhile:"
+            ) % {"record": model._meta.verbose_name}
             raise ValidationError(
                 format_html(
-                    "Someone else saved this {} while you were editing it, so your changes were not saved. "
-                    "Reload the page to see the current version, then make your change again. "
-                    "Changed meanwhile:<ul>{}</ul>",
-                    model._meta.verbose_name,
-                    format_html_join("", "<li>{}</li>", ((line,) for line in changes)),
+                    "{}<ul>{}</ul>", message, format_html_join("", "<li>{}</li>", ((line,) for line in changes))
                 ),
                 code="stale",
             )
@@ -291,11 +293,13 @@ class LabelledTabularInline(admin.TabularInline):
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="Recorded in the history of each record."
+        label=gettext_lazy("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Recorded in the history of each record."),
     )
 
 
-@admin.action(description="Withdraw selected (with a reason)", permissions=["change"])
+@admin.action(description=gettext_lazy("Withdraw selected (with a reason)"), permissions=["change"])
 def withdraw_selected(modeladmin, request, queryset):
     """Withdraw records (never delete them), with a reason, after a confirmation page."""
     allowed = [obj for obj in queryset if not obj.withdrawn and modeladmin.has_change_permission(request, obj)]
@@ -303,14 +307,21 @@ def withdraw_selected(modeladmin, request, queryset):
     if form.is_valid():
         for obj in allowed:
             obj.withdraw(by=request.user, reason=form.cleaned_data["reason"])
-        modeladmin.message_user(request, f"Withdrew {len(allowed)} of {queryset.count()} selected.")
+        selected = queryset.count()
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "Withdrew %(count)d of %(selected)d selected.", "Withdrew %(count)d of %(selected)d selected.", selected
+            )
+            % {"count": len(allowed), "selected": selected},
+        )
         return None
     return TemplateResponse(
         request,
         "admin/withdraw_selected.html",
         {
             **modeladmin.admin_site.each_context(request),
-            "title": f"Withdraw {modeladmin.model._meta.verbose_name_plural}",
+            "title": gettext("Withdraw %(records)s") % {"records": modeladmin.model._meta.verbose_name_plural},
             "opts": modeladmin.model._meta,
             "objects": allowed,
             "skipped": queryset.count() - len(allowed),

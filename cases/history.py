@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -159,12 +160,23 @@ def changes_since(instance: Any, version: int) -> list[str]:
     for previous, record in zip(records[start:], records[start + 1 :], strict=False):
         delta = record.diff_against(previous)
         fields = [
-            f"{getattr(instance._meta.get_field(change.field), 'verbose_name', change.field)}: "
-            f"{_shorten(change.old)} → {_shorten(change.new)}"
+            gettext("%(field)s: %(old)s → %(new)s")
+            % {
+                "field": getattr(instance._meta.get_field(change.field), "verbose_name", change.field),
+                "old": _shorten(change.old),
+                "new": _shorten(change.new),
+            }
             for change in delta.changes
             if change.field not in {"version", "updated_at"}
         ]
-        who = record.history_user or "the system"
-        when = record.history_date.strftime("%Y-%m-%d %H:%M UTC")
-        lines.append(f"{when}, {who}: {record.history_change_reason or 'no reason given'} ({'; '.join(fields)})")
+        # The reason is shown as it was recorded (history reasons are data, in the site's language).
+        lines.append(
+            gettext("%(when)s, %(who)s: %(reason)s (%(fields)s)")
+            % {
+                "when": record.history_date.strftime("%Y-%m-%d %H:%M UTC"),
+                "who": record.history_user or gettext("the system"),
+                "reason": record.history_change_reason or gettext("no reason given"),
+                "fields": "; ".join(fields),
+            }
+        )
     return lines

@@ -3,13 +3,14 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from public.preview import publication_preview
 
 admin.site.site_header = "Whereabouts"
-admin.site.site_title = "Whereabouts staff"
-admin.site.index_title = "Cases, sources and people"
+admin.site.site_title = _("Whereabouts staff")
+admin.site.index_title = _("Cases, sources and people")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),

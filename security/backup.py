@@ -29,6 +29,7 @@ import dj_database_url
 import psycopg
 from django.conf import settings
 from django.db import connection
+from django.utils.translation import gettext as _
 
 MANIFEST = "manifest.json"
 
@@ -46,7 +47,7 @@ def _one(cursor: Any) -> Any:
     """The single value a query returns."""
     row = cursor.fetchone()
     if row is None:
-        raise BackupError("The database returned no row.")
+        raise BackupError(_("The database returned no row."))
     return row[0]
 
 
@@ -172,7 +173,7 @@ def create_backup(destination: Path) -> dict:
                     text=True,
                 )
                 if result.returncode != 0:
-                    raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
+                    raise BackupError(_("pg_dump failed: %(error)s") % {"error": result.stderr.strip()})
                 tables = table_checksums(snapshot)
         manifest = {
             "created": datetime.datetime.now(datetime.UTC).isoformat(),
@@ -211,21 +212,23 @@ def restore_backup(source: Path, database_url: str, uploads: Path) -> dict:
         archive.extractall(tmp, filter="data")
         manifest = json.loads((tmp / MANIFEST).read_text())
         if uploads.exists() and any(uploads.iterdir()):
-            raise BackupError(f"{uploads} is not empty: restore into an empty folder.")
+            raise BackupError(_("%(folder)s is not empty: restore into an empty folder.") % {"folder": uploads})
         if manifest["engine"] == "sqlite":
             if not config["ENGINE"].endswith("sqlite3"):
-                raise BackupError("This archive holds an SQLite database: restore it to an sqlite:/// URL.")
+                raise BackupError(_("This archive holds an SQLite database: restore it to an sqlite:/// URL."))
             target = Path(config["NAME"])
             if target.exists() and target.stat().st_size > 0:
-                raise BackupError(f"{target} exists: restore into a new database file.")
+                raise BackupError(_("%(file)s exists: restore into a new database file.") % {"file": target})
             shutil.copyfile(tmp / "database.sqlite3", target)
             db: Any = sqlite3.connect(target)
         else:
             if not config["ENGINE"].endswith("postgresql"):
-                raise BackupError("This archive holds a PostgreSQL database: restore it to a postgres:// URL.")
+                raise BackupError(_("This archive holds a PostgreSQL database: restore it to a postgres:// URL."))
             with psycopg.connect(_pg_dsn(config)) as db:
                 if _one(db.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")):
-                    raise BackupError(f"Database {config['NAME']} is not empty: restore into an empty database.")
+                    raise BackupError(
+                        _("Database %(name)s is not empty: restore into an empty database.") % {"name": config["NAME"]}
+                    )
             result = subprocess.run(  # noqa: S603 (PostgreSQL client tools; arguments from settings)
                 [
                     "pg_restore",
@@ -240,7 +243,7 @@ def restore_backup(source: Path, database_url: str, uploads: Path) -> dict:
                 text=True,
             )
             if result.returncode != 0:
-                raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
+                raise BackupError(_("pg_restore failed: %(error)s") % {"error": result.stderr.strip()})
             db = psycopg.connect(_pg_dsn(config))
         try:
             restored_tables = table_checksums(db)
@@ -251,7 +254,8 @@ def restore_backup(source: Path, database_url: str, uploads: Path) -> dict:
             _make_uploads_private(uploads)
     differences = [name for name in manifest["tables"] if manifest["tables"][name] != restored_tables.get(name)]
     if restored_tables.keys() != manifest["tables"].keys() or differences:
-        raise BackupError(f"Restored tables differ from the backup: {', '.join(differences) or 'table list'}")
+        tables = ", ".join(differences) or _("the list of tables")
+        raise BackupError(_("Restored tables differ from the backup: %(tables)s") % {"tables": tables})
     if file_checksums(uploads) != manifest["files"]:
-        raise BackupError("Restored uploaded files differ from the backup.")
+        raise BackupError(_("Restored uploaded files differ from the backup."))
     return manifest

@@ -9,7 +9,9 @@ from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
@@ -50,11 +52,10 @@ class DocumentInput(forms.FileInput):
         )
 
 
-def _existing_source_message(source: Source, what: str) -> str:
-    url = reverse("admin:sources_source_change", args=[source.pk])
-    return format_html(
-        '{} is already source <a href="{}">“{}”</a>: cite that source instead of adding a twin.', what, url, source
-    )
+def _existing_source_message(source: Source, message: str) -> str:
+    """``message`` (with ``%(source)s``) naming ``source`` as a link to its page."""
+    link = format_html('<a href="{}">“{}”</a>', reverse("admin:sources_source_change", args=[source.pk]), source)
+    return mark_safe(escape(message) % {"source": link})  # noqa: S308 (the message escaped, the link built escaped)
 
 
 class SourceForm(VersionedModelForm):
@@ -89,7 +90,8 @@ class SourceForm(VersionedModelForm):
         limit = settings.SOURCE_UPLOAD_MAX_BYTES
         if document.size > limit:
             raise ValidationError(
-                f"The file is {filesizeformat(document.size)}; uploads are limited to {filesizeformat(limit)}."
+                gettext("The file is %(size)s; uploads are limited to %(limit)s.")
+                % {"size": filesizeformat(document.size), "limit": filesizeformat(limit)}
             )
         digest, head = hashlib.sha256(), b""
         for chunk in document.chunks():
@@ -99,20 +101,26 @@ class SourceForm(VersionedModelForm):
         content_type = sniff_content_type(head)
         if content_type not in ALLOWED_CONTENT_TYPES:
             raise ValidationError(
-                "This file is not a PDF, an image (PNG, JPEG, GIF, WebP), an HTML page or plain text, "
-                "whatever its name says. Convert it to one of those, or link to it by URL."
+                _(
+                    "This file is not a PDF, an image (PNG, JPEG, GIF, WebP), an HTML page or plain text, "
+                    "whatever its name says. Convert it to one of those, or link to it by URL."
+                )
             )
         if content_type.startswith("image/"):
             try:
                 document = strip_image_metadata(document, content_type)
             except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
                 # Unreadable, truncated, or a decompression bomb.
-                raise ValidationError("This image could not be read: it may be damaged. Try another copy.") from None
+                raise ValidationError(_("This image could not be read: it may be damaged. Try another copy.")) from None
             digest = hashlib.sha256(document.read())
             document.seek(0)
         twin = Source.objects.filter(sha256=digest.hexdigest()).exclude(pk=self.instance.pk).first()
         if twin is not None:
-            raise ValidationError(_existing_source_message(twin, "This file"))
+            raise ValidationError(
+                _existing_source_message(
+                    twin, gettext("This file is already source %(source)s: cite that source instead of adding a twin.")
+                )
+            )
         # The server, not the upload, says what the document is; the name is kept as text, to show and give back.
         self.instance.sha256 = ""
         self.instance.original_filename = clean_original_filename(document.name)
@@ -122,13 +130,17 @@ class SourceForm(VersionedModelForm):
         url = self.cleaned_data.get("url", "")
         twin = Source.objects.filter(url=url).exclude(pk=self.instance.pk).first() if url else None
         if twin is not None:
-            raise ValidationError(_existing_source_message(twin, "This URL"))
+            raise ValidationError(
+                _existing_source_message(
+                    twin, gettext("This URL is already source %(source)s: cite that source instead of adding a twin.")
+                )
+            )
         return url
 
     def clean(self):
         cleaned_data = super().clean()
         if not (cleaned_data.get("url") or cleaned_data.get("document") or cleaned_data.get("publisher")):
-            self.add_error(None, "Give a URL, an uploaded copy, or at least who published the source.")
+            self.add_error(None, _("Give a URL, an uploaded copy, or at least who published the source."))
         affected = self.restricting_published_evidence(cleaned_data)
         if affected and not cleaned_data.get("restriction_reason", "").strip():
             self.add_error(
@@ -150,18 +162,18 @@ class CitingClaimInline(admin.TabularInline):
     fields = readonly_fields = ("claim", "locator", "excerpt", "withdrawn")
     extra = 0
     can_delete = False
-    verbose_name = "claim citing this source"
-    verbose_name_plural = "claims citing this source"
+    verbose_name = _("claim citing this source")
+    verbose_name_plural = _("claims citing this source")
 
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="claim")
+    @admin.display(description=_("claim"))
     def claim(self, citation: Citation) -> str:
         claim = citation.claim
         if isinstance(claim, Person):
             url = reverse("admin:cases_person_change", args=[claim.pk])
-            return format_html('<a href="{}">{}</a> (about the person)', url, claim)
+            return format_html('<a href="{}">{}</a> {}', url, claim, _("(about the person)"))
         url = reverse("admin:cases_statusevent_change", args=[claim.pk])
         return format_html('<a href="{}">{}</a>', url, claim)
 
@@ -188,10 +200,10 @@ class SourceAdmin(TrackedAdmin):
     actions = [withdraw_selected]
     fieldsets = [
         (None, {"fields": ["title", "kind", "publisher", "published_on", "language", "reliability"]}),
-        ("Where to find it", {"fields": ["url", "archived_url", "accessed_on"]}),
-        ("Uploaded copy", {"fields": ["document", "download", "sha256", "file_size", "content_type"]}),
+        (_("Where to find it"), {"fields": ["url", "archived_url", "accessed_on"]}),
+        (_("Uploaded copy"), {"fields": ["document", "download", "sha256", "file_size", "content_type"]}),
         (
-            "Restricted",
+            _("Restricted"),
             {
                 "fields": [
                     "cited_by_published_cases",
@@ -233,7 +245,7 @@ class SourceAdmin(TrackedAdmin):
         search_term = re.sub(r"[·—–,;()“”\"«»]", " ", search_term)
         return super().get_search_results(request, queryset, search_term)
 
-    @admin.display(description="download")
+    @admin.display(description=_("download"))
     def download(self, source: Source) -> str:
         if not source.document:
             return "—"

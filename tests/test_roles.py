@@ -593,7 +593,7 @@ def test_case_editors_bulk_submit_the_selected_drafts(client, role):
         "draft": (PublicationState.IN_REVIEW, user.pk),
         "other draft": (PublicationState.IN_REVIEW, user.pk),
     }
-    assert messages_of(response) == ["Submitted 2 case(s) for review; 2 skipped (not a draft or not yours to change)."]
+    assert messages_of(response) == ["Submitted 2 cases for review; 2 skipped (not a draft or not yours to change)."]
 
 
 def test_a_researcher_is_not_offered_bulk_submit(client):

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -28,11 +29,11 @@ from .snapshots import cases_naming
 
 
 class FateFilter(admin.SimpleListFilter):
-    title = "fate"
+    title = _("fate")
     parameter_name = "fate"
 
     def lookups(self, request, model_admin):
-        return [("clarified", "Clarified"), ("outstanding", "Outstanding")]
+        return [("clarified", _("Clarified")), ("outstanding", _("Outstanding"))]
 
     def queryset(self, request, queryset):
         if self.value() == "clarified":
@@ -99,8 +100,8 @@ class PersonCitationInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    verbose_name = "citation about the person"
-    verbose_name_plural = "citations about the person"
+    verbose_name = _("citation about the person")
+    verbose_name_plural = _("citations about the person")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -262,7 +263,9 @@ class PersonAdmin(TrackedAdmin):
             self.message_user(
                 request,
                 format_html(
-                    "Not done:<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((p,) for p in error.problems))
+                    "{}<ul>{}</ul>",
+                    gettext("Not done:"),
+                    format_html_join("", "<li>{}</li>", ((p,) for p in error.problems)),
                 ),
                 messages.ERROR,
             )
@@ -293,7 +296,7 @@ class PersonAdmin(TrackedAdmin):
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    @admin.action(description="Submit selected cases for review", permissions=["submit"])
+    @admin.action(description=_("Submit selected cases for review"), permissions=["submit"])
     def submit_selected(self, request, queryset):
         done = 0
         for person in queryset:
@@ -307,7 +310,13 @@ class PersonAdmin(TrackedAdmin):
             done += 1
         skipped = queryset.count() - done
         self.message_user(
-            request, f"Submitted {done} case(s) for review; {skipped} skipped (not a draft or not yours to change)."
+            request,
+            ngettext(
+                "Submitted %(count)d case for review; %(skipped)d skipped (not a draft or not yours to change).",
+                "Submitted %(count)d cases for review; %(skipped)d skipped (not a draft or not yours to change).",
+                done,
+            )
+            % {"count": done, "skipped": skipped},
         )
 
     def has_submit_permission(self, request):
@@ -342,8 +351,8 @@ class EventCitationInline(LabelledTabularInline):
     autocomplete_fields = ["source"]
     extra = 1
     can_delete = False
-    verbose_name = "source behind this status change"
-    verbose_name_plural = "sources behind this status change"
+    verbose_name = _("source behind this status change")
+    verbose_name_plural = _("sources behind this status change")
 
 
 class StatusEventForm(VersionedModelForm):

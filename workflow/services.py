@@ -154,7 +154,10 @@ def four_eyes_problem(person: Person, user: User | None) -> str | None:
 def submit_for_review(person: Person, *, by: User | None, reason: str = "") -> Person:
     person = _locked(person)
     if not _may_submit(person):
-        raise WorkflowError(f"A case that is {person.get_publication_state_display().lower()} cannot be submitted.")
+        raise WorkflowError(
+            _("A case that is %(state)s cannot be submitted.")
+            % {"state": person.get_publication_state_display().lower()}
+        )
     _set_state(
         person,
         PublicationState.IN_REVIEW,
@@ -169,10 +172,10 @@ def submit_for_review(person: Person, *, by: User | None, reason: str = "") -> P
 @transaction.atomic
 def return_to_draft(person: Person, *, by: User | None, reason: str) -> Person:
     if not reason.strip():
-        raise WorkflowError("Say why the case goes back to draft.")
+        raise WorkflowError(_("Say why the case goes back to draft."))
     person = _locked(person)
     if not _may_return_to_draft(person):
-        raise WorkflowError("Only a case in review or withdrawn can go back to draft.")
+        raise WorkflowError(_("Only a case in review or withdrawn can go back to draft."))
     _set_state(person, PublicationState.DRAFT, by=by, reason=reason, submitted_by=None, submitted_at=None)
     return person
 
@@ -324,10 +327,10 @@ def publish_many(persons: Iterable[Person], *, by: User | None, reason: str) -> 
 def withdraw(person: Person, *, by: User | None, reason: str) -> Person:
     """Take the case off the public site at once, every version of it; nothing is deleted."""
     if not reason.strip():
-        raise WorkflowError("Say why the case is withdrawn.")
+        raise WorkflowError(_("Say why the case is withdrawn."))
     person = _locked(person)
     if not _may_withdraw(person):
-        raise WorkflowError("Only a published case can be withdrawn.")
+        raise WorkflowError(_("Only a published case can be withdrawn."))
     public_versions = list(person.published_versions.public())
     now = timezone.now()
     for version in public_versions:

@@ -1,6 +1,7 @@
 """python manage.py export_cases [--format csv|json] [--public-only] [--output FILE]."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from exchange.exporter import csv_chunks, json_chunks, person_rows, public_rows
 
@@ -34,4 +35,6 @@ class Command(BaseCommand):
                 for chunk in chunks:
                     out.write(chunk)
         except OSError as error:
-            raise CommandError(f"Cannot write {options['output']}: {error.strerror}.") from None
+            raise CommandError(
+                _("Cannot write %(file)s: %(error)s.") % {"file": options["output"], "error": error.strerror}
+            ) from None

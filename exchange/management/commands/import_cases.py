@@ -5,6 +5,7 @@ from functools import partial
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from exchange.importer import SYSTEM_USERNAME, import_cases
@@ -27,7 +28,9 @@ class Command(BaseCommand):
         try:
             data = path.read_bytes()
         except OSError as error:
-            raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
+            raise CommandError(
+                _("Cannot read %(file)s: %(error)s.") % {"file": path, "error": error.strerror}
+            ) from None
         # tqdm draws on stderr, and only when stderr is a terminal (disable=None).
         progress = partial(tqdm, file=sys.stderr, unit=" rows", disable=True if options["no_progress"] else None)
         result = import_cases(data, filename=path.name, dry_run=options["dry_run"], progress=progress)

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from security.audit import record
 from security.backup import BackupError, create_backup
@@ -22,12 +23,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         archive = Path(options["archive"] or f"whereabouts-{timezone.now():%Y%m%d-%H%M%S}.tar.gz")
         if archive.exists():
-            raise CommandError(f"{archive} exists: choose a new file name.")
+            raise CommandError(_("%(file)s exists: choose a new file name.") % {"file": archive})
         record(AuditEvent.Action.BACKUP, target=str(archive.name))
         try:
             manifest = create_backup(archive)
         except FileExistsError:
-            raise CommandError(f"{archive} exists: choose a new file name.") from None
+            raise CommandError(_("%(file)s exists: choose a new file name.") % {"file": archive}) from None
         except BackupError as error:
             archive.unlink(missing_ok=True)
             raise CommandError(str(error)) from None

@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from tqdm import tqdm
 
 from cases.bulk import BulkWriter
@@ -99,7 +100,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, persons, seed, batch, no_progress, **options):
         if persons < 1:
-            raise CommandError("--persons must be at least 1.")
+            raise CommandError(gettext("--persons must be at least 1."))
         generator = Generator(random.Random(seed), batch)  # noqa: S311 (deterministic demo data, not secrets)
         with tqdm(total=persons, unit="persons", disable=no_progress) as progress:
             generator.run(persons, progress.update)
@@ -155,7 +156,7 @@ class Generator:
         # What a public claim cites: a public record needs at least one public source behind each.
         self.public_sources = [source for source in sources if source.is_public]
         if not self.public_sources:
-            raise CommandError("None of the synthetic sources is public: nothing could be published.")
+            raise CommandError(gettext("None of the synthetic sources is public: nothing could be published."))
         return sources
 
     def make_batch(self, size: int) -> None:

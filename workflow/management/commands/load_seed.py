@@ -6,6 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cases.history import save_with_history
 from cases.models import Category, NameVariant, Person
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            raise CommandError(f"Cannot read {path}: {error}") from None
+            raise CommandError(_("Cannot read %(file)s: %(error)s") % {"file": path, "error": error}) from None
         created = load_seed(data)
         self.stdout.write(f"Seed: {created['persons']} persons and {created['sources']} sources added.")
 

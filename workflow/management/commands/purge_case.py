@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cases.models import NameVariant, Person, StatusEvent
 from security.audit import record
@@ -28,17 +29,17 @@ class Command(BaseCommand):
         from django.contrib.auth import get_user_model
 
         if confirm != case_id:
-            raise CommandError("--confirm must repeat the case ID.")
+            raise CommandError(_("--confirm must repeat the case ID."))
         if not reason.strip():
-            raise CommandError("Give the reason for the purge.")
+            raise CommandError(_("Give the reason for the purge."))
         administrator = get_user_model().objects.filter(username=by, is_active=True).first()
         if administrator is None or not (
             administrator.is_superuser or administrator.groups.filter(name="Administrator").exists()
         ):
-            raise CommandError(f"{by!r} is not an active Administrator.")
+            raise CommandError(_("“%(username)s” is not an active Administrator.") % {"username": by})
         person = Person.objects.filter(case_id=case_id).first()
         if person is None:
-            raise CommandError(f"No case {case_id}.")
+            raise CommandError(_("No case %(case_id)s.") % {"case_id": case_id})
         events = StatusEvent.objects.filter(person=person)
         citations = Citation.objects.filter(person=person) | Citation.objects.filter(status_event__in=events)
         versions = PublishedVersion.objects.filter(person=person)
