@@ -142,6 +142,19 @@ SOURCE_UPLOAD_MAX_BYTES = env_int("SOURCE_UPLOAD_MAX_MB", 25, minimum=1) * 1024 
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 50, minimum=1) * 1024 * 1024
 IMPORT_UPLOAD_DIR = Path(env_str("IMPORT_UPLOAD_DIR", str(Path(tempfile.gettempdir()) / "whereabouts-imports")))
 
+# Who runs the public site, as its "about" page (/about/) tells families: the organisation's name, how to reach
+# it (an e-mail address or an https:// address) and its postal address (lines apart by new lines or "\n").
+# Unset, the page says plainly that they are not given.
+ORGANISATION_NAME = env_str("ORGANISATION_NAME").strip()
+ORGANISATION_CONTACT = env_str("ORGANISATION_CONTACT").strip()
+ORGANISATION_ADDRESS = env_str("ORGANISATION_ADDRESS").strip().replace("\\n", "\n")
+_E_MAIL_OR_HTTPS = r"[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+|https://[^\s<>\"]+"
+if ORGANISATION_CONTACT and not re.fullmatch(_E_MAIL_OR_HTTPS, ORGANISATION_CONTACT):
+    raise ImproperlyConfigured(
+        f"ORGANISATION_CONTACT={ORGANISATION_CONTACT!r} must be an e-mail address or an https:// address: "
+        "families are told to write there."
+    )
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -9,6 +9,7 @@ from django_countries import countries
 
 from cases.vocabularies import Category, Status
 
+ANY_COUNTRY = _("Any country")
 FATES = [("outstanding", _("Outstanding")), ("clarified", _("Fate clarified"))]
 SORTS = [
     ("relevance", _("Best match")),
@@ -35,12 +36,19 @@ class CaseFilterForm(forms.Form):
 
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Name, in any spelling"), method="no_filter", max_length=200)
-    status = django_filters.ChoiceFilter(label=_("Current status"), choices=Status.choices)
-    fate = django_filters.ChoiceFilter(label=_("Fate"), choices=FATES, method="filter_fate")
-    category = django_filters.ModelChoiceFilter(
-        label=_("Category"), queryset=Category.objects.all(), to_field_name="slug", field_name="categories"
+    # Each select's empty choice says what it gives ("Any status"), never django-filter's "---------".
+    status = django_filters.ChoiceFilter(label=_("Current status"), choices=Status.choices, empty_label=_("Any status"))
+    fate = django_filters.ChoiceFilter(
+        label=_("Fate"), choices=FATES, method="filter_fate", empty_label=_("Outstanding or clarified")
     )
-    nationality = django_filters.ChoiceFilter(label=_("Nationality"), choices=countries)
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"),
+        queryset=Category.objects.all(),
+        to_field_name="slug",
+        field_name="categories",
+        empty_label=_("Any category"),
+    )
+    nationality = django_filters.ChoiceFilter(label=_("Nationality"), choices=countries, empty_label=ANY_COUNTRY)
     year_from = django_filters.NumberFilter(
         label=_("First event from (year)"), field_name="first_event_year", lookup_expr="gte", min_value=1800
     )

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import Truncator
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 from django_countries import countries
@@ -80,11 +82,42 @@ def _label(choices, value: str) -> str:
 
 
 @dataclass
-class Note:
-    number: int
+class Quote:
     locator: str
     excerpt: str
+
+
+@dataclass
+class Note:
+    """One source in the case's list of sources, once however often the case cites it, with each place cited."""
+
+    number: int
     source: dict
+    locators: list[str] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+
+    def add(self, locator: str, excerpt: str) -> None:
+        if locator and locator not in self.locators:
+            self.locators.append(locator)
+        if excerpt and all(quote.excerpt != excerpt for quote in self.quotes):
+            self.quotes.append(Quote(locator, excerpt))
+
+    @property
+    def quotes_need_locators(self) -> bool:
+        """Whether each quote says where it comes from: when the source is cited in more than one place."""
+        return len(self.locators) > 1
+
+
+@dataclass
+class Ref:
+    """A claim's reference [n] to a note, with the places in the source that this claim cites."""
+
+    note: Note
+    locators: list[str] = field(default_factory=list)
+
+    @property
+    def number(self) -> int:
+        return self.note.number
 
 
 @dataclass
@@ -96,7 +129,7 @@ class Event:
     place: Text
     description: Text
     confidence_label: str
-    notes: list[Note] = field(default_factory=list)
+    notes: list[Ref] = field(default_factory=list)
 
 
 @dataclass
@@ -116,22 +149,25 @@ class CasePage:
         record = self.record = version.record
         sources = {source["id"]: source for source in record["sources"]}
         citations = {citation["id"]: citation for citation in record["citations"]}
+        # One note per source, numbered in the order the page first cites it; each claim's [n] points to it.
         self.notes: list[Note] = []
-        numbers: dict[int, Note] = {}
+        by_source: dict[int, Note] = {}
 
-        def notes_for(ids: list[int]) -> list[Note]:
-            out = []
+        def notes_for(ids: list[int]) -> list[Ref]:
+            refs: dict[int, Ref] = {}
             for pk in ids:
-                if pk not in numbers and pk in citations:
-                    citation = citations[pk]
-                    note = Note(
-                        len(self.notes) + 1, citation["locator"], citation["excerpt"], sources[citation["source"]]
-                    )
-                    numbers[pk] = note
+                if pk not in citations:
+                    continue
+                citation = citations[pk]
+                note = by_source.get(citation["source"])
+                if note is None:
+                    note = by_source[citation["source"]] = Note(len(self.notes) + 1, sources[citation["source"]])
                     self.notes.append(note)
-                if pk in numbers:
-                    out.append(numbers[pk])
-            return out
+                note.add(citation["locator"], citation["excerpt"])
+                ref = refs.setdefault(note.number, Ref(note))
+                if citation["locator"] and citation["locator"] not in ref.locators:
+                    ref.locators.append(citation["locator"])
+            return list(refs.values())
 
         self.person_notes = notes_for(record["person_citations"])
         self.events = [
@@ -159,6 +195,16 @@ class CasePage:
     @property
     def summary(self) -> Text:
         return text_in(self.record, "summary")
+
+    @property
+    def description(self) -> str:
+        """A few lines for search results and link previews: the summary in the page's language, else the status."""
+        text = str(self.summary)
+        if not text:
+            text = self.status_label or _("No public status")
+            if self.record["status_since"]:
+                text = f"{text} · {_('since')} {self.status_since}"
+        return Truncator(" ".join(text.split())).chars(300)
 
     @property
     def case_id(self) -> str:
@@ -234,10 +280,16 @@ class CasePage:
 
 
 def cite_as(page: CasePage, url: str) -> str:
-    return _("Whereabouts, case %(case_id)s: %(name)s, version %(version)s, published %(date)s. %(url)s") % {
+    """The reference to copy, with the day it was read: the page itself is kept per day (public/caching.py)."""
+    text = _(
+        "Whereabouts, case %(case_id)s: %(name)s, version %(version)s, published %(date)s. %(url)s "
+        "(accessed %(accessed)s)"
+    )
+    return text % {
         "case_id": page.case_id,
         "name": page.name,
         "version": page.version.number,
-        "date": page.published_at.date().isoformat(),
+        "date": date_format(timezone.localtime(page.published_at).date(), "DATE_FORMAT"),
         "url": url,
+        "accessed": date_format(timezone.localdate(), "DATE_FORMAT"),
     }

@@ -4,22 +4,33 @@ The list's query lives in ``public.queries``, the JSON API in ``public.api``,
 the CSV export in ``public.export``.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 from django.db.utils import DatabaseError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
-from django.utils.safestring import mark_safe
+from django.utils.cache import patch_cache_control
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
+from cases.vocabularies import Status
 from workflow.models import PublishedSource, PublishedVersion
 
 from .caching import cached, public_page
+from .filters import ANY_COUNTRY, FATES
 from .presenters import CasePage, cite_as
 from .queries import CaseQuery, current_case, paginate, public_version
 
@@ -49,19 +60,79 @@ def case_list(request: HttpRequest) -> HttpResponse:
     # A row shows the version's columns, never its whole record (public/_case_row.html).
     rows = query.results().defer("record")
     page = paginate(request, rows, PAGE_SIZE, count=query.count() if query.valid else None, ids_first=query.valid)
+    chips = active_filters(request, query)
     context = {
         "filter": query.filterset,
-        "filters_html": _filters_html(request, query),
+        "filters_html": _filters_html(request, query, active=len(chips)),
+        "active_filters": chips,
+        "clear_filters": _address(request, {"sort": request.GET.getlist("sort")} if "sort" in request.GET else {}),
         "page_obj": page,
         "cases": page.object_list,
         "errors": query.errors,
         "ignored": query.ignored,
         "querystring": _querystring(request),
+        # The footer's and the list's "Data as CSV/JSON" give these cases: the same filters, every page.
+        "data_querystring": _data_querystring(request, query),
     }
     return render(request, "public/case_list.html", context, status=200 if query.valid else 400)
 
 
-def _filters_html(request: HttpRequest, query: CaseQuery) -> str:
+@dataclass(frozen=True)
+class ActiveFilter:
+    """One filter in use, shown above the results: what it is, and the list's address without it."""
+
+    name: str
+    value: str
+    remove_url: str
+
+
+def active_filters(request: HttpRequest, query: CaseQuery) -> list[ActiveFilter]:
+    """The filters in use, from the validated form (only values it accepted), labelled in the page's language."""
+    if not query.valid:
+        return []
+    cleaned = query.filterset.form.cleaned_data
+    fates = dict(FATES)
+    labels: dict[str, tuple[str, Callable[[Any], str]]] = {
+        "q": (_("Name"), lambda value: _("“%(q)s”") % {"q": value}),  # the page title's quotes
+        "status": (_("Status"), lambda value: str(Status(value).label)),
+        "fate": (_("Fate"), lambda value: str(fates[value])),
+        "category": (_("Category"), str),  # a Category: its name in the reader's language
+        "nationality": (_("Nationality"), countries.name),
+        "year_from": (_("Year of the first event"), lambda value: _("from %(year)s") % {"year": int(value)}),
+        "year_to": (_("Year of the first event"), lambda value: _("until %(year)s") % {"year": int(value)}),
+    }
+    chips = []
+    for name, (label, shown) in labels.items():
+        value = cleaned.get(name)
+        if value in (None, ""):
+            continue
+        # The other filters, search and order stay; the page starts again; unknown parameters are dropped.
+        kept = set(query.filterset.filters) - {name}
+        others = {key: request.GET.getlist(key) for key in request.GET if key in kept}
+        chips.append(ActiveFilter(str(label), shown(value), _address(request, others)))
+    return chips
+
+
+def _address(request: HttpRequest, params: dict[str, list[str]]) -> str:
+    """This page's address (in its language) with ``params`` as its query."""
+    query = QueryDict(mutable=True)
+    for key, values in params.items():
+        query.setlist(key, values)
+    return f"{request.path}?{query.urlencode()}" if query else request.path
+
+
+def _data_querystring(request: HttpRequest, query: CaseQuery) -> str:
+    """The list's filters, search and order as the JSON API and the CSV export take them (not the page)."""
+    if not query.valid:
+        return ""
+    params = QueryDict(mutable=True)
+    for key in request.GET:
+        if key in query.filterset.filters:
+            params.setlist(key, request.GET.getlist(key))
+    return params.urlencode()
+
+
+def _filters_html(request: HttpRequest, query: CaseQuery, *, active: int) -> str:
     """The filter form with its counts: the same for every page of a search, so rendered once for all of them."""
 
     def rendered() -> str:
@@ -75,12 +146,15 @@ def _filters_html(request: HttpRequest, query: CaseQuery) -> str:
             }
             if selected and selected not in present:
                 present[selected] = countries.name(selected)
-            query.filterset.form.fields["nationality"].choices = [("", "---------"), *present.items()]
-        return render_to_string("public/_list_filters.html", {"filter": query.filterset, "facets": facets}, request)
+            query.filterset.form.fields["nationality"].choices = [("", ANY_COUNTRY), *present.items()]
+        context = {"filter": query.filterset, "facets": facets, "active": active, "open": not query.valid}
+        return render_to_string("public/_list_filters.html", context, request)
 
     if not query.valid:
         return mark_safe(rendered())  # noqa: S308 (our own template's output, escaped by it)
-    return mark_safe(cached(request, "filters", query.key("page"), rendered))  # noqa: S308 (as above)
+    # In the page's language: its labels, and the counts' country and category names, are translated.
+    key = f"{get_language()} {query.key('page')}"
+    return mark_safe(cached(request, "filters", key, rendered))  # noqa: S308 (as above)
 
 
 def _querystring(request: HttpRequest) -> str:
@@ -99,6 +173,19 @@ def _case_context(request: HttpRequest, version: PublishedVersion) -> dict:
         "versions": versions.only("case_id", "number", "published_at", "is_current"),
         "cite_as": cite_as(page, url),
         "permalink": url,
+        "og_locale": _og_locales(),
+    }
+
+
+# Open Graph names a language with its territory (ll_TT). The English pages write British English.
+OG_LOCALES = {"en": "en_GB", "ko": "ko_KR", "ja": "ja_JP"}
+
+
+def _og_locales() -> dict:
+    current = get_language() or settings.LANGUAGE_CODE
+    return {
+        "current": OG_LOCALES.get(current, current),
+        "alternates": [OG_LOCALES.get(code, code) for code, _name in settings.LANGUAGES if code != current],
     }
 
 
@@ -139,6 +226,37 @@ def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
     if not rows:
         raise Http404(_("No published case cites this source."))
     return render(request, "public/source_detail.html", {"source": rows[0], "citing": [row.version for row in rows]})
+
+
+@require_safe
+@public_page
+def about(request: HttpRequest) -> HttpResponse:
+    """Who runs the site, how cases are checked, how to send information safely and ask for a correction."""
+    contact = settings.ORGANISATION_CONTACT
+    contact_link: SafeString | str
+    if "@" in contact and not contact.startswith("https://"):
+        contact_link = format_html('<a href="mailto:{}">{}</a>', contact, contact)
+    elif contact:
+        contact_link = format_html('<a href="{}" rel="noopener noreferrer">{}</a>', contact, contact)
+    else:
+        contact_link = ""
+    context = {
+        "organisation_name": settings.ORGANISATION_NAME,
+        "contact_link": contact_link,
+        "address_lines": [line.strip() for line in settings.ORGANISATION_ADDRESS.splitlines() if line.strip()],
+        # The page tells how publication works here: it must not promise a second reader the settings turned off.
+        "four_eyes": not settings.WORKFLOW_ALLOW_SELF_PUBLISH,
+        "example_case_id": f"{settings.CASE_ID_PREFIX}-0001",
+    }
+    return render(request, "public/about.html", context)
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask every site for /favicon.ico: send them to the icon (pages name it in base.html)."""
+    response = HttpResponseRedirect(static("favicon.svg"))  # not permanent: the file's address has its hash
+    patch_cache_control(response, public=True, max_age=86400)
+    return response
 
 
 @require_safe

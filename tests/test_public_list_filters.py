@@ -1,0 +1,199 @@
+"""The case list on a phone and on a wide screen: filters behind a disclosure, the filters in use as chips above the
+results (each removing one), selects that say what their empty choice gives, rows that keep their columns."""
+
+import html
+import re
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from cases.models import Status
+
+from .factories import make_citation, make_event, make_person, make_source, publish_case
+from .public_data import seed_for_this_module  # noqa: F401 (a fixture, for every test of the module)
+
+pytestmark = pytest.mark.django_db
+
+
+def page(client, url: str, status: int = 200) -> str:
+    response = client.get(url)
+    assert response.status_code == status, url
+    return response.content.decode()
+
+
+def chips(page_text: str) -> list[tuple[str, str]]:
+    """(shown text, address) of each filter chip, in order."""
+    found = re.findall(r'<a class="chip" href="([^"]*)">(.*?)</a>', page_text, re.S)
+    return [(_words(shown), html.unescape(href)) for href, shown in found]
+
+
+def _words(fragment: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(fragment)).split())
+
+
+def query(address: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(address).query)
+
+
+# --- Chips -------------------------------------------------------------------------------------------
+
+
+def test_the_filters_in_use_are_chips_above_the_results_each_removing_that_one(client):
+    text = page(client, "/cases/?status=sentenced&category=foreign-media&year_from=2020&sort=name&page=1&colour=blue")
+    shown = chips(text)
+    assert [label for label, _ in shown] == [
+        "Status: Sentenced × (remove this filter)",
+        "Category: Punished for foreign media × (remove this filter)",
+        "Year of the first event: from 2020 × (remove this filter)",
+    ]
+    every = {"status": ["sentenced"], "category": ["foreign-media"], "year_from": ["2020"], "sort": ["name"]}
+    for (_, address), removed in zip(shown, ["status", "category", "year_from"], strict=True):
+        assert urlsplit(address).path == "/cases/"
+        # The others stay, the page goes back to the first, the unknown parameter is not carried on.
+        assert query(address) == {name: value for name, value in every.items() if name != removed}
+    assert '<a href="/cases/?sort=name">Clear all filters</a>' in text
+    # Above the results: after their count, before the first row.
+    assert text.index('id="results-heading"') < text.index('class="chip"') < text.index('class="case-list"')
+
+
+def test_removing_a_chip_gives_the_list_without_that_filter(client):
+    label, address = chips(page(client, "/cases/?status=sentenced&category=foreign-media"))[0]
+    assert label.startswith("Status:")
+    response = client.get(address)
+    assert [case.case_id for case in response.context["cases"]] == ["KP-0005", "KP-0006"]
+    assert [label for label, _ in chips(response.content.decode())] == [
+        "Category: Punished for foreign media × (remove this filter)"
+    ]
+
+
+def test_the_name_search_fate_and_nationality_have_chips_too(client):
+    shown = chips(page(client, "/cases/?q=kim+kook-ki&fate=outstanding&nationality=KP&year_to=2025"))
+    labels = [label.removesuffix(" × (remove this filter)") for label, _ in shown]
+    assert labels == [
+        "Name: “kim kook-ki”",
+        "Fate: Outstanding",
+        "Nationality: North Korea",
+        "Year of the first event: until 2025",
+    ]
+
+
+def test_no_chip_without_a_filter_nor_for_the_order_or_an_unknown_parameter(client):
+    text = page(client, "/cases/?sort=date&colour=blue&page=1")
+    assert chips(text) == []
+    assert "Clear all filters" not in text
+
+
+def test_a_refused_filter_gives_no_chip_and_opens_the_form_to_correct_it(client):
+    text = page(client, "/cases/?year_from=1700&status=disappeared", status=400)
+    assert chips(text) == []
+    assert re.search(r'<details class="filters-disclosure" id="filters" open>', text)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "status", "category", "country"),
+    [("ko", "구금", "납치 피해자", "조선민주주의인민공화국"), ("ja", "拘禁", "拉致被害者", "北朝鮮")],
+)
+def test_chips_name_statuses_categories_and_countries_in_the_page_language(client, prefix, status, category, country):
+    shown = chips(page(client, f"/{prefix}/cases/?status=detained&category=abductee&nationality=KP"))
+    text = " | ".join(label for label, _ in shown)
+    for word in (status, category, country):
+        assert word in text
+    assert "Detained" not in text and "Abductee" not in text and "North Korea" not in text
+    assert all(urlsplit(address).path == f"/{prefix}/cases/" for _, address in shown)
+
+
+# --- The disclosure ------------------------------------------------------------------------------------
+
+
+def test_the_filters_are_behind_a_disclosure_closed_by_default_that_counts_the_filters_in_use(client):
+    text = page(client, "/cases/?status=disappeared&fate=outstanding")
+    assert '<details class="filters-disclosure" id="filters">' in text
+    summary = re.search(r"<summary>(.*?)</summary>", text, re.S).group(1)
+    assert "Search and filter" in summary and "(2 in use)" in summary
+    # The form and its fields are inside the disclosure, the results after it.
+    assert text.index("<details") < text.index('<form class="filters"') < text.index("</details>")
+    assert text.index("</details>") < text.index('id="results-heading"')
+
+
+def test_the_filter_form_is_in_the_page_language_whichever_language_was_cached_first(client):
+    korean = page(client, "/ko/cases/?status=disappeared")
+    english = page(client, "/cases/?status=disappeared")
+    assert ">현재 상태</label>" in korean
+    assert ">Current status</label>" in english
+    assert "현재 상태" not in english
+
+
+# --- Selects -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["", "/ko", "/ja"])
+@pytest.mark.parametrize("params", ["", "?nationality=KP", "?q=kim&status=detained", "?year_from=1700"])
+def test_no_public_select_offers_dashes(client, prefix, params):
+    response = client.get(f"{prefix}/cases/{params}")
+    assert "---------" not in response.content.decode()
+
+
+def test_each_select_says_what_its_empty_choice_gives(client):
+    text = page(client, "/cases/")
+    for name, label in [
+        ("status", "Any status"),
+        ("fate", "Outstanding or clarified"),
+        ("category", "Any category"),
+        ("nationality", "Any country"),
+    ]:
+        select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', text, re.S).group(1)
+        assert re.match(rf'\s*<option value=""( selected)?>{label}</option>', select), (name, select[:80])
+
+
+# --- Rows ----------------------------------------------------------------------------------------------
+
+
+class _RowCells(HTMLParser):
+    """For each ``li.case``: the classes of its direct children."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.depth = 0
+        self.row_depth = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "li" and attributes.get("class") == "case":
+            self.rows.append([])
+            self.row_depth = self.depth
+        elif self.row_depth is not None and self.depth == self.row_depth + 1:
+            self.rows[-1].append((attributes.get("class") or tag).split()[0])
+        self.depth += 1
+
+    def handle_endtag(self, tag):
+        self.depth -= 1
+        if self.row_depth is not None and self.depth == self.row_depth:
+            self.row_depth = None
+
+
+def test_each_row_has_the_same_four_cells_whatever_its_name_status_or_synthetic_label(client):
+    person = make_person(
+        name="A very long descriptor for an unnamed person detained in a place nobody could name",
+        is_synthetic=True,
+        family_name_native="김",
+        given_name_native="철",
+    )
+    make_citation(make_source(), status_event=make_event(person, Status.PRISON_CAMP, "2015", is_public=True))
+    publish_case(person)
+    for url in ("/cases/", "/", "/ko/cases/"):
+        parser = _RowCells()
+        text = page(client, url)
+        parser.feed(text)
+        assert len(parser.rows) == 7, url
+        assert all(cells == ["case-title", "case-id", "case-status", "case-fate"] for cells in parser.rows), (
+            url,
+            parser.rows,
+        )
+    # The synthetic label sits with the name, in the row's first cell; the Hangul beside the romanization.
+    row = next(row for row in re.findall(r'<li class="case">(.*?)</li>', text, re.S) if person.case_id in row)
+    title = row[: row.index('<span class="case-id">')].strip()
+    assert title.startswith('<span class="case-title">')
+    assert '<span class="synthetic">' in title
+    assert '<span class="name-native" lang="ko">김철</span>' in title
