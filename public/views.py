@@ -61,11 +61,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
     rows = query.results().defer("record")
     page = paginate(request, rows, PAGE_SIZE, count=query.count() if query.valid else None, ids_first=query.valid)
     chips = active_filters(request, query)
+    order = {key: values for key, values in _known(request, query).items() if key == "sort"}
     context = {
         "filter": query.filterset,
         "filters_html": _filters_html(request, query, active=len(chips)),
         "active_filters": chips,
-        "clear_filters": _address(request, {"sort": request.GET.getlist("sort")} if "sort" in request.GET else {}),
+        "clear_filters": _address(request, order),  # the order is no filter: it stays
         "page_obj": page,
         "cases": page.object_list,
         "errors": query.errors,
@@ -107,10 +108,19 @@ def active_filters(request: HttpRequest, query: CaseQuery) -> list[ActiveFilter]
         if value in (None, ""):
             continue
         # The other filters, search and order stay; the page starts again; unknown parameters are dropped.
-        kept = set(query.filterset.filters) - {name}
-        others = {key: request.GET.getlist(key) for key in request.GET if key in kept}
+        others = {key: values for key, values in _known(request, query).items() if key != name}
         chips.append(ActiveFilter(str(label), shown(value), _address(request, others)))
     return chips
+
+
+def _known(request: HttpRequest, query: CaseQuery) -> dict[str, list[str]]:
+    """The list's own parameters that have a value (a form sends its empty fields too), without the page."""
+    known = {}
+    for key in request.GET:
+        values = [value for value in request.GET.getlist(key) if value]
+        if key in query.filterset.filters and values:
+            known[key] = values
+    return known
 
 
 def _address(request: HttpRequest, params: dict[str, list[str]]) -> str:
@@ -126,9 +136,8 @@ def _data_querystring(request: HttpRequest, query: CaseQuery) -> str:
     if not query.valid:
         return ""
     params = QueryDict(mutable=True)
-    for key in request.GET:
-        if key in query.filterset.filters:
-            params.setlist(key, request.GET.getlist(key))
+    for key, values in _known(request, query).items():
+        params.setlist(key, values)
     return params.urlencode()
 
 

@@ -197,3 +197,10 @@ def test_each_row_has_the_same_four_cells_whatever_its_name_status_or_synthetic_
     assert title.startswith('<span class="case-title">')
     assert '<span class="synthetic">' in title
     assert '<span class="name-native" lang="ko">김철</span>' in title
+
+
+def test_the_empty_fields_a_submitted_form_sends_make_no_chip_and_are_not_carried_on(client):
+    text = page(client, "/cases/?q=kim&status=&fate=&category=&nationality=&year_from=&year_to=&sort=relevance")
+    assert chips(text) == [("Name: “kim” × (remove this filter)", "/cases/?sort=relevance")]
+    assert '<a href="/cases/?sort=relevance">Clear all filters</a>' in text
+    assert 'href="/export/cases.csv?q=kim&amp;sort=relevance"' in text
