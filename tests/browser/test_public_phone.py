@@ -2,6 +2,7 @@
 keyboard opens, chips that remove a filter, rows that keep their columns; the feed read as a page; the about page."""
 
 import re
+import shutil
 
 import pytest
 from playwright.sync_api import expect
@@ -11,6 +12,7 @@ from tests.conftest import make_citation, make_event, make_person, make_source, 
 
 from .conftest import DESKTOP, PHONE, browser_db, screenshot
 from .test_accessibility import blocking_violations, tab_to
+from .test_html_validity import nu_errors
 
 # Chromium says, on a page made by XSLT, that XSLT is going away: its notice's inline styles and handler are
 # refused by the site's CSP. Those are the browser's words, not the site's.
@@ -165,3 +167,22 @@ def test_the_site_has_an_icon(new_page, seed):
     assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     legacy = page.request.get("/favicon.ico")  # followed to the icon
     assert legacy.status == 200 and legacy.body() == icon.body()
+
+
+@browser_db
+def test_the_about_page_and_lists_with_chips_are_valid_html(page, seed, tmp_path):
+    if shutil.which("java") is None:
+        pytest.skip("Java not found: the Nu HTML checker needs it")
+    files = []
+    for name, url in {
+        "about": "/about/",
+        "about-ko": "/ko/about/",
+        "chips": "/cases/?status=disappeared&category=missionary&sort=name",
+        "chips-ja": "/ja/cases/?fate=outstanding&nationality=KP",
+    }.items():
+        response = page.request.get(url)
+        assert response.status == 200, url
+        path = tmp_path / f"{name}.html"
+        path.write_bytes(response.body())
+        files.append(path)
+    assert nu_errors(files) == []
