@@ -233,6 +233,9 @@ _MIN_NATIVE_KEY_LENGTH = 2
 # Characters that are not part of a name: brackets, quotation marks, slashes, colons… (not the hyphens
 # and apostrophes that names are written with, which _words() reads).
 _NOT_IN_A_NAME = re.compile(r"[^\w\s'’\-‐‑‒–—]+")
+# Between a Latin letter or digit and Hangul, kana or a CJK ideograph, either way round.
+_CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_SCRIPT_CHANGE = re.compile(f"(?<=[A-Za-z0-9])(?=[{_CJK}])|(?<=[{_CJK}])(?=[A-Za-z0-9])")
 # "Jeong-wook's": the name, then a possessive.
 _POSSESSIVE = re.compile(r"['’]s\b", re.IGNORECASE)
 
@@ -283,6 +286,9 @@ class NameFinder:
             return False
         # Brackets, quotation marks, slashes and other punctuation stand between words like spaces:
         # "(Kim Jeong-wook)", "“Kim Jeong-wook”", ".../kim-jeong-wook-arrested".
+        # Korean and Japanese write a romanized name against their own words ("Kim Jeong-wook은",
+        # "Ri Chol-suさんは"): where the script changes, a word ends.
+        text = _SCRIPT_CHANGE.sub(" ", text)
         words = _split_words(_NOT_IN_A_NAME.sub(" ", _POSSESSIVE.sub("", text)))
         flat = [part for word in words for part in word]
         if self.native:

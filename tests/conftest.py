@@ -1,8 +1,10 @@
 """Shared fixtures and small ``make_*`` helpers for test data."""
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.db import connection
+from django.utils import translation
 
 # The helpers live in tests/factories.py; they are named here too for the modules that import them from conftest.
 from .factories import (  # noqa: F401
@@ -91,6 +93,15 @@ def _second_factor_checked_separately(settings):
     # tests/test_two_factor.py turns the two-factor requirement back on and
     # proves that an unverified session reaches no staff page.
     settings.STAFF_2FA_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    # A request to /ko/ leaves Korean active in its thread (as in a server, where the next request
+    # activates its own): code a test calls outside a request starts in the default language.
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

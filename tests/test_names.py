@@ -5,7 +5,7 @@ import unicodedata
 import pytest
 
 from cases.models import NameVariant, Person
-from cases.names import SURNAMES, fold, normalise
+from cases.names import SURNAMES, NameFinder, fold, normalise
 from tests.conftest import make_person, make_variant
 
 HANGUL = "김철옥"
@@ -193,3 +193,11 @@ def test_matching_an_empty_name_finds_nobody():
 
     assert not Person.objects.matching_name("").exists()
     assert not Person.objects.matching_name("  -  ").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Kim Jeong-wook은 2014년에 체포되었다.", "Kim Jeong-wookさんは拘束された。", "報告書:Kim Jeong-wook", "김정욱Kim"],
+)
+def test_a_romanized_name_written_against_korean_or_japanese_words_is_found(text):
+    assert NameFinder(["Kim Jeong-wook", "김정욱"]).finds(text)
