@@ -273,19 +273,48 @@ def totp_code(bin_key: bytes) -> str:
     return f"{totp(bin_key):06d}"
 
 
-def sign_in(page, username: str, *, next_url: str = "/admin/"):
+# The words of the sign-in pages in each staff language (Korean: the project's catalogue
+# locale/ko/LC_MESSAGES/django.po and Django's own admin and auth catalogues).
+SIGN_IN_WORDS = {
+    "en": {
+        "Username": "Username",
+        "Password": "Password",
+        "Log in": "Log in",
+        "Set up two-factor sign-in": "Set up two-factor sign-in",
+        "Two-factor check": "Two-factor check",
+        "Code from your authenticator app": "Code from your authenticator app",
+        "Continue": "Continue",
+    },
+    "ko": {
+        "Username": "사용자 이름",
+        "Password": "비밀번호",
+        "Log in": "로그인",
+        "Set up two-factor sign-in": "2단계 인증 설정",
+        "Two-factor check": "2단계 인증 확인",
+        "Code from your authenticator app": "인증 앱에 표시된 코드",
+        "Continue": "계속",
+    },
+}
+
+
+def sign_in(page, username: str, *, next_url: str = "/admin/", language: str = "en", login_language: str = ""):
     """Sign in through the admin's login form; then through the two-factor check when it is required.
 
     A user with a confirmed device types the code; a user without one enrols
     as a person would, reading the key shown under the QR code into an
     "authenticator" (here: django-otp's TOTP function) and typing its code.
+    ``login_language`` is the language of the login form (the browser's:
+    nobody is signed in yet; ``language`` when not given), ``language`` that
+    of the pages after the password (the account's choice, else the browser's).
     """
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    login, after = SIGN_IN_WORDS[login_language or language], SIGN_IN_WORDS[language]
     page.goto(f"/admin/login/?next={next_url}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("html")).to_have_attribute("lang", login_language or language)
+    page.get_by_label(login["Username"]).fill(username)
+    page.get_by_label(login["Password"]).fill(PASSWORD)
+    page.get_by_role("button", name=login["Log in"]).click()
     page.wait_for_url(lambda url: "/admin/login/" not in url)
     if settings.STAFF_2FA_REQUIRED:
         # The password alone opens no staff page: the next one is the code check.
@@ -293,14 +322,16 @@ def sign_in(page, username: str, *, next_url: str = "/admin/"):
             f"After the password the browser is at {page.url}, not at the two-factor check: "
             "the password alone opened a staff page"
         )
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        enrol, check = after["Set up two-factor sign-in"], after["Two-factor check"]
         heading = page.get_by_role("heading", level=1)
-        expect(heading).to_have_text(re.compile("^(Set up two-factor sign-in|Two-factor check)$"))
-        if heading.inner_text() == "Set up two-factor sign-in":
+        expect(heading).to_have_text(re.compile(f"^({re.escape(enrol)}|{re.escape(check)})$"))
+        if heading.inner_text() == enrol:
             key = base64.b32decode(page.locator("code").inner_text().strip())
         else:
             key = TOTPDevice.objects.get(user__username=username, confirmed=True).bin_key
-        page.get_by_label("Code from your authenticator app").fill(totp_code(key))
-        page.get_by_role("button", name="Continue").click()
+        page.get_by_label(after["Code from your authenticator app"]).fill(totp_code(key))
+        page.get_by_role("button", name=after["Continue"]).click()
     page.wait_for_url(f"**{next_url}")
 
 

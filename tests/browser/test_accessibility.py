@@ -1,4 +1,5 @@
-"""Accessibility in a real browser: axe-core on the public pages and the staff dashboard, and the keyboard alone."""
+"""Accessibility in a real browser: axe-core on the public pages (in English, Korean and Japanese) and the staff
+dashboard, and the keyboard alone (search, filters, the language switcher)."""
 
 import re
 
@@ -6,6 +7,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from cases.models import Person
 from sources.models import Source
 from workflow.models import PublishedSource
 
@@ -53,6 +55,44 @@ def test_the_public_pages_have_no_serious_or_critical_axe_violation(new_page, se
     assert not page.problems, page.problems
 
 
+def translated_pages() -> dict[str, tuple[str, int]]:
+    """The public pages in Korean and Japanese: (address, expected status), named with their language first."""
+    case_id = Person.objects.get(name="Kim Jeong-wook").case_id
+    timeline = a_case_with_a_timeline()
+    return {
+        "ko home": ("/ko/", 200),
+        "ko list": ("/ko/cases/", 200),
+        "ko Hangul search": ("/ko/cases/?q=김정욱", 200),
+        "ko filtered": ("/ko/cases/?fate=outstanding&category=missionary&sort=name", 200),
+        "ko filters refused": ("/ko/cases/?year_from=1700&status=lost", 400),
+        "ko case": (f"/ko/cases/{case_id}/", 200),
+        "ko case with a timeline": (f"/ko/cases/{timeline}/", 200),
+        "ko sources": ("/ko/sources/", 200),
+        "ko not found": ("/ko/cases/KP-9999/", 404),
+        "ja home": ("/ja/", 200),
+        "ja list": ("/ja/cases/", 200),
+        "ja Hangul search": ("/ja/cases/?q=김정욱", 200),
+        "ja case": (f"/ja/cases/{case_id}/", 200),
+        "ja case with a timeline": (f"/ja/cases/{timeline}/", 200),
+        "ja not found": ("/ja/no-such-page/", 404),
+    }
+
+
+@browser_db
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_korean_and_japanese_pages_have_no_serious_or_critical_axe_violation(new_page, seed, width):
+    page = new_page(viewport={"width": width, "height": 900})
+    found = {}
+    for name, (url, status) in translated_pages().items():
+        response = page.goto(url)
+        assert response.status == status, url
+        # The page says which language it is in: screen readers pick their voice by it.
+        expect(page.locator("html")).to_have_attribute("lang", name.split()[0])
+        found[name] = blocking_violations(page)
+    assert found == {name: [] for name in found}, found
+    assert not page.problems, page.problems
+
+
 @browser_db
 def test_the_staff_dashboard_has_no_serious_or_critical_axe_violation(editor_page, seed):
     expect(editor_page.get_by_role("heading", level=1)).to_have_text("Dashboard")
@@ -89,7 +129,7 @@ def test_search_and_filters_work_with_the_keyboard_alone(page, seed):
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/cases/\?q=kim\+kook\+kie$"))
     expect(page.locator("#results-heading")).to_have_text("1 case")
-    expect(page.locator(".case-list .case-name")).to_have_text(["Kim Kook-ki"])
+    expect(page.locator(".case-list .case-name")).to_have_text(["Kim Kook-ki (김국기)"])
 
     # A broader search, then a filter chosen and applied from the keyboard.
     tab_to(page, "#id_q")
@@ -106,10 +146,29 @@ def test_search_and_filters_work_with_the_keyboard_alone(page, seed):
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"[?&]category=forcibly-repatriated-refugee(&|$)"))
     expect(page.locator("#results-heading")).to_have_text("1 case")
-    expect(page.locator(".case-list .case-name")).to_have_text(["Kim Cheol-ok"])
+    expect(page.locator(".case-list .case-name")).to_have_text(["Kim Cheol-ok (김철옥)"])
 
     # The result opens with Enter.
     tab_to(page, ".case-list .case-name")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Kim Cheol-ok")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kim Cheol-ok (김철옥)")
+    assert not page.problems, page.problems
+
+
+@browser_db
+def test_the_language_switcher_leads_to_the_same_case_in_japanese_with_the_keyboard_alone(page, seed):
+    person = Person.objects.get(name="Kim Jeong-wook")
+    page.goto(f"/ko/cases/{person.case_id}/")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    expect(page.get_by_role("heading", level=1)).to_have_text("김정욱 (Kim Jeong-wook)")
+    switcher = page.locator("nav.languages")
+    expect(switcher.get_by_text("한국어")).to_have_attribute("aria-current", "true")
+    tab_to(page, '.languages a[hreflang="ja"]')
+    expect(switcher.get_by_role("link", name="日本語")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/ja/cases/{person.case_id}/$"))
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    expect(page.get_by_role("heading", level=1)).to_have_text("김정욱 (Kim Jeong-wook)")
+    expect(switcher.get_by_text("日本語")).to_have_attribute("aria-current", "true")
+    expect(switcher.get_by_role("link", name="한국어")).to_have_attribute("href", f"/ko/cases/{person.case_id}/")
     assert not page.problems, page.problems

@@ -2,7 +2,8 @@
 
 The pages are fetched from the live server exactly as a browser receives
 them, after a case was published through the real workflow, and checked in
-one run of the checker (one Java start).
+one run of the checker (one Java start): in English, and the Korean and
+Japanese pages (/ko/, /ja/), each of which says its language.
 """
 
 import json
@@ -41,6 +42,32 @@ def public_pages() -> dict[str, tuple[str, int]]:
     }
 
 
+def translated_pages() -> dict[str, tuple[str, int]]:
+    """The public pages in Korean and Japanese, named with their language first."""
+    case_id = Person.objects.get(name="Kim Jeong-wook").case_id
+    timeline = a_case_with_a_timeline()
+    return {
+        "ko-home": ("/ko/", 200),
+        "ko-list": ("/ko/cases/", 200),
+        "ko-hangul-search": ("/ko/cases/?q=김정욱", 200),
+        "ko-no-results": ("/ko/cases/?q=없는+사람", 200),
+        "ko-filtered": ("/ko/cases/?fate=outstanding&category=missionary&sort=name&colour=blue", 200),
+        "ko-bad-filter": ("/ko/cases/?year_from=1700", 400),
+        "ko-case": (f"/ko/cases/{case_id}/", 200),
+        "ko-case-with-timeline": (f"/ko/cases/{timeline}/", 200),
+        "ko-version": (f"/ko/cases/{case_id}/versions/1/", 200),
+        "ko-sources": ("/ko/sources/", 200),
+        "ko-not-found": ("/ko/cases/KP-9999/", 404),
+        "ko-no-such-page": ("/ko/no-such-page/", 404),
+        "ja-home": ("/ja/", 200),
+        "ja-list": ("/ja/cases/?q=김정욱", 200),
+        "ja-case": (f"/ja/cases/{case_id}/", 200),
+        "ja-case-with-timeline": (f"/ja/cases/{timeline}/", 200),
+        "ja-sources": ("/ja/sources/", 200),
+        "ja-not-found": ("/ja/cases/KP-9999/", 404),
+    }
+
+
 def nu_errors(files: list) -> list[str]:
     """The checker's errors (not its warnings) for ``files``, one line each."""
     stdout, stderr = Validator().run_vnu(["--errors-only", "--format", "json", *map(str, files)])
@@ -56,10 +83,12 @@ def nu_errors(files: list) -> list[str]:
 @browser_db
 def test_the_public_pages_are_valid_html(page, seed, tmp_path):
     files = []
-    for name, (url, status) in public_pages().items():
+    for name, (url, status) in {**public_pages(), **translated_pages()}.items():
         response = page.request.get(url)
         assert response.status == status, url
         assert response.headers["content-type"] == "text/html; charset=utf-8", url
+        language = name[:2] if name[:3] in ("ko-", "ja-") else "en"
+        assert f'<html lang="{language}">' in response.text(), url
         path = tmp_path / f"{name}.html"
         path.write_bytes(response.body())
         files.append(path)
