@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import Truncator
-from django.utils.translation import get_language, get_language_info
+from django.utils.translation import get_language, get_language_info, gettext_lazy
 from django.utils.translation import gettext as _
 from django_countries import countries
 
@@ -43,7 +43,11 @@ class Text:
 
     @property
     def language_name(self) -> str:
-        return str(get_language_info(self.language)["name_translated"])
+        return str(LANGUAGE_NAMES.get(self.language) or get_language_info(self.language)["name_translated"])
+
+
+# The languages' names as the pages say them ("shown in English"), from this project's catalogues.
+LANGUAGE_NAMES = {"en": gettext_lazy("English"), "ko": gettext_lazy("Korean"), "ja": gettext_lazy("Japanese")}
 
 
 def text_in(holder: dict, field: str, language: str | None = None) -> Text:
