@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
@@ -144,7 +145,10 @@ def _vocabulary(choices: type[models.TextChoices]) -> dict[str, str]:
         return {_fold(text): value for value, label in choices.choices for text in (value, str(label))}
 
 
-def _choice(choices: type[models.TextChoices], unknown: str) -> Callable[[str], str]:
+StrOrPromise = str | Promise
+
+
+def _choice(choices: type[models.TextChoices], unknown: StrOrPromise) -> Callable[[str], str]:
     """A parser of one vocabulary; ``unknown`` is the problem's message, with ``%(text)s`` and ``%(keys)s``."""
 
     def parse(text: str) -> str:

@@ -118,7 +118,9 @@ class LanguageForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("The language my browser asks for")), *staff_languages()]
+        field = self.fields["language"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("The language my browser asks for")), *staff_languages()]
 
 
 @never_cache
