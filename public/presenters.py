@@ -207,7 +207,7 @@ class CasePage:
         if not text:
             text = self.status_label or _("No public status")
             if self.record["status_since"]:
-                text = f"{text} · {_('since')} {self.status_since}"
+                text = f"{text} · {_('since %(date)s') % {'date': self.status_since}}"
         return Truncator(" ".join(text.split())).chars(300)
 
     @property

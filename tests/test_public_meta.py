@@ -121,3 +121,9 @@ def test_every_page_names_the_icon_and_favicon_ico_leads_to_it(client):
 
 def test_favicon_ico_refuses_writes(client):
     assert client.post(reverse("public:favicon")).status_code == 405
+
+
+def test_without_a_summary_the_korean_description_gives_the_status_as_korean_writes_it(client):
+    person = published(summary="")
+    description = metas(client.get(f"/ko/cases/{person.case_id}/").content.decode())["description"][0]
+    assert description == "체포 · 2019년 3월부터"
