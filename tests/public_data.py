@@ -152,7 +152,9 @@ def html_case(client, case_id: str) -> tuple[str, str]:
     response = client.get(reverse("public:case_detail", args=[case_id]))
     assert response.status_code == 200
     page = response.content.decode()
-    name = re.search(r'<h1 id="case-heading">(.*?)</h1>', page, re.S).group(1)
+    heading = re.search(r'<h1 id="case-heading">(.*?)</h1>', page, re.S).group(1)
+    # The romanized name (or pseudonym), beside which the heading shows the native-script one.
+    name = re.search(r'<span class="name-latin" translate="no">(.*?)</span>', heading, re.S).group(1)
     status = re.search(r'<p class="status-line"><strong>(.*?)</strong>', page, re.S).group(1)
     return html.unescape(name.strip()), html.unescape(status.strip())
 

@@ -212,8 +212,8 @@ def new_page(request, browser, live_server):
         options.setdefault("viewport", DESKTOP)
         context = browser.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(TIMEOUT_MS)
-        # Chromium asks every site for /favicon.ico; the app has none. Not asking
-        # keeps the server's log and the pages' problem lists to what the tests do.
+        # Chromium asks every site for /favicon.ico (the app redirects it to the icon the
+        # pages link); not asking keeps the pages' request lists to what the tests do.
         context.route("**/favicon.ico", lambda route: route.abort())
         contexts.append(context)
         page = context.new_page()
