@@ -233,11 +233,22 @@ _MIN_NATIVE_KEY_LENGTH = 2
 # Characters that are not part of a name: brackets, quotation marks, slashes, colons… (not the hyphens
 # and apostrophes that names are written with, which _words() reads).
 _NOT_IN_A_NAME = re.compile(r"[^\w\s'’\-‐‑‒–—]+")
+# Hangul (jamo, compatibility jamo, syllables) and kana; with CJK ideographs, the scripts of Korean and Japanese.
+_HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
+_KANA = "\u3040-\u30ff"
+_CJK = f"{_HANGUL}{_KANA}\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAS_HANGUL, _HAS_KANA = re.compile(f"[{_HANGUL}]"), re.compile(f"[{_KANA}]")
 # Between a Latin letter or digit and Hangul, kana or a CJK ideograph, either way round.
-_CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _SCRIPT_CHANGE = re.compile(f"(?<=[A-Za-z0-9])(?=[{_CJK}])|(?<=[{_CJK}])(?=[A-Za-z0-9])")
 # "Jeong-wook's": the name, then a possessive.
 _POSSESSIVE = re.compile(r"['’]s\b", re.IGNORECASE)
+
+
+def script_language(text: str) -> str:
+    """The language a native-script name is written in, when its script tells: Hangul is Korean, kana Japanese."""
+    if _HAS_HANGUL.search(text):
+        return "ko"
+    return "ja" if _HAS_KANA.search(text) else ""
 
 
 class NameFinder:

@@ -18,6 +18,16 @@ from simple_history.models import HistoricalRecords
 TEXT_LANGUAGES = ("ko", "ja")
 
 
+# The languages' names as pages and messages say them ("shown in English", "the public summary (Korean)"),
+# from this project's catalogues (Django's own Japanese name for English is "英語(米国)").
+LANGUAGE_NAMES = {"en": _("English"), "ko": _("Korean"), "ja": _("Japanese")}
+
+
+def language_name(code: str) -> str:
+    """A language's name in the active language."""
+    return str(LANGUAGE_NAMES.get(code, code))
+
+
 def in_every_language(field: str) -> list[str]:
     """``field`` and its Korean and Japanese fields: ``["summary", "summary_ko", "summary_ja"]``."""
     return [field, *(f"{field}_{language}" for language in TEXT_LANGUAGES)]

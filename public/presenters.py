@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import Truncator
-from django.utils.translation import get_language, get_language_info, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_countries import countries
 
 from cases.partial_dates import PartialDate, display_partial_date
-from cases.vocabularies import TEXT_LANGUAGES, Confidence, Sex, Status
+from cases.vocabularies import TEXT_LANGUAGES, Confidence, Sex, Status, language_name
 from workflow.models import PublishedVersion
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,7 @@ class Text:
 
     @property
     def language_name(self) -> str:
-        return str(LANGUAGE_NAMES.get(self.language) or get_language_info(self.language)["name_translated"])
-
-
-# The languages' names as the pages say them ("shown in English"), from this project's catalogues.
-LANGUAGE_NAMES = {"en": gettext_lazy("English"), "ko": gettext_lazy("Korean"), "ja": gettext_lazy("Japanese")}
+        return language_name(self.language)
 
 
 def text_in(holder: dict, field: str, language: str | None = None) -> Text:
@@ -70,11 +69,14 @@ def native_first(language: str | None = None) -> bool:
     return (language or get_language()) in TEXT_LANGUAGES
 
 
+def names_in_order(name: T, native: T) -> tuple[T, T]:
+    """The romanized and the native-script name in the order the page's language reads them."""
+    return (native, name) if native_first() else (name, native)
+
+
 def name_with_native(name: str, native: str) -> str:
     """A public name with its native-script form beside it, first on Korean and Japanese pages."""
-    if not native:
-        return name
-    return f"{native} ({name})" if native_first() else f"{name} ({native})"
+    return "{} ({})".format(*names_in_order(name, native)) if native else name
 
 
 def _partial(value: str | None) -> PartialDate | None:

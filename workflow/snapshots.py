@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from cases import names
@@ -28,7 +27,7 @@ from cases.bulk import BulkWriter
 from cases.history import save_with_history
 from cases.models import TIMELINE_ORDER, Category, NameVariant, Person, Status, StatusEvent, derive_status
 from cases.partial_dates import PartialDate
-from cases.vocabularies import TEXT_LANGUAGES, in_every_language
+from cases.vocabularies import TEXT_LANGUAGES, in_every_language, language_name
 from sources.models import Citation, Source
 
 from .models import PublishedName, PublishedSource, PublishedVersion
@@ -266,7 +265,7 @@ def _in_languages(field: str) -> Iterator[tuple[str, str]]:
     """A text field's name in each language, with the words that tell an editor which one it is."""
     yield field, ""
     for language in TEXT_LANGUAGES:
-        yield f"{field}_{language}", f" ({get_language_info(language)['name_translated']})"
+        yield f"{field}_{language}", f" ({language_name(language)})"
 
 
 def naming_texts(record: dict, finder: names.NameFinder) -> list[str]:

@@ -9,11 +9,12 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, override
 
+from cases.names import script_language
 from cases.partial_dates import PartialDate, display_partial_date
 from cases.vocabularies import Confidence, Status
 from sources.vocabularies import SourceKind
 
-from ..presenters import name_with_native, native_first
+from ..presenters import name_with_native, names_in_order
 
 register = template.Library()
 
@@ -39,17 +40,6 @@ def source_kind(value: str) -> str:
     return str(SourceKind(value).label) if value in SourceKind.values else ""
 
 
-_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
-_KANA = re.compile(r"[\u3040-\u30ff]")
-
-
-def script_language(text: str) -> str:
-    """The language a native-script name is written in, when its script tells: Hangul is Korean, kana Japanese."""
-    if _HANGUL.search(text):
-        return "ko"
-    return "ja" if _KANA.search(text) else ""
-
-
 @register.simple_tag
 def person_name(name: str, native: str = "") -> str:
     """A person's public name with the native-script form beside it, native first on Korean and Japanese pages.
@@ -62,10 +52,9 @@ def person_name(name: str, native: str = "") -> str:
         return latin
     language = script_language(native)
     lang = format_html(' lang="{}"', language) if language else ""
-    native_html = format_html('<span class="name-native"{}>{}</span>', lang, native)
-    if native_first():
-        return format_html("{} ({})", native_html, latin)
-    return format_html("{} ({})", latin, native_html)
+    return format_html(
+        "{} ({})", *names_in_order(latin, format_html('<span class="name-native"{}>{}</span>', lang, native))
+    )
 
 
 @register.filter
