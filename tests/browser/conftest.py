@@ -27,7 +27,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 
-from cases.models import Status
+from cases.models import Person, Status
+from sources.models import Source
 from tests.conftest import (
     make_citation,
     make_event,
@@ -37,6 +38,7 @@ from tests.conftest import (
     make_variant,
     publish_case,
 )
+from workflow.models import PublishedSource
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -413,3 +415,51 @@ def a_case_with_a_timeline() -> str:
         event = make_event(person, status, date, is_public=True, place=place, description=description)
         make_citation(source, status_event=event, locator=locator)
     return publish_case(person).case_id
+
+
+# The pages the accessibility and HTML-validity checks read: every kind of public page, on the seed data.
+def public_pages() -> dict[str, tuple[str, int]]:
+    """Name: (address, expected status) of every kind of public page, on the seed data."""
+    source = Source.objects.get(pk=PublishedSource.objects.values_list("source_id", flat=True).first())
+    person = Person.objects.get(case_id="KP-0003")
+    version = person.published_versions.get(is_current=True)
+    return {
+        "home": ("/", 200),
+        "list": ("/cases/", 200),
+        "search-results": ("/cases/?q=Kim+Kook-kie", 200),
+        "no-results": ("/cases/?q=Nobody+At-all", 200),
+        "filtered": ("/cases/?fate=outstanding&category=missionary&sort=name&colour=blue", 200),
+        "bad-filter": ("/cases/?year_from=1700", 400),
+        "case": (f"/cases/{person.case_id}/", 200),
+        "case-with-timeline": (f"/cases/{a_case_with_a_timeline()}/", 200),
+        "version": (f"/cases/{person.case_id}/versions/{version.number}/", 200),
+        "sources": ("/sources/", 200),
+        "source": (f"/sources/{source.pk}/", 200),
+        "not-found": ("/cases/KP-9999/", 404),
+    }
+
+
+def translated_pages() -> dict[str, tuple[str, int]]:
+    """The public pages in Korean and Japanese, named with their language first."""
+    case_id = Person.objects.get(name="Kim Jeong-wook").case_id
+    timeline = a_case_with_a_timeline()
+    return {
+        "ko-home": ("/ko/", 200),
+        "ko-list": ("/ko/cases/", 200),
+        "ko-hangul-search": ("/ko/cases/?q=김정욱", 200),
+        "ko-no-results": ("/ko/cases/?q=없는+사람", 200),
+        "ko-filtered": ("/ko/cases/?fate=outstanding&category=missionary&sort=name&colour=blue", 200),
+        "ko-bad-filter": ("/ko/cases/?year_from=1700", 400),
+        "ko-case": (f"/ko/cases/{case_id}/", 200),
+        "ko-case-with-timeline": (f"/ko/cases/{timeline}/", 200),
+        "ko-version": (f"/ko/cases/{case_id}/versions/1/", 200),
+        "ko-sources": ("/ko/sources/", 200),
+        "ko-not-found": ("/ko/cases/KP-9999/", 404),
+        "ko-no-such-page": ("/ko/no-such-page/", 404),
+        "ja-home": ("/ja/", 200),
+        "ja-list": ("/ja/cases/?q=김정욱", 200),
+        "ja-case": (f"/ja/cases/{case_id}/", 200),
+        "ja-case-with-timeline": (f"/ja/cases/{timeline}/", 200),
+        "ja-sources": ("/ja/sources/", 200),
+        "ja-not-found": ("/ja/cases/KP-9999/", 404),
+    }

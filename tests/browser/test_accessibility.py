@@ -8,10 +8,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from cases.models import Person
-from sources.models import Source
-from workflow.models import PublishedSource
 
-from .conftest import a_case_with_a_timeline, browser_db
+from .conftest import browser_db, public_pages, translated_pages
 
 BLOCKING = {"serious", "critical"}
 
@@ -27,21 +25,6 @@ def blocking_violations(page) -> list[str]:
     ]
 
 
-def public_pages() -> dict[str, tuple[str, int]]:
-    source = Source.objects.get(pk=PublishedSource.objects.values_list("source_id", flat=True).first())
-    return {
-        "home": ("/", 200),
-        "list": ("/cases/", 200),
-        "search results": ("/cases/?q=Kim+Kook-kie", 200),
-        "filters refused": ("/cases/?year_from=1700&status=lost", 400),
-        "case": ("/cases/KP-0003/", 200),
-        "case with a timeline": (f"/cases/{a_case_with_a_timeline()}/", 200),
-        "sources": ("/sources/", 200),
-        "source": (f"/sources/{source.pk}/", 200),
-        "not found": ("/cases/KP-9999/", 404),
-    }
-
-
 @browser_db
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_public_pages_have_no_serious_or_critical_axe_violation(new_page, seed, width):
@@ -55,29 +38,6 @@ def test_the_public_pages_have_no_serious_or_critical_axe_violation(new_page, se
     assert not page.problems, page.problems
 
 
-def translated_pages() -> dict[str, tuple[str, int]]:
-    """The public pages in Korean and Japanese: (address, expected status), named with their language first."""
-    case_id = Person.objects.get(name="Kim Jeong-wook").case_id
-    timeline = a_case_with_a_timeline()
-    return {
-        "ko home": ("/ko/", 200),
-        "ko list": ("/ko/cases/", 200),
-        "ko Hangul search": ("/ko/cases/?q=김정욱", 200),
-        "ko filtered": ("/ko/cases/?fate=outstanding&category=missionary&sort=name", 200),
-        "ko filters refused": ("/ko/cases/?year_from=1700&status=lost", 400),
-        "ko case": (f"/ko/cases/{case_id}/", 200),
-        "ko case with a timeline": (f"/ko/cases/{timeline}/", 200),
-        "ko sources": ("/ko/sources/", 200),
-        "ko not found": ("/ko/cases/KP-9999/", 404),
-        "ja home": ("/ja/", 200),
-        "ja list": ("/ja/cases/", 200),
-        "ja Hangul search": ("/ja/cases/?q=김정욱", 200),
-        "ja case": (f"/ja/cases/{case_id}/", 200),
-        "ja case with a timeline": (f"/ja/cases/{timeline}/", 200),
-        "ja not found": ("/ja/no-such-page/", 404),
-    }
-
-
 @browser_db
 @pytest.mark.parametrize("width", [1280, 390])
 def test_the_korean_and_japanese_pages_have_no_serious_or_critical_axe_violation(new_page, seed, width):
@@ -87,7 +47,7 @@ def test_the_korean_and_japanese_pages_have_no_serious_or_critical_axe_violation
         response = page.goto(url)
         assert response.status == status, url
         # The page says which language it is in: screen readers pick their voice by it.
-        expect(page.locator("html")).to_have_attribute("lang", name.split()[0])
+        expect(page.locator("html")).to_have_attribute("lang", name.split("-")[0])
         found[name] = blocking_violations(page)
     assert found == {name: [] for name in found}, found
     assert not page.problems, page.problems
