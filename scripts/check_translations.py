@@ -57,16 +57,16 @@ def catalogue_problems(po_path: Path) -> list[str]:
     mo_path = po_path.with_suffix(".mo")
     if not mo_path.exists():
         return [*problems, f"{where.with_suffix('.mo')} is missing: run make messages"]
-    compiled = {(e.msgctxt, e.msgid): (e.msgstr, dict(e.msgstr_plural)) for e in polib.mofile(str(mo_path)) if e.msgid}
-    written = {
-        (e.msgctxt, e.msgid): (e.msgstr, {int(k): v for k, v in e.msgstr_plural.items()})
-        for e in catalogue.translated_entries()
-        if e.msgid
-    }
-    compiled = {key: (text, {int(k): v for k, v in plural.items()}) for key, (text, plural) in compiled.items()}
-    if compiled != written:
+    if _messages(polib.mofile(str(mo_path))) != _messages(catalogue.translated_entries()):
         problems.append(f"{where.with_suffix('.mo')} differs from {where.name}: run make messages and commit both")
     return problems
+
+
+def _messages(entries) -> dict:
+    """(context, original) → (translation, plural translations by number), the header left out."""
+    return {
+        (e.msgctxt, e.msgid): (e.msgstr, {int(k): v for k, v in e.msgstr_plural.items()}) for e in entries if e.msgid
+    }
 
 
 class _ReadText(HTMLParser):
