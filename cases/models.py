@@ -314,6 +314,13 @@ class Person(EvidentialModel, VersionedModel):
     def is_clarified(self) -> bool:
         return Status.is_clarified(self.current_status)
 
+    def loss_of_liberty(self) -> StatusEvent | None:
+        """The first active event in which the person was taken or lost (arrested, abducted, disappeared…):
+        the date and place a WGEID submission gives for the arrest or disappearance."""
+        events = list(self.status_events.active().filter(status__in=Status.loss_of_liberty()).in_timeline_order())
+        dated = [event for event in events if event.date is not None]
+        return (dated or events or [None])[0]
+
     def all_names(self, variants: Iterable[NameVariant] | None = None) -> list[str]:
         """Every name the person is known by, public or not: the identity policy looks for each.
 

@@ -60,6 +60,12 @@ class Status(models.TextChoices):
     def is_clarified(cls, value: str) -> bool:
         return value in cls.clarified()
 
+    @classmethod
+    def loss_of_liberty(cls) -> frozenset[str]:
+        """Statuses that say a person was taken or lost: the arrest or disappearance a WGEID case dates,
+        and whose anniversaries NGOs mark by raising the case again."""
+        return frozenset({cls.DISAPPEARED, cls.ABDUCTED, cls.ARRESTED, cls.FORCIBLY_REPATRIATED, cls.DETAINED})
+
 
 class Confidence(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")

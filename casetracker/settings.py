@@ -113,6 +113,11 @@ if "ALLOW_SELF_PUBLISH" in os.environ:
 WORKFLOW_ALLOW_SELF_PUBLISH = env_bool("WORKFLOW_ALLOW_SELF_PUBLISH", False)
 # A case with no new information for this many days is listed as stale.
 STALE_CASE_DAYS = env_int("STALE_CASE_DAYS", 180, minimum=1)
+# The dashboard's follow-up of appeals: an appeal waiting for a reply longer than this is overdue; next
+# actions due within this many days, and anniversaries of arrests and disappearances this many days ahead.
+APPEAL_REPLY_DAYS = env_int("APPEAL_REPLY_DAYS", 90, minimum=1)
+APPEAL_ACTION_DAYS = env_int("APPEAL_ACTION_DAYS", 14, minimum=0)
+ANNIVERSARY_DAYS = env_int("ANNIVERSARY_DAYS", 30, minimum=0)
 # How long a proxy or browser may serve a public page without asking again
 # (public/caching.py). 0: it keeps the page but revalidates every time (a
 # cheap 304 until the data changes), so a redaction is seen at once. More
@@ -172,6 +177,7 @@ INSTALLED_APPS = [
     "security",
     "cases",
     "sources",
+    "advocacy",
     "workflow",
     "exchange",
     "public",

@@ -145,6 +145,21 @@ class PublishedSource(models.Model):
         return self.title
 
 
+class PublishedAppeal(models.Model):
+    """A public appeal line of a case's current published version (the home page's count of appeals)."""
+
+    version = models.ForeignKey(PublishedVersion, on_delete=models.CASCADE, related_name="appeals")
+    appeal_id = models.PositiveBigIntegerField(db_index=True)
+    kind = models.CharField(max_length=30)
+    addressee = models.CharField(max_length=20)
+
+    class Meta:
+        verbose_name = _("published appeal")
+
+    def __str__(self) -> str:
+        return f"{self.version} appeal {self.appeal_id}"
+
+
 class PublicGeneration(models.Model):
     """A number raised whenever what the public may see changes, and when.
 

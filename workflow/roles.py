@@ -25,6 +25,13 @@ CASEWORKER = frozenset(
         "sources.view_citation",
         "sources.add_citation",
         "workflow.view_publishedversion",
+        # Appeals to the UN and governments, and their replies.
+        "advocacy.view_appeal",
+        "advocacy.add_appeal",
+        "advocacy.change_appeal",
+        "advocacy.view_appealreply",
+        "advocacy.add_appealreply",
+        "advocacy.change_appealreply",
     }
 )
 
@@ -42,6 +49,8 @@ RESEARCHER = frozenset(
         "sources.add_citation",
         "sources.change_citation",
         "workflow.view_publishedversion",
+        "advocacy.view_appeal",
+        "advocacy.view_appealreply",
     }
 )
 

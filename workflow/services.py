@@ -23,6 +23,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from advocacy.models import Appeal, AppealReply
 from cases.bulk import BulkWriter
 from cases.history import save_with_history
 from cases.models import NameVariant, Person, PublicationBasis, PublicationState, StatusEvent
@@ -113,7 +114,7 @@ def _cites_a_public_source(citations: list[Citation]) -> bool:
 
 
 def changed_since_submission(person: Person) -> set[int]:
-    """The users who changed the case (the person, its names, events or citations) since it was submitted.
+    """The users who changed the case (the person, its names, events, citations or appeals) since it was submitted.
 
     Their changes are their own unreviewed work: none of them may publish
     it, any more than the person who submitted it (four eyes).
@@ -122,11 +123,15 @@ def changed_since_submission(person: Person) -> set[int]:
         return set()
     since = person.submitted_at
     event_ids = list(person.status_events.values_list("pk", flat=True))
+    appeal_ids = list(person.appeals.values_list("pk", flat=True))
     changes = [
         Person.history.filter(id=person.pk),
         NameVariant.history.filter(person_id=person.pk),
         StatusEvent.history.filter(person_id=person.pk),
         Citation.history.filter(Q(person_id=person.pk) | Q(status_event_id__in=event_ids)),
+        # An appeal marked public, or its line's dates and replies, reach the public with the case.
+        Appeal.history.filter(id__in=appeal_ids),
+        AppealReply.history.filter(appeal_id__in=appeal_ids),
     ]
     users: set[int] = set()
     for history in changes:

@@ -6,9 +6,10 @@ Only restrictions act here: making something public again reaches the public
 only through an editor's next publication.
 """
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
+from advocacy.models import Appeal, AppealReply
 from cases.models import Category, NameVariant, Person, StatusEvent
 from security.audit import record as audit
 from security.models import AuditEvent
@@ -82,6 +83,41 @@ def person_saved(sender, instance: Person, raw=False, **kwargs):
     if raw or not instance.reprisal_risk:
         return
     _redact([instance.pk], instance, "the family faces reprisals: pseudonym only")
+
+
+@receiver(post_save, sender=Appeal)
+def appeal_saved(sender, instance: Appeal, raw=False, created=False, **kwargs):
+    # A new appeal cannot be in a published version yet: only a change can take one out.
+    if raw or created or instance.is_public_line:
+        return
+    _redact(instance.persons.values_list("pk", flat=True), instance, f"appeal {instance.pk} is no longer public")
+
+
+@receiver(post_save, sender=AppealReply)
+def appeal_reply_saved(sender, instance: AppealReply, raw=False, created=False, **kwargs):
+    if raw or created or not instance.withdrawn:
+        return
+    _redact(instance.appeal.persons.values_list("pk", flat=True), instance, "a reply to an appeal was withdrawn")
+
+
+@receiver(m2m_changed, sender=Appeal.persons.through)
+def appeal_persons_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """A person taken off an appeal: the appeal leaves their public record at once."""
+    if action == "pre_clear":
+        # Which persons a clear takes off, read before they are gone.
+        instance._persons_before_clear = (
+            [instance.pk] if reverse else list(instance.persons.values_list("pk", flat=True))
+        )
+        return
+    if action == "post_clear":
+        person_ids = getattr(instance, "_persons_before_clear", [])
+        if reverse:
+            person_ids = [instance.pk]
+    elif action == "post_remove":
+        person_ids = [instance.pk] if reverse else list(pk_set or [])
+    else:
+        return
+    _redact(person_ids, instance, "a person was taken off an appeal")
 
 
 @receiver(post_save, sender=PublishedVersion)

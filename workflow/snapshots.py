@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from advocacy.models import Appeal, AppealReply
 from cases import names
 from cases.bulk import BulkWriter
 from cases.history import save_with_history
@@ -30,7 +31,7 @@ from cases.partial_dates import PartialDate
 from cases.vocabularies import TEXT_LANGUAGES, in_every_language, language_name
 from sources.models import Citation, Source
 
-from .models import PublishedName, PublishedSource, PublishedVersion
+from .models import PublishedAppeal, PublishedName, PublishedSource, PublishedVersion
 
 # Persons in one "IN (…)" list when many cases' rows are read at once.
 LOOKUP_BATCH = 1000
@@ -55,6 +56,9 @@ class CaseRows:
     # Every event, in timeline order (record_from keeps the public ones).
     events: list = dataclass_field(default_factory=list)
     event_citations: dict[int, list[Citation]] = dataclass_field(default_factory=dict)
+    # The appeals made for the person (every one: record_from keeps the public ones), with their replies.
+    appeals: list = dataclass_field(default_factory=list)
+    appeal_replies: dict[int, list[AppealReply]] = dataclass_field(default_factory=dict)
 
     def record(self, person: Person, *, number: int, published_at: datetime.datetime, identity_policy=True) -> dict:
         return record_from(
@@ -64,6 +68,8 @@ class CaseRows:
             person_citations=self.person_citations,
             events=self.events,
             event_citations=self.event_citations,
+            appeals=self.appeals,
+            appeal_replies=self.appeal_replies,
             number=number,
             published_at=published_at,
             identity_policy=identity_policy,
@@ -95,6 +101,16 @@ def case_rows(persons: Iterable[Person]) -> dict[int, CaseRows]:
         for citation in cited:
             person_id = events[citation.status_event_id].person_id
             rows[person_id].event_citations.setdefault(citation.status_event_id, []).append(citation)
+        concerned = Appeal.persons.through.objects.filter(person__in=batch).select_related("appeal")
+        appeals: dict[int, Appeal] = {}
+        for row in concerned.order_by("person_id", "appeal_id"):
+            rows[row.person_id].appeals.append(row.appeal)
+            appeals[row.appeal_id] = row.appeal
+        replies: dict[int, list[AppealReply]] = {}
+        for reply in AppealReply.objects.filter(appeal__in=list(appeals)).order_by("pk"):
+            replies.setdefault(reply.appeal_id, []).append(reply)
+        for person_rows in (rows[pk] for pk in batch):
+            person_rows.appeal_replies = {a.pk: replies.get(a.pk, []) for a in person_rows.appeals}
     return rows
 
 
@@ -116,14 +132,18 @@ def record_from(
     number: int,
     published_at: datetime.datetime,
     identity_policy: bool = True,
+    appeals: Iterable[Appeal] = (),
+    appeal_replies: dict[int, list[AppealReply]] | None = None,
 ) -> dict:
     """The public record of ``person`` from its related records already in memory.
 
     ``events`` in timeline order; ``event_citations`` maps an event's id to its
     citations (with their sources). Only public facts are copied: public name
     variants, public events that are not withdrawn, citations that are not
-    withdrawn of sources that are public; then the identity policy applies
-    (``identity_policy=False`` only to find what it would take out).
+    withdrawn of sources that are public, and of the public appeals
+    (:meth:`advocacy.models.Appeal.is_public_line`) a line made of their
+    vocabulary and dates, never their texts or references; then the identity
+    policy applies (``identity_policy=False`` only to find what it would take out).
     """
     variants = list(variants)
     citations = [citation for citation in person_citations if citation.is_public_evidence]
@@ -170,6 +190,11 @@ def record_from(
             for language in TEXT_LANGUAGES
         },
         "events": event_records,
+        "appeals": [
+            appeal_line(appeal, (appeal_replies or {}).get(appeal.pk, []))
+            for appeal in sorted(appeals, key=_appeal_order)
+            if appeal.is_public_line
+        ],
         "person_citations": person_citation_ids,
         "citations": [
             {"id": c.pk, "source": c.source_id, "locator": c.locator, "excerpt": c.excerpt} for c in citations
@@ -192,6 +217,34 @@ def record_from(
     if identity_policy:
         record = _apply_identity_policy(record, person, person.all_names(variants))
     return _with_status(record)
+
+
+def appeal_line(appeal: Appeal, replies: Iterable[AppealReply]) -> dict:
+    """What the public may see of a public appeal: to whom, what kind, when, and whether it was answered.
+
+    "Raised with the UN Working Group on Enforced or Involuntary
+    Disappearances (2016); government reply: none". Vocabulary and dates
+    only: what was asked, the references, the documents and what the
+    replies say stay inside.
+    """
+    return {
+        "id": appeal.pk,
+        "kind": appeal.kind,
+        "addressee": appeal.addressee,
+        "country": str(appeal.country or ""),
+        "sent_on": _date(appeal.sent_on),
+        "state": appeal.state,
+        "outcome": appeal.outcome,
+        "closed_on": _date(appeal.closed_on),
+        "replies": [
+            {"id": reply.pk, "received_on": _date(reply.received_on)} for reply in replies if not reply.withdrawn
+        ],
+    }
+
+
+def _appeal_order(appeal: Appeal) -> tuple:
+    # Oldest first; an appeal whose sending date is unknown after the dated ones.
+    return (appeal.sent_on is None, appeal.sent_on.first_day if appeal.sent_on else None, appeal.pk)
 
 
 def _only_what_is_cited(record: dict) -> dict:
@@ -378,8 +431,10 @@ def denormalise(version: PublishedVersion) -> None:
     version.first_event_year = min(date.first_day for date in dated if date).year if dated else None
 
 
-def index_rows(version: PublishedVersion) -> tuple[list[PublishedName], list[PublishedSource]]:
-    """The search-index and source-index rows of a current public version, unsaved."""
+def index_rows(
+    version: PublishedVersion,
+) -> tuple[list[PublishedName], list[PublishedSource], list[PublishedAppeal]]:
+    """The search-index, source-index and appeal-index rows of a current public version, unsaved."""
     record = version.record
     public_names = [
         record["name"],
@@ -415,18 +470,23 @@ def index_rows(version: PublishedVersion) -> tuple[list[PublishedName], list[Pub
         )
         for source in record["sources"]
     ]
-    return rows, cited
+    appeals = [
+        PublishedAppeal(version=version, appeal_id=appeal["id"], kind=appeal["kind"], addressee=appeal["addressee"])
+        for appeal in record.get("appeals", [])
+    ]
+    return rows, cited, appeals
 
 
 def index_in_bulk(versions: list[PublishedVersion], writer: BulkWriter) -> None:
     """:func:`reindex` for many new current public versions at once, through a bulk writer (no history)."""
     categories = dict(Category.objects.values_list("slug", "pk"))
     through = PublishedVersion.categories.through
-    name_rows, source_rows, memberships = [], [], []
+    name_rows, source_rows, appeal_rows, memberships = [], [], [], []
     for version in versions:
-        version_names, version_sources = index_rows(version)
+        version_names, version_sources, version_appeals = index_rows(version)
         name_rows += version_names
         source_rows += version_sources
+        appeal_rows += version_appeals
         memberships += [
             through(publishedversion_id=version.pk, category_id=categories[category["slug"]])
             for category in version.record["categories"]
@@ -434,6 +494,7 @@ def index_in_bulk(versions: list[PublishedVersion], writer: BulkWriter) -> None:
         ]
     writer.insert(PublishedName, name_rows, history=False)
     writer.insert(PublishedSource, source_rows, history=False)
+    writer.insert(PublishedAppeal, appeal_rows, history=False)
     writer.insert(through, memberships, history=False)
 
 
@@ -441,22 +502,37 @@ def reindex(version: PublishedVersion) -> None:
     """Rebuild the search and source index of ``version``: only a current, public version has one."""
     version.names.all().delete()
     version.cited_sources.all().delete()
+    version.appeals.all().delete()
     if not version.is_current or version.withdrawn_at is not None:
         version.categories.clear()
         return
     record = version.record
     version.categories.set(Category.objects.filter(slug__in=[c["slug"] for c in record["categories"]]))
-    name_rows, source_rows = index_rows(version)
+    name_rows, source_rows, appeal_rows = index_rows(version)
     PublishedName.objects.bulk_create(name_rows)
     PublishedSource.objects.bulk_create(source_rows)
+    PublishedAppeal.objects.bulk_create(appeal_rows)
 
 
 def redact(
-    record: dict, person: Person, *, event_ids: set, variant_ids: set, citation_ids: set, known_names: Iterable[str]
+    record: dict,
+    person: Person,
+    *,
+    event_ids: set,
+    variant_ids: set,
+    citation_ids: set,
+    known_names: Iterable[str],
+    appeal_ids: set | None = None,
+    reply_ids: set | None = None,
 ) -> dict:
     """``record`` without what is no longer public; never adds anything."""
     redacted = {
         **record,
+        "appeals": [
+            {**appeal, "replies": [reply for reply in appeal["replies"] if reply["id"] in (reply_ids or set())]}
+            for appeal in record.get("appeals", [])
+            if appeal["id"] in (appeal_ids or set())
+        ],
         "other_names": [name for name in record["other_names"] if name["id"] in variant_ids],
         "citations": [c for c in record["citations"] if c["id"] in citation_ids],
         "events": [event for event in record["events"] if event["id"] in event_ids],
@@ -492,6 +568,8 @@ def redact_published_versions(person_ids: Iterable[int], *, by: User | None, rea
                 .values_list("pk", flat=True)
             ),
             "known_names": person.all_names() if person.reprisal_risk else [],
+            "appeal_ids": set(person.appeals.public().values_list("pk", flat=True)),
+            "reply_ids": set(AppealReply.objects.active().filter(appeal__persons=person).values_list("pk", flat=True)),
         }
         for version in (v for v in versions if v.person_id == person_id):
             record = redact(version.record, person, **allowed)
