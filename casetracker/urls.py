@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("staff/sources/", include("sources.urls")),
     path("staff/import/", include("exchange.urls")),
+    path("staff/appeals/", include("advocacy.urls")),
     path("staff/cases/<str:case_id>/preview/", publication_preview, name="publication_preview"),
     path("staff/", include("security.urls")),
     path("staff/", include("workflow.urls")),

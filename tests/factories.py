@@ -87,6 +87,28 @@ def make_publishable_case(*, date: str = "2019-05", locator: str = "", source=No
     return person
 
 
+def make_appeal(*persons: Person, by=None, sent: str | None = None, **fields):
+    """An appeal for ``persons``: a letter to the government of North Korea unless said otherwise.
+
+    ``sent``: a partial date ("2016-03"); the appeal is then sent on it through
+    its one path (:meth:`advocacy.models.Appeal.advance`), else it stays drafted.
+    """
+    from advocacy.models import Appeal, AppealState
+
+    fields.setdefault("kind", "letter")
+    fields.setdefault("addressee", "government")
+    if fields["addressee"] in ("government", "embassy", "parliament"):
+        fields.setdefault("country", "KP")
+    appeal = Appeal(created_by=by, **fields)
+    appeal.full_clean()
+    save_with_history(appeal, by=by, reason="test data")
+    appeal.persons.set(persons)
+    if sent is not None:
+        appeal.advance(AppealState.SENT, by=by, on=PartialDate.parse(sent), reason="test data")
+        appeal.refresh_from_db()
+    return appeal
+
+
 def publish_case(person: Person, *, by=None) -> Person:
     """Take ``person`` through review to publication, as the seed loader does (system user)."""
     from workflow.services import publish, submit_for_review
