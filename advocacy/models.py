@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -80,20 +81,26 @@ class AppealQuerySet(EvidentialQuerySet):
 
     def overdue(self, today: datetime.date, days: int) -> AppealQuerySet:
         """Waiting for a reply for more than ``days`` days, counted from the transmission to the government
-        when there was one, else from the sending; or since a date nobody recorded."""
+        when there was one, else from the sending (``Appeal.waiting_since``); or since a date nobody recorded.
+        The longest wait first, an unknown date before every known one."""
         before = today - datetime.timedelta(days=days)
-        return self.awaiting_reply().filter(
-            Q(transmitted_on__lt=before)
-            | Q(transmitted_on__isnull=True, sent_on__lt=before)
-            | Q(transmitted_on__isnull=True, sent_on__isnull=True)
+        return (
+            self.awaiting_reply()
+            .filter(
+                Q(transmitted_on__lt=before)
+                | Q(transmitted_on__isnull=True, sent_on__lt=before)
+                | Q(transmitted_on__isnull=True, sent_on__isnull=True)
+            )
+            .order_by(Coalesce("transmitted_on", "sent_on").asc(nulls_first=True), "pk")
         )
 
     def actions_due(self, today: datetime.date, days: int) -> AppealQuerySet:
-        """Open appeals whose next action is due within ``days`` days, or overdue."""
+        """Open appeals whose next action is due within ``days`` days, or overdue; the soonest first."""
         return (
             self.active()
             .exclude(state=AppealState.CLOSED)
             .filter(next_action_due__lte=today + datetime.timedelta(days=days))
+            .order_by("next_action_due", "pk")
         )
 
 
@@ -236,6 +243,12 @@ class Appeal(WithdrawableModel, VersionedModel):
     def is_public_line(self) -> bool:
         """Marked public, sent, not withdrawn: the same rule as ``Appeal.objects.public()``."""
         return self.is_public and not self.withdrawn and self.state != AppealState.DRAFTED
+
+    @property
+    def waiting_since(self) -> PartialDate | None:
+        """What a reply is awaited from: the transmission to the government when there was one, else the
+        sending; ``None`` when nobody recorded it. The same rule as ``Appeal.objects.overdue()``."""
+        return self.transmitted_on or self.sent_on
 
     @property
     def is_wgeid(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime
 import unicodedata
 from collections.abc import Iterable
 from types import SimpleNamespace
@@ -9,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +20,7 @@ from simple_history.models import HistoricalRecords
 
 from . import names
 from .history import EvidentialModel, EvidentialQuerySet, VersionedModel, WithdrawableModel, save_with_history
-from .partial_dates import PartialDate, PartialDateField, partial_date_check
+from .partial_dates import DAY, MONTH, PartialDate, PartialDateField, partial_date_check
 from .vocabularies import Category, Confidence, PublicationBasis, PublicationState, Sex, Status, in_every_language
 
 if TYPE_CHECKING:
@@ -517,6 +519,57 @@ class StatusEventQuerySet(EvidentialQuerySet):
         """Oldest first; events with an unknown date before every dated one."""
         return self.order_by(*TIMELINE_ORDER)
 
+    def anniversaries(self, today: datetime.date, days: int) -> StatusEventQuerySet:
+        """Losses of liberty (arrests, abductions, disappearances…) of outstanding cases not withdrawn whose
+        anniversary falls from ``today`` to ``days`` days later, the soonest first (the rule of
+        :meth:`StatusEvent.next_anniversary`).
+
+        NGOs raise a case again on the anniversary of the arrest or the
+        disappearance. An event known to the day has its anniversary on that
+        day, one known to the month in that month; a year alone has none to
+        mark. Read from the stored text (``2014-10-07d``: month and day, then
+        precision), so that it runs the same on SQLite and PostgreSQL.
+        """
+        end = today + datetime.timedelta(days=days)
+        first, last = f"{today:%m-%d}", f"{end:%m-%d}"
+        if last == "02-28" and not calendar.isleap(end.year):
+            last = "02-29"  # marked on the 28th in a year without one
+        if days >= 365:
+            in_window = Q()
+        elif first <= last:
+            in_window = Q(anniversary_day__gte=first, anniversary_day__lte=last)
+        else:  # across a year end
+            in_window = Q(anniversary_day__gte=first) | Q(anniversary_day__lte=last)
+        months = min(12, (end.year - today.year) * 12 + end.month - today.month + 1)
+        # This year's anniversaries before next year's (a window across a year end), then by their day.
+        this_year = Q(anniversary_day__gte=first) | Q(precision=MONTH, anniversary_month=f"{today:%m}")
+        return (
+            self.active()
+            .filter(status__in=Status.loss_of_liberty())
+            .exclude(person__publication_state=PublicationState.WITHDRAWN)
+            .exclude(person__current_status__in=Status.clarified())
+            .alias(
+                anniversary_day=Substr("date", 6, 5, output_field=models.CharField()),
+                anniversary_month=Substr("date", 6, 2, output_field=models.CharField()),
+                precision=Substr("date", 11, 1, output_field=models.CharField()),
+            )
+            .filter(
+                # Not the event itself (today, or this month): an anniversary comes a year or more later.
+                (Q(precision=DAY, date__lt=today) & in_window)
+                | Q(
+                    precision=MONTH,
+                    anniversary_month__in=[f"{(today.month - 1 + step) % 12 + 1:02d}" for step in range(months)],
+                    date__lt=today.replace(day=1),
+                )
+            )
+            .order_by(
+                Case(When(this_year, then=Value(0)), default=Value(1)),
+                "anniversary_day",
+                "person__case_id",
+                "pk",
+            )
+        )
+
 
 class StatusEvent(WithdrawableModel, VersionedModel):
     """One change in a person's situation, as far as it is known."""
@@ -573,6 +626,22 @@ class StatusEvent(WithdrawableModel, VersionedModel):
     def is_public_claim(self) -> bool:
         """Public and not withdrawn: the same rule as ``StatusEvent.objects.public()``."""
         return self.is_public and not self.withdrawn
+
+    def next_anniversary(self, today: datetime.date) -> PartialDate | None:
+        """The event's anniversary on or after ``today``, at its own precision: a day, or a month (the rule
+        of ``StatusEvent.objects.anniversaries()``). ``None`` when only the year, or nothing, is known.
+
+        The 29th of February is marked on the 28th in other years.
+        """
+        date = self.date
+        if date is None or date.month is None:
+            return None
+        if date.day is None:
+            year = today.year if date.month >= today.month else today.year + 1
+            return PartialDate(year, date.month)
+        year = today.year if (date.month, date.day) >= (today.month, today.day) else today.year + 1
+        day = 28 if (date.month, date.day) == (2, 29) and not calendar.isleap(year) else date.day
+        return PartialDate(year, date.month, day)
 
     CORRECTABLE_FIELDS = frozenset(
         {

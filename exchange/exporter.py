@@ -8,18 +8,31 @@ say more than the site does. Both give one dict a person, keyed by
 :data:`exchange.csv_format.COLUMNS`; :func:`csv_chunks` and
 :func:`json_chunks` turn them into text, a row at a time, so that memory does
 not grow with the number of cases.
+
+The JSON adds what a spreadsheet row cannot hold, under ``appeals``: from
+:func:`person_rows` with ``with_appeals``, every appeal made for the person,
+every field with its replies (with restricted values only when the reader
+may see them, else the public line of each public appeal); from
+:func:`public_rows`, the published record's own list of appeals, and so only
+their public line (``workflow.snapshots.appeal_line``). The CSV has no
+appeals and the import reads none.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
+from django.db import models
+
+from advocacy.models import Appeal, AppealReply
 from cases.models import TIMELINE_ORDER, NameVariant, Person, StatusEvent
 from cases.spreadsheet import csv_lines
 from sources.models import Citation
 from workflow.models import PublishedVersion
+from workflow.snapshots import appeal_line
 
 from .csv_format import COLUMNS, SEPARATOR, join_native_name
 
@@ -70,21 +83,87 @@ PERSON_FIELDS = (
 )
 
 
-def person_rows(*, include_restricted: bool) -> Iterator[dict]:
+def person_rows(*, include_restricted: bool, with_appeals: bool = False) -> Iterator[dict]:
     """Every person's row from the working records, in case ID order.
 
     The status columns describe the latest event (the one the current status
     comes from), the source columns its first citation; for a person without
-    events, the first citation of the person. Read a thousand persons at a
-    time, with a fixed number of queries each.
+    events, the first citation of the person. With ``with_appeals`` (the
+    JSON), each row also has the person's ``appeals`` (:func:`appeals_of`).
+    Read a thousand persons at a time, with a fixed number of queries each.
     """
     last = ""
     while True:
         persons = list(Person.objects.filter(case_id__gt=last).order_by("case_id").values(*PERSON_FIELDS)[:CHUNK_SIZE])
         if not persons:
             return
-        yield from _rows(persons, include_restricted=include_restricted)
+        rows = _rows(persons, include_restricted=include_restricted)
+        if with_appeals:
+            appeals = appeals_of([person["pk"] for person in persons], include_restricted=include_restricted)
+            rows = (row | {"appeals": appeals[person["pk"]]} for row, person in zip(rows, persons, strict=True))
+        yield from rows
         last = persons[-1]["case_id"]
+
+
+def appeals_of(person_ids: list[int], *, include_restricted: bool) -> dict[int, list[dict]]:
+    """Each person's appeals, in the order they were recorded, in five queries.
+
+    For staff (``include_restricted``) every appeal, withdrawn ones too, with
+    every field (:func:`_fields`), the case IDs of all the persons it
+    concerns, its documents' source IDs and every reply with its fields and
+    the status events drawn from it. Otherwise only the public line of each
+    public appeal, as a publication would build it.
+    """
+    through = Appeal.persons.through
+    concerned = through.objects.filter(person__in=person_ids).select_related("appeal").order_by("appeal_id")
+    by_person: dict[int, list[Appeal]] = defaultdict(list)
+    for row in concerned:
+        by_person[row.person_id].append(row.appeal)
+    appeal_ids = sorted({appeal.pk for appeals in by_person.values() for appeal in appeals})
+    replies: dict[int, list[AppealReply]] = defaultdict(list)
+    for reply in AppealReply.objects.filter(appeal__in=appeal_ids).order_by("pk"):
+        replies[reply.appeal_id].append(reply)
+    if not include_restricted:
+        return {
+            pk: [appeal_line(appeal, replies[appeal.pk]) for appeal in by_person[pk] if appeal.is_public_line]
+            for pk in person_ids
+        }
+    case_ids, documents, drawn = defaultdict(list), defaultdict(list), defaultdict(list)
+    everyone = through.objects.filter(appeal__in=appeal_ids).order_by("person__case_id")
+    for appeal_id, case_id in everyone.values_list("appeal_id", "person__case_id"):
+        case_ids[appeal_id].append(case_id)
+    attached = Appeal.documents.through.objects.filter(appeal__in=appeal_ids).order_by("source_id")
+    for appeal_id, source_id in attached.values_list("appeal_id", "source_id"):
+        documents[appeal_id].append(source_id)
+    events = AppealReply.status_events.through.objects.filter(appealreply__appeal__in=appeal_ids)
+    for reply_id, event_id in events.order_by("statusevent_id").values_list("appealreply_id", "statusevent_id"):
+        drawn[reply_id].append(event_id)
+    return {
+        pk: [
+            _fields(appeal)
+            | {
+                "persons": case_ids[appeal.pk],
+                "documents": documents[appeal.pk],
+                "replies": [_fields(reply) | {"status_events": drawn[reply.pk]} for reply in replies[appeal.pk]],
+            }
+            for appeal in by_person[pk]
+        ]
+        for pk in person_ids
+    }
+
+
+def _fields(instance: models.Model) -> dict:
+    """Every column of ``instance``, by field name, as JSON: a foreign key as its ID, a partial date as
+    typed ("2014-10~"), dates and times in ISO 8601, a country as its code, unknown as null."""
+    return {field.name: _json_value(field.value_from_object(instance)) for field in instance._meta.concrete_fields}
+
+
+def _json_value(value):
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, datetime.date):  # and datetime.datetime
+        return value.isoformat()
+    return str(value)
 
 
 def _rows(persons: list[dict], *, include_restricted: bool) -> Iterator[dict]:
@@ -150,6 +229,8 @@ def public_rows() -> Iterator[dict]:
     What the record does not hold stays blank: the external reference, the
     descriptor (the record's name is the name, else the descriptor, or the
     pseudonym when the family faces reprisals), religion and internal notes.
+    ``appeals`` is the record's list of public appeal lines (read by the JSON
+    only).
     """
     versions = PublishedVersion.objects.current().order_by("case_id").only("record")
     for version in versions.iterator(chunk_size=CHUNK_SIZE):
@@ -171,6 +252,8 @@ def public_rows() -> Iterator[dict]:
             status=record["status"],
             event=latest,
             source=source and {**source, "locator": citation["locator"] if citation else ""},
+            # Each public appeal's line, as the record holds it: nothing else of an appeal is ever published.
+            appeals=record.get("appeals", []),
         )
 
 
@@ -186,7 +269,8 @@ def csv_chunks(rows: Iterable[dict]) -> Iterator[str]:
 
 
 def json_chunks(rows: Iterable[dict]) -> Iterator[str]:
-    """A JSON list of objects with the CSV's keys; other_names and categories are lists."""
+    """A JSON list of objects with the CSV's keys, then ``appeals`` when the rows have them; other_names and
+    categories are lists."""
     yield "["
     for index, row in enumerate(rows):
         yield ("," if index else "") + "\n" + json.dumps(row, ensure_ascii=False)

@@ -132,7 +132,9 @@ def test_the_json_export_has_the_same_keys_with_lists_for_names_and_categories()
 
     data = json.loads(export("--format", "json"))
 
-    assert list(data[0]) == list(COLUMNS)
+    # Then the case's appeals, which a spreadsheet row has no room for (tests/test_appeal_export.py).
+    assert list(data[0]) == [*COLUMNS, "appeals"]
+    assert data[0]["appeals"] == []
     assert data[0]["case_id"] == person.case_id
     assert data[0]["other_names"] == ["+Alias", "Gim Ye-si"]
     assert data[0]["summary"].startswith("=HYPERLINK")  # JSON is not a spreadsheet

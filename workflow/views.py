@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,8 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from advocacy.models import Appeal, last_appeals
 from cases.models import Person, PublicationState, Status, StatusEvent
+from cases.partial_dates import DAY, PartialDate
 from sources.models import Citation
+
+# Rows a dashboard list shows at most; it says when there are more.
+LISTED = 50
 
 # What an Administrator looks after (users, roles, authenticator devices, the audit): any of these opens their page.
 ADMINISTRATION_PERMISSIONS = (
@@ -54,6 +59,53 @@ def needing_attention():
     ).order_by("case_id")
 
 
+def _first(rows) -> tuple[list, bool]:
+    """The first ``LISTED`` rows and whether there are more, in one query."""
+    rows = list(rows[: LISTED + 1])
+    return rows[:LISTED], len(rows) > LISTED
+
+
+def _days_since(date: PartialDate | None, today: datetime.date) -> int | None:
+    """Days from a date known to the day; for a month or a year the page names the date instead."""
+    if date is None or date.precision != DAY:
+        return None
+    return (today - date.first_day).days
+
+
+def appeals_to_follow(today: datetime.date) -> dict:
+    """The appeals sections: replies overdue, next actions due, and anniversaries to raise a case again on."""
+    concerned = Prefetch("persons", queryset=Person.objects.only("pk", "case_id", "name", "descriptor"))
+    overdue, more_overdue = _first(
+        Appeal.objects.overdue(today, settings.APPEAL_REPLY_DAYS).prefetch_related(concerned)
+    )
+    actions, more_actions = _first(
+        Appeal.objects.actions_due(today, settings.APPEAL_ACTION_DAYS).prefetch_related(concerned)
+    )
+    events, more_anniversaries = _first(
+        StatusEvent.objects.anniversaries(today, settings.ANNIVERSARY_DAYS).select_related("person")
+    )
+    last = last_appeals(event.person for event in events)
+    anniversaries = []
+    for event in events:
+        on = event.next_anniversary(today)
+        assert on is not None and event.date is not None  # anniversaries() has only events dated to a month or day
+        anniversaries.append(
+            {"event": event, "on": on, "years": on.year - event.date.year, "last_appeal": last.get(event.person_id)}
+        )
+    return {
+        "today": today,
+        "overdue": [(appeal, appeal.waiting_since, _days_since(appeal.waiting_since, today)) for appeal in overdue],
+        "more_overdue": more_overdue,
+        "reply_days": settings.APPEAL_REPLY_DAYS,
+        "actions": actions,
+        "more_actions": more_actions,
+        "action_days": settings.APPEAL_ACTION_DAYS,
+        "anniversaries": anniversaries,
+        "more_anniversaries": more_anniversaries,
+        "anniversary_days": settings.ANNIVERSARY_DAYS,
+    }
+
+
 @require_safe
 @never_cache
 @login_required
@@ -82,6 +134,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
         "now": now,
     }
+    if request.user.has_perm("advocacy.view_appeal"):
+        context |= appeals_to_follow(timezone.localdate(now))
     return render(request, "workflow/dashboard.html", context)
 
 

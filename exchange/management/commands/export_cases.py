@@ -1,4 +1,7 @@
-"""python manage.py export_cases [--format csv|json] [--public-only] [--output FILE]."""
+"""python manage.py export_cases [--format csv|json] [--public-only] [--output FILE].
+
+The JSON carries each case's appeals beside the import's columns (``exchange.exporter``).
+"""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
@@ -9,8 +12,10 @@ from exchange.exporter import csv_chunks, json_chunks, person_rows, public_rows
 class Command(BaseCommand):
     help = (
         "Export every case in the import's format, to standard output or a file. Without --public-only the "
-        "export holds restricted values (internal notes, restricted sources): keep it as safe as the database. "
-        "Exporting and importing the result back changes nothing."
+        "export holds restricted values (internal notes, restricted sources, and in JSON every field of each "
+        "appeal with its replies): keep it as safe as the database. With --public-only the JSON's appeals are "
+        "the published record's lines only (to whom, what kind, when, whether answered). Exporting a CSV and "
+        "importing it back changes nothing; appeals are not imported."
     )
 
     def add_arguments(self, parser):
@@ -24,8 +29,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # Whoever runs a command has the database at hand: they may have its restricted values too.
-        rows = public_rows() if options["public_only"] else person_rows(include_restricted=True)
-        chunks = csv_chunks(rows) if options["format"] == "csv" else json_chunks(rows)
+        as_json = options["format"] == "json"
+        # A CSV row has no room for appeals: only the JSON reads them.
+        rows = public_rows() if options["public_only"] else person_rows(include_restricted=True, with_appeals=as_json)
+        chunks = json_chunks(rows) if as_json else csv_chunks(rows)
         if not options["output"]:
             for chunk in chunks:
                 self.stdout.write(chunk, ending="")
