@@ -392,25 +392,32 @@ class Appeal(WithdrawableModel, VersionedModel):
         the family's consent to the submission. The submission also names one
         person: one appeal per person.
         """
+        return [element for element, _where in self.wgeid_missing_where(person)]
+
+    def wgeid_missing_where(self, person: Person | None = None) -> list[tuple[str, Person | None]]:
+        """:meth:`wgeid_missing`, each element with the person whose case holds it (``None``: the appeal does),
+        so that a page can say where to fill it."""
         persons = [person] if person is not None else list(self.persons.all()) if self.pk else []
-        missing = []
+        missing: list[tuple[str, Person | None]] = []
         if len(persons) != 1:
-            missing.append(_("exactly one person (the WGEID takes one case per person)"))
+            missing.append((_("exactly one person (the WGEID takes one case per person)"), None))
         for who in persons:
             prefix = f"{who.case_id}: " if len(persons) > 1 else ""
             if not who.name:
-                missing.append(prefix + _("the person's full name"))
+                missing.append((prefix + _("the person's full name"), who))
             loss = who.loss_of_liberty()
             if loss is None or loss.date is None or loss.date.month is None:
-                missing.append(prefix + _("the date of the arrest or disappearance (at least the month and the year)"))
+                missing.append(
+                    (prefix + _("the date of the arrest or disappearance (at least the month and the year)"), who)
+                )
             if loss is None or not loss.place.strip():
-                missing.append(prefix + _("the place of the arrest or disappearance"))
+                missing.append((prefix + _("the place of the arrest or disappearance"), who))
         if not self.forces_responsible.strip():
-            missing.append(_("the forces believed responsible"))
+            missing.append((_("the forces believed responsible"), None))
         if not (self.steps_by_family.strip() or self.steps_by_source.strip()):
-            missing.append(_("the steps taken by the family or by the submitting organisation"))
+            missing.append((_("the steps taken by the family or by the submitting organisation"), None))
         if not self.family_consent_by.strip():
-            missing.append(_("the family's consent (who gave it)"))
+            missing.append((_("the family's consent (who gave it)"), None))
         return missing
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from advocacy.models import last_appeals
 from cases.admin import LabelledTabularInline, TrackedAdmin, VersionedModelForm, admin_reason, withdraw_selected
 from cases.models import NameVariant, Person, PublicationState, Status, StatusEvent
 from cases.search import search_persons
@@ -294,6 +295,12 @@ class PersonAdmin(TrackedAdmin):
                 can_record_status=request.user.has_perm("cases.add_statusevent"),
                 can_cite=request.user.has_perm("sources.add_citation"),
             )
+            if request.user.has_perm("advocacy.view_appeal"):
+                extra_context.update(
+                    appeals=list(person.appeals.active().order_by("-created_at", "-pk")),
+                    last_appeal=last_appeals([person]).get(person.pk),
+                    can_add_appeal=request.user.has_perm("advocacy.add_appeal"),
+                )
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("Submit selected cases for review"), permissions=["submit"])
