@@ -28,6 +28,8 @@ CSV_COLUMNS = [
     "fate",
     "summary",
     "published_at",
+    # The number of public appeals for the case (what they were and whom they went to: the JSON's "appeals").
+    "appeals",
 ]
 
 
@@ -59,6 +61,7 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
                 "clarified" if Status.is_clarified(record["status"]) else "outstanding",
                 record["summary"],
                 version.published_at.isoformat(),
+                len(record.get("appeals", [])),  # a version published before appeals has none
             )
 
     response = StreamingHttpResponse(csv_lines(CSV_COLUMNS, rows()), content_type="text/csv; charset=utf-8")

@@ -13,10 +13,11 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import Truncator
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy, pgettext, pgettext_lazy
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from advocacy.vocabularies import Addressee, AppealKind, AppealOutcome, AppealState
 from cases.partial_dates import PartialDate, display_partial_date
 from cases.vocabularies import TEXT_LANGUAGES, Confidence, Sex, Status, language_name
 from workflow.models import PublishedVersion
@@ -258,6 +259,11 @@ class CasePage:
     def published_at(self) -> datetime.datetime:
         return self.version.published_at
 
+    @property
+    def appeals(self) -> list[str]:
+        """The record's public appeals, one sentence each; a record published before appeals has none."""
+        return [appeal_sentence(line) for line in self.record.get("appeals", [])]
+
     def timeline(self) -> dict:
         """Positions for a small SVG drawing of the dated events, from the first to today."""
         dated = [(event, event.date) for event in self.events if event.date is not None]
@@ -283,6 +289,118 @@ class CasePage:
             "end_x": self.WIDTH - self.MARGIN,
             "start_x": self.MARGIN,
         }
+
+
+# --- Appeals: a public line (workflow.snapshots.appeal_line) as one sentence ------------------------------------
+
+# Whom an appeal was addressed to, as a sentence names them.
+APPEAL_ADDRESSEES = {
+    Addressee.WGEID: gettext_lazy("the UN Working Group on Enforced or Involuntary Disappearances (WGEID)"),
+    Addressee.WGAD: gettext_lazy("the UN Working Group on Arbitrary Detention (WGAD)"),
+    Addressee.SR_DPRK: gettext_lazy("the UN Special Rapporteur on the situation of human rights in the DPRK"),
+    Addressee.SR_FORB: gettext_lazy("the UN Special Rapporteur on freedom of religion or belief"),
+    Addressee.SR_TORTURE: gettext_lazy("the UN Special Rapporteur on torture"),
+    Addressee.OHCHR_SEOUL: gettext_lazy("the UN Human Rights Office in Seoul (OHCHR)"),
+    Addressee.OTHER: gettext_lazy("another body"),
+}
+# A country's government, embassy or parliament, named with the country in the page's language: as most names
+# are written, as the names English writes with "the" are written (COUNTRIES_WITH_THE), and with no country.
+COUNTRY_ADDRESSEES = {
+    Addressee.GOVERNMENT: (
+        gettext_lazy("the government of %(country)s"),
+        # Translators: the same as "the government of %(country)s", for a name English writes with "the".
+        gettext_lazy("the government of the %(country)s"),
+        gettext_lazy("a government"),
+    ),
+    Addressee.EMBASSY: (
+        gettext_lazy("the embassy of %(country)s"),
+        # Translators: the same as "the embassy of %(country)s", for a name English writes with "the".
+        gettext_lazy("the embassy of the %(country)s"),
+        gettext_lazy("an embassy"),
+    ),
+    Addressee.PARLIAMENT: (
+        gettext_lazy("the parliament of %(country)s"),
+        # Translators: the same as "the parliament of %(country)s", for a name English writes with "the".
+        gettext_lazy("the parliament of the %(country)s"),
+        gettext_lazy("a parliament"),
+    ),
+}
+# States whose English names (as django-countries gives them) take "the": the government of the United Kingdom.
+COUNTRIES_WITH_THE = frozenset(
+    {"AE", "CD", "CF", "CG", "DO", "GB", "GM", "KM", "MH", "MV", "NL", "PH", "SB", "SC", "US"}
+)
+# What was done, to whom and when, whole for each kind so that a translation puts the words in its own order.
+RAISED_WITH = gettext_lazy("Raised with %(addressee)s, %(date)s")
+APPEAL_SENTENCES = {
+    AppealKind.WGEID_STANDARD: RAISED_WITH,
+    AppealKind.WGEID_URGENT: gettext_lazy("Raised with %(addressee)s as an urgent case, %(date)s"),
+    AppealKind.URGENT_APPEAL: gettext_lazy("Urgent appeal to %(addressee)s, %(date)s"),
+    AppealKind.ALLEGATION_LETTER: gettext_lazy("Allegation letter to %(addressee)s, %(date)s"),
+    AppealKind.COMMUNICATION: RAISED_WITH,
+    AppealKind.LETTER: gettext_lazy("Letter to %(addressee)s, %(date)s"),
+    AppealKind.BRIEFING_RECOMMENDATION: gettext_lazy("Recommendation in a briefing to %(addressee)s, %(date)s"),
+    AppealKind.MEETING: gettext_lazy("Raised in a meeting with %(addressee)s, %(date)s"),
+}
+APPEAL_CLOSINGS = {
+    AppealOutcome.CLARIFIED: pgettext_lazy("appeal", "closed: clarified (%(date)s)"),
+    AppealOutcome.DISCONTINUED: pgettext_lazy("appeal", "closed: discontinued (%(date)s)"),
+    AppealOutcome.NO_REPLY: pgettext_lazy("appeal", "closed without a reply (%(date)s)"),
+}
+
+
+def appeal_addressee(line: dict) -> str:
+    """To whom, as a sentence names them: "the UN Working Group on …", "the government of North Korea"."""
+    if line["addressee"] in COUNTRY_ADDRESSEES:
+        named, named_with_the, unnamed = COUNTRY_ADDRESSEES[line["addressee"]]
+        if not line["country"]:
+            return str(unnamed)
+        sentence = named_with_the if line["country"] in COUNTRIES_WITH_THE else named
+        return sentence % {"country": countries.name(line["country"])}
+    return str(APPEAL_ADDRESSEES.get(line["addressee"], APPEAL_ADDRESSEES[Addressee.OTHER]))
+
+
+def appeal_answer(line: dict) -> str:
+    """What came of it: no reply yet, the latest reply's date, or how it was closed.
+
+    Read from the replies the record still holds (a reply withdrawn since is
+    redacted out of it) rather than from the state, so that a withdrawn reply
+    leaves no "replied" behind. A UN mechanism passes an appeal to the
+    government concerned, whose reply it awaits: "government reply: none".
+    """
+    dates = [_partial(reply["received_on"]) for reply in line["replies"]]
+    dated = [date for date in dates if date is not None]
+    replied = ""
+    if dated:
+        replied = pgettext("appeal", "replied on %(date)s") % {"date": max(dated).display()}
+    elif dates:
+        replied = pgettext("appeal", "replied (date unknown)")
+    if line["state"] == AppealState.CLOSED and line["outcome"] in APPEAL_CLOSINGS:
+        closing = APPEAL_CLOSINGS[line["outcome"]] % {"date": display_partial_date(_partial(line["closed_on"]))}
+        if not replied:
+            return closing
+        return pgettext("appeal", "%(reply)s; %(closing)s") % {"reply": replied, "closing": closing}
+    if replied:
+        return replied
+    if line["addressee"] not in Addressee.un_mechanisms():
+        return pgettext("appeal", "reply: none")
+    if line["state"] == AppealState.TRANSMITTED:
+        return pgettext("appeal", "transmitted to the government; government reply: none")
+    return pgettext("appeal", "government reply: none")
+
+
+def appeal_sentence(line: dict) -> str:
+    """A public appeal line as one sentence in the page's language.
+
+    "Raised with the UN Working Group on Enforced or Involuntary
+    Disappearances (WGEID), March 2016 — government reply: none";
+    "Recommendation in a briefing to the government of North Korea, date
+    unknown — reply: none". Vocabulary and dates only, as the line holds.
+    """
+    done = APPEAL_SENTENCES.get(line["kind"], RAISED_WITH) % {
+        "addressee": appeal_addressee(line),
+        "date": display_partial_date(_partial(line["sent_on"])),
+    }
+    return pgettext("appeal", "%(appeal)s — %(answer)s") % {"appeal": done, "answer": appeal_answer(line)}
 
 
 def cite_as(page: CasePage, url: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, F, Func, IntegerField, Subquery
 from django.db.utils import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
@@ -20,14 +20,14 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
 from cases.vocabularies import Status
-from workflow.models import PublishedSource, PublishedVersion
+from workflow.models import PublishedAppeal, PublishedSource, PublishedVersion
 
 from .caching import cached, public_page
 from .filters import ANY_COUNTRY, FATES
@@ -41,16 +41,49 @@ PAGE_SIZE = 25
 @public_page
 def home(request: HttpRequest) -> HttpResponse:
     cases = PublishedVersion.objects.current()
-    # COUNT(*) per fate (not COUNT of a column) lets PostgreSQL count from the fate index alone.
-    by_fate = dict(cases.order_by().values_list("is_clarified").annotate(n=Count("*")))
-    counts = {"total": sum(by_fate.values()), "clarified": by_fate.get(True, 0)}
+    appeals = PublishedAppeal.objects.filter(version__in=cases).order_by()
+    # COUNT(*) per fate (not COUNT of a column) lets PostgreSQL count from the fate index alone. The public
+    # appeals and the cases they concern are counted by two scalar subqueries of the same query, so the home
+    # page keeps its fixed number of queries.
+    rows = list(
+        cases.order_by()
+        .values_list("is_clarified")
+        .annotate(
+            n=Count("*"),
+            appeals=Subquery(appeals.values(n=_count_distinct("appeal_id"))),
+            appeal_cases=Subquery(appeals.values(n=_count_distinct("version_id"))),
+        )
+    )
+    by_fate = {clarified: count for clarified, count, *_ in rows}
+    # Without a published case there is no row, and no public appeal either.
+    appeal_count, appeal_cases = rows[0][2:] if rows else (0, 0)
+    total = sum(by_fate.values())
     context = {
-        "total": counts["total"],
-        "clarified": counts["clarified"],
-        "outstanding": counts["total"] - counts["clarified"],
+        "total": total,
+        "clarified": by_fate.get(True, 0),
+        "outstanding": total - by_fate.get(True, 0),
+        "appeals": appeals_count_text(appeal_count, appeal_cases),
         "recent": cases.order_by("-published_at", "-pk").defer("record")[:8],
     }
     return render(request, "public/home.html", context)
+
+
+def _count_distinct(field: str) -> Func:
+    # COUNT(DISTINCT …) as a plain expression: an aggregate in .values() would bring a GROUP BY of every column.
+    return Func(F(field), function="COUNT", template="COUNT(DISTINCT %(expressions)s)", output_field=IntegerField())
+
+
+def appeals_count_text(appeals: int, cases: int) -> str:
+    """ "12 appeals to the UN and governments, for 9 cases"; empty when no public appeal is published."""
+    if not appeals:
+        return ""
+    for_cases = ngettext("%(count)s case", "%(count)s cases", cases) % {"count": cases}
+    text = ngettext(
+        "%(count)s appeal to the UN and governments, for %(cases)s",
+        "%(count)s appeals to the UN and governments, for %(cases)s",
+        appeals,
+    )
+    return text % {"count": appeals, "cases": for_cases}
 
 
 @require_safe

@@ -49,6 +49,7 @@ CSV_HEADER = [
     "fate",
     "summary",
     "published_at",
+    "appeals",
 ]
 SENTINEL = "Sentinel Qorvash"
 

@@ -15,13 +15,14 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 from django.core.management import call_command
 
+from advocacy.vocabularies import AppealOutcome, AppealState
 from cases.history import save_with_history
 from cases.models import Category, PublicationBasis, Status
 from cases.partial_dates import PartialDate
 from public.filters import SORTS
 from workflow.services import publication_problems
 
-from .factories import make_citation, make_event, make_person, make_source, make_variant, publish_case
+from .factories import make_appeal, make_citation, make_event, make_person, make_source, make_variant, publish_case
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +119,23 @@ def plant_cases():
         event = make_event(person, status, date, is_public=True, description="Seen by a witness.", place="Onsong")
         make_citation(source, status_event=event, locator="p. 4", excerpt="He was seen in Onsong.")
     make_citation(source, person=person, locator="p. 1")
+    # Appeals whose lines say each thing a line can say: to a UN mechanism and to a government named with
+    # "the" in English, sent on a day and a month, transmitted, replied to, closed, and never answered.
+    wgeid = make_appeal(
+        person,
+        kind="wgeid_standard",
+        addressee="wgeid",
+        forces_responsible="Ministry of State Security",
+        steps_by_family="Letters to the authorities",
+        family_consent_by="The brother",
+        sent="2016-03",
+        is_public=True,
+    )
+    wgeid.advance(AppealState.TRANSMITTED, by=None, on=PartialDate.parse("2016-05"))
+    wgeid.record_reply(by=None, received_on=PartialDate.parse("2016-09-12"), says="No information")
+    wgeid.advance(AppealState.CLOSED, by=None, on=PartialDate(2018), outcome=AppealOutcome.DISCONTINUED)
+    make_appeal(person, kind="letter", country="GB", sent="2017-01-05", is_public=True)
+    make_appeal(person, kind="urgent_appeal", addressee="sr_dprk", sent="2019~", is_public=True)
     publish_case(person)
     return person, source
 

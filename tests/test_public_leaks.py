@@ -6,6 +6,7 @@ event; then an anonymous visitor crawls every public URL, follows every link
 and tries every filter value, and the sentinel must appear nowhere.
 """
 
+import datetime
 import html
 import re
 from collections import deque
@@ -20,7 +21,16 @@ from cases.partial_dates import PartialDate
 from public.filters import SORTS
 from workflow.services import submit_for_review, withdraw
 
-from .factories import make_citation, make_event, make_person, make_source, make_user, make_variant, publish_case
+from .factories import (
+    make_appeal,
+    make_citation,
+    make_event,
+    make_person,
+    make_source,
+    make_user,
+    make_variant,
+    publish_case,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +89,7 @@ def plant_everything():
     only_there = make_source(title=f"{SENTINEL} source cited only by an event hidden later", publisher=SENTINEL)
     make_citation(only_there, status_event=hidden_later, locator=SENTINEL, excerpt=SENTINEL)
     make_citation(public_source, status_event=hidden_later, locator=SENTINEL, excerpt=SENTINEL)
+    plant_appeals(person)
     publish_case(person)
     # After publication: restrictions, a withdrawal, an event made non-public and an unreviewed edit.
     withdrawn_source.withdraw(by=None, reason=SENTINEL)
@@ -143,6 +154,55 @@ def plant_everything():
     publish_case(gone)
     withdraw(gone, by=secret_user, reason=SENTINEL)
     return person, restricted_source, withdrawn_source, gone
+
+
+# Every text of an appeal: restricted, whether the appeal is public or not (only its line is ever public).
+APPEAL_TEXTS = (
+    "request",
+    "our_reference",
+    "their_reference",
+    "addressee_name",
+    "next_action",
+    "forces_responsible",
+    "steps_by_family",
+    "steps_by_source",
+    "family_consent_by",
+    "internal_notes",
+)
+PUBLIC_APPEAL_LINE = (
+    "Raised with the UN Working Group on Enforced or Involuntary Disappearances (WGEID), March 2016 "
+    "— replied on 12 September 2016"
+)
+
+
+def plant_appeals(person):
+    """Appeals for ``person`` before publication: one not public, one public, one drafted though marked public.
+
+    Each has a sentinel in every text, a reply saying one, from one, and a
+    restricted document titled with one; only the public one's line may show.
+    """
+    texts = {field: f"{SENTINEL} {field}" for field in APPEAL_TEXTS}
+    for is_public, sent in ((False, "2016-04"), (True, "2016-03"), (True, None)):
+        document = make_source(title=f"{SENTINEL} appeal document", publisher=SENTINEL, is_restricted=True)
+        appeal = make_appeal(
+            person,
+            kind="wgeid_standard",
+            addressee="wgeid",
+            is_public=is_public,
+            sent=sent,
+            next_action_due=datetime.date(2030, 1, 1),
+            family_consent_on=PartialDate(2015),
+            **texts,
+        )
+        appeal.documents.add(document)
+        if sent is not None:
+            appeal.record_reply(
+                by=None,
+                received_on=PartialDate.parse("2016-09-12"),
+                says=f"{SENTINEL} what the reply says",
+                from_whom=f"{SENTINEL} who replied",
+                source=make_source(title=f"{SENTINEL} reply", is_restricted=True),
+            )
 
 
 def in_language(path: str, prefix: str) -> bool:
@@ -237,4 +297,8 @@ def test_the_planted_case_is_really_public_where_it_should_be(client):
     html = client.get(f"/cases/{person.case_id}/").content.decode()
     for public_value in ("Park Yong-su", "Pak Yong-su", "Public report", "p. 4", "Onsong", "Religious leader"):
         assert public_value in html
+    # Of the three appeals, the public one that was sent, as its line.
+    assert html.count(PUBLIC_APPEAL_LINE) == 1
+    assert html.count('<ul class="appeals">') == 1
+    assert "5 appeals to the UN and governments, for 7 cases" in client.get("/").content.decode()  # the seed has 4
     assert "Mr A" in client.get("/cases/?q=Mr+A").content.decode()

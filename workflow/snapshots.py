@@ -528,15 +528,17 @@ def redact(
     """``record`` without what is no longer public; never adds anything."""
     redacted = {
         **record,
-        "appeals": [
-            {**appeal, "replies": [reply for reply in appeal["replies"] if reply["id"] in (reply_ids or set())]}
-            for appeal in record.get("appeals", [])
-            if appeal["id"] in (appeal_ids or set())
-        ],
         "other_names": [name for name in record["other_names"] if name["id"] in variant_ids],
         "citations": [c for c in record["citations"] if c["id"] in citation_ids],
         "events": [event for event in record["events"] if event["id"] in event_ids],
     }
+    # A version published before appeals has no such key: adding an empty list would count as a change.
+    if "appeals" in record:
+        redacted["appeals"] = [
+            {**appeal, "replies": [reply for reply in appeal["replies"] if reply["id"] in (reply_ids or set())]}
+            for appeal in record["appeals"]
+            if appeal["id"] in (appeal_ids or set())
+        ]
     redacted = _apply_identity_policy(_only_what_is_cited(redacted), person, known_names)
     return _with_status(redacted)
 

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from advocacy.models import Appeal, AppealState
 from cases.history import save_with_history
 from cases.models import Category, NameVariant, Person
 from cases.partial_dates import PartialDate
@@ -20,9 +21,10 @@ DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "north_korea_seed.json"
 
 class Command(BaseCommand):
     help = (
-        "Load seed cases and sources from a JSON file (default: the North Korea briefing). "
-        "A person whose external reference exists, or a source with the same URL or title, "
-        "is left as it is: loading twice changes nothing, and never overwrites later edits."
+        "Load seed cases, sources and appeals from a JSON file (default: the North Korea briefing). "
+        "A person whose external reference exists, a source with the same URL or title, or an appeal "
+        "with the same reference of ours, is left as it is: loading twice changes nothing, and never "
+        "overwrites later edits."
     )
 
     def add_arguments(self, parser):
@@ -35,13 +37,22 @@ class Command(BaseCommand):
         except (OSError, ValueError) as error:
             raise CommandError(_("Cannot read %(file)s: %(error)s") % {"file": path, "error": error}) from None
         created = load_seed(data)
-        self.stdout.write(f"Seed: {created['persons']} persons and {created['sources']} sources added.")
+        self.stdout.write(
+            f"Seed: {created['persons']} persons, {created['sources']} sources and {created['appeals']} appeals added."
+        )
 
 
 @transaction.atomic
 def load_seed(data: dict) -> dict:
+    """Sources, then persons, then appeals, then the new persons through review to publication, in one transaction.
+
+    The appeals come before the publications so that the published records
+    carry their public lines. Each record is matched by its key (a source's
+    URL or title, a person's external reference, an appeal's reference of
+    ours) and left as it is when it exists.
+    """
     reason = data["reason"]
-    sources, created = {}, {"persons": 0, "sources": 0}
+    sources, created = {}, {"persons": 0, "sources": 0, "appeals": 0}
     for item in data["sources"]:
         item = dict(item)
         key = item.pop("key")
@@ -55,11 +66,23 @@ def load_seed(data: dict) -> dict:
             created["sources"] += 1
         sources[key] = source
 
+    new_persons = []
     for item in data["persons"]:
         if Person.objects.filter(external_ref=item["external_ref"]).exists():
             continue
-        _load_person(item, sources, reason)
-        created["persons"] += 1
+        new_persons.append(_load_person(item, sources, reason))
+    created["persons"] = len(new_persons)
+
+    for item in data.get("appeals", []):
+        if Appeal.objects.filter(our_reference=item["our_reference"]).exists():
+            continue
+        _load_appeal(item, sources, reason)
+        created["appeals"] += 1
+
+    # Through the same review path as every case: the public sees a published version.
+    for person in new_persons:
+        submit_for_review(person, by=None, reason=reason)
+        publish(person, by=None, reason=f"{reason}: published (already public in the cited source)")
     return created
 
 
@@ -67,7 +90,7 @@ def _cite(source: Source, reason: str, **target) -> None:
     save_with_history(Citation(source=source, **target), by=None, reason=reason)
 
 
-def _load_person(item: dict, sources: dict, reason: str) -> None:
+def _load_person(item: dict, sources: dict, reason: str) -> Person:
     fields = {
         name: item[name]
         for name in (
@@ -102,6 +125,27 @@ def _load_person(item: dict, sources: dict, reason: str) -> None:
         for citation in citations:
             citation = dict(citation)
             _cite(sources[citation.pop("source")], reason, status_event=event, **citation)
-    # Through the same review path as every case: the public sees a published version.
-    submit_for_review(person, by=None, reason=reason)
-    publish(person, by=None, reason=f"{reason}: published (already public in the cited source)")
+    return person
+
+
+def _load_appeal(item: dict, sources: dict, reason: str) -> Appeal:
+    """An appeal for persons of the seed (new or loaded before), with its documents, taken to its state."""
+    persons = list(Person.objects.filter(external_ref__in=item["persons"]))
+    if len(persons) != len(set(item["persons"])):
+        missing = set(item["persons"]) - {person.external_ref for person in persons}
+        raise CommandError(
+            _("Appeal %(reference)s: no person has the external reference %(missing)s.")
+            % {"reference": item["our_reference"], "missing": ", ".join(sorted(missing))}
+        )
+    fields = ("our_reference", "kind", "addressee", "country", "request", "is_public", "internal_notes")
+    appeal = Appeal(**{name: item[name] for name in fields if name in item})
+    appeal.full_clean()
+    save_with_history(appeal, by=None, reason=reason)
+    # The persons and documents are written with the appeal's history reason (its m2m history rows).
+    appeal.persons.set(persons)
+    appeal.documents.set([sources[key] for key in item.get("documents", [])])
+    if item.get("state", AppealState.DRAFTED) != AppealState.DRAFTED:
+        # Through the appeal's one path for its steps; a date the source does not give stays unknown.
+        sent_on = PartialDate.parse(item["sent_on"]) if item.get("sent_on") else None
+        appeal.advance(item["state"], by=None, on=sent_on, reason=reason)
+    return appeal
