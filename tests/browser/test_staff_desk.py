@@ -10,7 +10,7 @@ from sources.models import Citation
 from workflow.models import PublishedVersion
 from workflow.services import submit_for_review
 
-from ..factories import make_citation, make_event, make_person, make_source
+from ..factories import make_appeal, make_citation, make_event, make_person, make_source
 from .conftest import browser_db, choose_autocomplete, screenshot, sign_in, staff_user
 from .test_accessibility import blocking_violations
 
@@ -106,6 +106,10 @@ def test_the_staff_pages_of_the_days_work_have_no_serious_or_critical_axe_violat
     person, detention = two_cases_with_events()
     source = make_source(title="Cited report", publisher="UN")
     make_citation(source, status_event=detention)
+    # An appeal followed up: a WGEID submission with a reply, to see its panels, forms and printable page.
+    appeal = make_appeal(person, kind="communication", addressee="wgeid", sent="2017-03")
+    reply = appeal.record_reply(by=None, received_on=None, says="No information on the person.", source=source)
+    wgeid = make_appeal(person, kind="wgeid_standard", addressee="wgeid")
     staff_user("editor", "Editor")
     page = new_page()
     sign_in(page, "editor", next_url="/staff/")
@@ -125,6 +129,13 @@ def test_the_staff_pages_of_the_days_work_have_no_serious_or_critical_axe_violat
         "staff-publication-preview": f"/staff/cases/{person.case_id}/preview/",
         "staff-person-history": f"/admin/cases/person/{person.pk}/history/",
         "staff-import": "/staff/import/",
+        "staff-appeal-list": "/admin/advocacy/appeal/",
+        "staff-appeal-add": f"/admin/advocacy/appeal/add/?persons={person.pk}",
+        "staff-appeal-change": f"/admin/advocacy/appeal/{appeal.pk}/change/",
+        "staff-appeal-wgeid-change": f"/admin/advocacy/appeal/{wgeid.pk}/change/",
+        "staff-appeal-reply": f"/admin/advocacy/appeal/{appeal.pk}/reply/",
+        "staff-appeal-reply-status": f"/admin/advocacy/appeal/{appeal.pk}/reply/{reply.pk}/status/",
+        "staff-wgeid-submission": f"/staff/appeals/{wgeid.pk}/wgeid/{person.pk}/",
     }
     found, problems = {}, {}
     for name, url in pages.items():
