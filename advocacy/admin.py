@@ -55,6 +55,12 @@ def _not_done(modeladmin: admin.ModelAdmin, request, problems: list[str]) -> Non
     )
 
 
+def _refused_on(form: forms.Form, error: AppealError | ValidationError) -> None:
+    """Every reason a reply or a status event was refused, above the form that was sent (kept as typed)."""
+    for problem in error.problems if isinstance(error, AppealError) else error.messages:
+        form.add_error(None, problem)
+
+
 @admin.register(Appeal)
 class AppealAdmin(TrackedAdmin):
     change_form_template = "admin/advocacy/appeal/change_form.html"
@@ -215,12 +221,8 @@ class AppealAdmin(TrackedAdmin):
                     source=data["source"],
                     reason=data["reason"].strip(),
                 )
-            except AppealError as error:
-                for problem in error.problems:
-                    form.add_error(None, problem)
-            except ValidationError as error:
-                for message in error.messages:
-                    form.add_error(None, message)
+            except (AppealError, ValidationError) as error:
+                _refused_on(form, error)
             else:
                 self.message_user(request, gettext("The reply was recorded."), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:advocacy_appeal_change", args=[appeal.pk]))
@@ -247,12 +249,8 @@ class AppealAdmin(TrackedAdmin):
                 event = reply.record_status_event(
                     person, data.pop("status"), by=request.user, reason=data.pop("reason").strip(), **data
                 )
-            except AppealError as error:
-                for problem in error.problems:
-                    form.add_error(None, problem)
-            except ValidationError as error:
-                for message in error.messages:
-                    form.add_error(None, message)
+            except (AppealError, ValidationError) as error:
+                _refused_on(form, error)
             else:
                 self.message_user(
                     request,

@@ -10,6 +10,7 @@ from django.utils import translation
 from .factories import (  # noqa: F401
     PASSWORD,
     admin_form_data,
+    make_appeal,
     make_citation,
     make_event,
     make_person,

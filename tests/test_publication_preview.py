@@ -9,13 +9,16 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from advocacy.models import AppealState
 from cases.models import PublicationBasis, PublicationState, Status
+from cases.partial_dates import PartialDate
 from workflow.models import PublishedVersion
 from workflow.preview import preview, record_changes
 from workflow.services import publish, submit_for_review
 
 from .conftest import (
     admin_form_data,
+    make_appeal,
     make_citation,
     make_event,
     make_person,
@@ -260,3 +263,26 @@ def test_the_previewed_record_is_published_when_nothing_changed():
     response = editor_client.post(f"/admin/cases/person/{person.pk}/workflow/publish/", {"previewed": previewed})
     assert response.status_code == 302
     assert PublishedVersion.objects.filter(person=person, number=1).exists()
+
+
+def test_an_appeal_made_public_and_its_reply_are_listed_as_changes():
+    person = case_in_review()
+    editor = staff("Editor", "editor")
+    publish(person, by=editor)
+    appeal = make_appeal(person, kind="wgeid_standard", addressee="wgeid", is_public=True)
+    appeal.forces_responsible, appeal.steps_by_family, appeal.family_consent_by = "MSS", "Letters", "Her son"
+    appeal.save()
+    person.status_events.get().correct(by=None, reason="place", place="Hyesan holding centre")
+    appeal.advance(AppealState.SENT, by=None, on=PartialDate.parse("2016-03"))
+    submit_for_review(person, by=staff("Caseworker", "caseworker2"))
+
+    changes = {(c.section, c.item, c.kind) for c in preview(person, editor).changes}
+    label = "WGEID standard procedure: UN Working Group on Enforced or Involuntary Disappearances (WGEID)"
+    assert ("Appeals", label, "added") in changes
+
+    publish(person, by=editor)
+    appeal.record_reply(by=None, received_on=PartialDate.parse("2016-09"), says="Detained")
+    submit_for_review(person, by=staff("Caseworker", "caseworker3"))
+    changes = {(c.section, c.item, c.kind, c.before, c.after) for c in preview(person, editor).changes}
+    assert ("Appeals", f"{label}: state", "changed", "Sent", "Replied") in changes
+    assert ("Appeals", f"{label}: replies", "added", "—", "2016-09") in changes

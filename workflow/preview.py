@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from advocacy.vocabularies import Addressee, AppealKind, AppealOutcome, AppealState
 from cases.models import Confidence, Person, Sex, Status
 
 from .models import PublishedVersion
@@ -105,6 +106,14 @@ CITATION_FIELDS = [
     ("locator", gettext_lazy("locator")),
     ("excerpt", gettext_lazy("quoted excerpt")),
 ]
+# An appeal's public line (workflow.snapshots.appeal_line): to whom and what kind name it; these may change.
+APPEAL_FIELDS = [
+    ("sent_on", gettext_lazy("sent on")),
+    ("state", gettext_lazy("state")),
+    ("outcome", gettext_lazy("outcome")),
+    ("closed_on", gettext_lazy("closed on")),
+    ("replies", gettext_lazy("replies")),
+]
 SOURCE_FIELDS = [
     ("title", gettext_lazy("title")),
     ("publisher", gettext_lazy("publisher")),
@@ -112,7 +121,15 @@ SOURCE_FIELDS = [
     ("url", gettext_lazy("address")),
     ("archived_url", gettext_lazy("archived copy")),
 ]
-_LABELS = {"status": Status, "sex": Sex, "confidence": Confidence}
+_LABELS = {
+    "status": Status,
+    "sex": Sex,
+    "confidence": Confidence,
+    "kind": AppealKind,
+    "addressee": Addressee,
+    "state": AppealState,
+    "outcome": AppealOutcome,
+}
 
 
 def _shown(key: str, value) -> str:
@@ -122,6 +139,8 @@ def _shown(key: str, value) -> str:
         return str(_LABELS[key](value).label)
     if key == "categories":
         return ", ".join(category["name"] for category in value)
+    if key == "replies":
+        return ", ".join(reply["received_on"] or _("date unknown") for reply in value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, list):
@@ -131,6 +150,12 @@ def _shown(key: str, value) -> str:
 
 def _event_label(event: dict) -> str:
     return f"{_shown('status', event['status'])} ({event['date'] or _('date unknown')})"
+
+
+def _appeal_label(appeal: dict) -> str:
+    addressee = _shown("addressee", appeal["addressee"])
+    country = f" ({appeal['country']})" if appeal["country"] else ""
+    return f"{_shown('kind', appeal['kind'])}: {addressee}{country}"
 
 
 def _field_change(section, item: str, key: str, before, after) -> Change | None:
@@ -153,6 +178,8 @@ def record_changes(before: dict | None, after: dict) -> list[Change]:
     """What publishing ``after`` changes on the public record ``before`` (None: nothing is published yet)."""
     # Nothing published yet: compared with an empty record, everything shown is added.
     before = before or {"other_names": [], "events": [], "citations": [], "sources": [], "pseudonymous": False}
+    # Versions published before appeals were recorded hold no appeal lines.
+    before, after = {"appeals": [], **before}, {"appeals": [], **after}
     changes = [
         change
         for key, label in FIELDS
@@ -173,6 +200,7 @@ def record_changes(before: dict | None, after: dict) -> list[Change]:
             CITATION_FIELDS,
         ),
         ("sources", _("Sources"), lambda s: s["title"], SOURCE_FIELDS),
+        ("appeals", _("Appeals"), _appeal_label, APPEAL_FIELDS),
     ]
     for key, section, label, fields in sections:
         old = {row["id"]: row for row in before[key]}
