@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -152,7 +152,7 @@ class Appeal(WithdrawableModel, VersionedModel):
         related_name="appeals",
         verbose_name=gettext_lazy("documents"),
         help_text=gettext_lazy(
-            "The appeal itself and its annexes, as sources (restricted unless a researcher opens one)."
+            "The appeal itself and its annexes, as sources: restricted, unless a researcher makes one public."
         ),
     )
 
@@ -434,7 +434,7 @@ class AppealReply(WithdrawableModel, VersionedModel):
     )
     received_on = PartialDateField(gettext_lazy("received on"))
     from_whom = models.CharField(
-        gettext_lazy("from"),
+        pgettext_lazy("reply", "from"),
         max_length=300,
         blank=True,
         help_text=gettext_lazy("e.g. “Government of the DPRK, through the WGEID”."),

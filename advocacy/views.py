@@ -1,9 +1,12 @@
 """Staff pages of appeals beside the admin: the printable WGEID submission."""
 
+import contextlib
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -41,4 +44,9 @@ def wgeid_submission(request: HttpRequest, pk: int, person_pk: int) -> HttpRespo
             "address": settings.ORGANISATION_ADDRESS,
         },
     }
-    return render(request, "advocacy/wgeid_submission.html", context)
+    # The Working Group reads English (French and Spanish too): a caseworker who works in Korean prints the
+    # submission in English. Any other value is ignored: the page stays in the staff member's language.
+    in_english = request.GET.get("language") == "en"
+    with translation.override("en") if in_english else contextlib.nullcontext():
+        context["other_language"] = None if in_english or translation.get_language() == "en" else "en"
+        return render(request, "advocacy/wgeid_submission.html", context)

@@ -28,7 +28,22 @@ pytestmark = pytest.mark.django_db
 
 # Words that stay as they are on a Korean or Japanese page: the site's name, formats, acronyms, the
 # case IDs' prefix, and the romanized names the search box gives as examples of spellings.
-SAME_IN_EVERY_LANGUAGE = {"Whereabouts", "CSV", "JSON", "Atom", "RSS", "UN", "NGO", "CSW", "WGEID", "ID", "URL", "KP"}
+SAME_IN_EVERY_LANGUAGE = {
+    "Whereabouts",
+    "CSV",
+    "JSON",
+    "Atom",
+    "RSS",
+    "UN",
+    "NGO",
+    "CSW",
+    "WGEID",
+    "WGAD",
+    "OHCHR",
+    "ID",
+    "URL",
+    "KP",
+}
 SAME_IN_EVERY_LANGUAGE |= {"Kim", "Kook", "ki", "Gim", "Guk", "gi"}
 SCRIPT = {"ko": re.compile(r"[\uac00-\ud7af]"), "ja": re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")}
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from advocacy.models import Appeal, AppealState
 from cases.models import Status
+from security.models import StaffPreferences
 
 from .factories import make_appeal, make_event, make_person, make_staff, make_variant, signed_in
 
@@ -152,3 +153,19 @@ def test_the_page_refuses_post(caseworker):
     person = make_person()
     appeal = wgeid_appeal(person)
     assert signed_in(caseworker).post(submission_url(appeal, person)).status_code == 405
+
+
+def test_a_korean_caseworker_prints_the_submission_in_english_for_the_working_group():
+    user = make_staff("Caseworker")
+    StaffPreferences.objects.update_or_create(user=user, defaults={"language": "ko"})
+    person = make_person(name="Kim Cheol-ok")
+    appeal = make_appeal(person, kind="wgeid_standard", addressee="wgeid")
+    url = reverse("advocacy:wgeid_submission", args=[appeal.pk, person.pk])
+    client = signed_in(user)
+
+    korean = client.get(url).content.decode()
+    assert '<html lang="ko">' in korean and 'href="?language=en"' in korean
+    english = client.get(url, {"language": "en"}).content.decode()
+    assert '<html lang="en">' in english and "?language=en" not in english
+    assert "Submission of a case of enforced or involuntary disappearance" in english
+    assert '<html lang="ko">' in client.get(url, {"language": "xx"}).content.decode()

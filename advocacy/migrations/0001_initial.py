@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
                 ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('documents', models.ManyToManyField(blank=True, help_text='The appeal itself and its annexes, as sources (restricted unless a researcher opens one).', related_name='appeals', to='sources.source', verbose_name='documents')),
+                ('documents', models.ManyToManyField(blank=True, help_text='The appeal itself and its annexes, as sources: restricted, unless a researcher makes one public.', related_name='appeals', to='sources.source', verbose_name='documents')),
                 ('persons', models.ManyToManyField(related_name='appeals', to='cases.person', verbose_name='persons concerned')),
             ],
             options={
