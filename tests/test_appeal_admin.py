@@ -518,7 +518,7 @@ def test_the_persons_page_shows_the_last_appeal_and_every_appeal(caseworker):
     assert "Chase" in html
     assert f'href="{change_url(first)}"' in html
     assert f'href="{change_url(last)}"' in html
-    assert "All 2 appeals" in html
+    assert "Every appeal (2)" in html
     assert "Record an appeal for this person" in html
 
 
