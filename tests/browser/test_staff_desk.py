@@ -81,7 +81,7 @@ def test_the_preview_shows_the_public_record_and_the_diff_and_publishes_it(new_p
     staff_user("editor", "Editor")
     page = new_page()
     sign_in(page, "editor", next_url=f"/admin/cases/person/{person.pk}/change/")
-    panel = page.locator(".workflow-panel")
+    panel = page.locator('.workflow-panel[aria-labelledby="workflow-heading"]')
     expect(panel).to_contain_text("In review")
     expect(panel).to_contain_text("caseworker")
     panel.get_by_role("link", name="Preview and publish").click()
