@@ -29,7 +29,7 @@ from simple_history.models import HistoricalRecords
 
 from cases.history import EvidentialQuerySet, VersionedModel, WithdrawableModel, save_with_history
 from cases.models import Confidence, Person, StatusEvent
-from cases.partial_dates import PartialDate, PartialDateField, partial_date_check
+from cases.partial_dates import PartialDate, PartialDateField, not_in_the_future, partial_date_check
 from sources.models import Citation, Source
 
 from .vocabularies import Addressee, AppealKind, AppealOutcome, AppealState
@@ -250,6 +250,17 @@ class Appeal(WithdrawableModel, VersionedModel):
         sending; ``None`` when nobody recorded it. The same rule as ``Appeal.objects.overdue()``."""
         return self.transmitted_on or self.sent_on
 
+    def is_before_sending(self, date: PartialDate | None) -> bool:
+        """Whether ``date`` comes before the appeal was sent: no later step can (the rule of clean() and
+        step_problems())."""
+        return date is not None and self.sent_on is not None and date.first_day < self.sent_on.first_day
+
+    @property
+    def chronology(self) -> tuple:
+        """Where the appeal stands among a person's appeals: by its sending, as a timeline orders events
+        (an unknown date before every known one), then by its recording."""
+        return (self.sent_on is not None, self.sent_on.first_day if self.sent_on else None, self.created_at, self.pk)
+
     @property
     def is_wgeid(self) -> bool:
         return self.kind in AppealKind.wgeid()
@@ -261,15 +272,10 @@ class Appeal(WithdrawableModel, VersionedModel):
             errors.setdefault("country", []).append(
                 _("Name the country whose government, embassy or parliament it is.")
             )
-        for field in ("sent_on", "acknowledged_on", "transmitted_on", "closed_on", "family_consent_on"):
-            value = getattr(self, field)
-            if value is not None and value.first_day > timezone.localdate():
-                errors.setdefault(field, []).append(_("“%(value)s” is in the future.") % {"value": value})
-        if self.sent_on is not None:
-            for field in ("acknowledged_on", "transmitted_on", "closed_on"):
-                value = getattr(self, field)
-                if value is not None and value.first_day < self.sent_on.first_day:
-                    errors.setdefault(field, []).append(_("This is before the appeal was sent."))
+        # A date in the future is refused by each date field itself (PartialDateField, not_in_the_future).
+        for field in ("acknowledged_on", "transmitted_on", "closed_on"):
+            if self.is_before_sending(getattr(self, field)):
+                errors.setdefault(field, []).append(_("This is before the appeal was sent."))
         if errors:
             raise ValidationError(errors)
 
@@ -325,10 +331,13 @@ class Appeal(WithdrawableModel, VersionedModel):
                 }
             ]
         if on is not None:
-            if on.first_day > timezone.localdate():
-                problems.append(_("“%(value)s” is in the future.") % {"value": on})
-            elif state != AppealState.SENT and self.sent_on is not None and on.first_day < self.sent_on.first_day:
-                problems.append(_("“%(value)s” is before the appeal was sent.") % {"value": on})
+            try:
+                not_in_the_future(on)
+            except ValidationError as error:
+                problems += error.messages
+            else:
+                if state != AppealState.SENT and self.is_before_sending(on):
+                    problems.append(_("“%(value)s” is before the appeal was sent.") % {"value": on})
         if state == AppealState.SENT:
             if not self.pk or not self.persons.exists():
                 problems.append(_("Say which persons the appeal concerns."))
@@ -479,11 +488,6 @@ class AppealReply(WithdrawableModel, VersionedModel):
         date = self.received_on.display() if self.received_on else _("date unknown")
         return _("Reply of %(date)s to “%(appeal)s”") % {"date": date, "appeal": self.appeal}
 
-    def clean(self) -> None:
-        super().clean()
-        if self.received_on is not None and self.received_on.first_day > timezone.localdate():
-            raise ValidationError({"received_on": _("“%(value)s” is in the future.") % {"value": self.received_on}})
-
     def record_status_event(
         self,
         person: Person,
@@ -552,17 +556,8 @@ def last_appeals(persons: Iterable[Person]) -> dict[int, Appeal]:
     pks = [person.pk for person in persons]
     through = Appeal.persons.through
     latest: dict[int, Appeal] = {}
-    rows = (
-        through.objects.filter(person_id__in=pks, appeal__withdrawn=False)
-        .select_related("appeal")
-        .order_by("person_id", "appeal__created_at")
-    )
-    for row in rows:
+    for row in through.objects.filter(person_id__in=pks, appeal__withdrawn=False).select_related("appeal"):
         current = latest.get(row.person_id)
-        if current is None or _appeal_order(row.appeal) >= _appeal_order(current):
+        if current is None or row.appeal.chronology > current.chronology:
             latest[row.person_id] = row.appeal
     return latest
-
-
-def _appeal_order(appeal: Appeal) -> tuple:
-    return (appeal.sent_on is not None, appeal.sent_on.first_day if appeal.sent_on else None, appeal.created_at)

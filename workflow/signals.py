@@ -102,21 +102,22 @@ def appeal_reply_saved(sender, instance: AppealReply, raw=False, created=False, 
 
 @receiver(m2m_changed, sender=Appeal.persons.through)
 def appeal_persons_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    """A person taken off an appeal: the appeal leaves their public record at once."""
-    if action == "pre_clear":
-        # Which persons a clear takes off, read before they are gone.
-        instance._persons_before_clear = (
-            [instance.pk] if reverse else list(instance.persons.values_list("pk", flat=True))
-        )
+    """A person taken off an appeal: the appeal leaves their public record at once.
+
+    ``reverse``: the change was made from the person's side (``person.appeals.remove(…)``).
+    """
+    if action == "pre_clear" and not reverse:
+        # Which persons a clear of an appeal takes off, read before they are gone.
+        instance._persons_before_clear = list(instance.persons.values_list("pk", flat=True))
         return
-    if action == "post_clear":
-        person_ids = getattr(instance, "_persons_before_clear", [])
-        if reverse:
-            person_ids = [instance.pk]
+    if action not in ("post_remove", "post_clear"):
+        return
+    if reverse:
+        person_ids = [instance.pk]
     elif action == "post_remove":
-        person_ids = [instance.pk] if reverse else list(pk_set or [])
+        person_ids = list(pk_set or [])
     else:
-        return
+        person_ids = instance.__dict__.pop("_persons_before_clear", [])
     _redact(person_ids, instance, "a person was taken off an appeal")
 
 

@@ -192,7 +192,7 @@ def record_from(
         "events": event_records,
         "appeals": [
             appeal_line(appeal, (appeal_replies or {}).get(appeal.pk, []))
-            for appeal in sorted(appeals, key=_appeal_order)
+            for appeal in sorted(appeals, key=lambda appeal: appeal.chronology)
             if appeal.is_public_line
         ],
         "person_citations": person_citation_ids,
@@ -240,11 +240,6 @@ def appeal_line(appeal: Appeal, replies: Iterable[AppealReply]) -> dict:
             {"id": reply.pk, "received_on": _date(reply.received_on)} for reply in replies if not reply.withdrawn
         ],
     }
-
-
-def _appeal_order(appeal: Appeal) -> tuple:
-    # Oldest first; an appeal whose sending date is unknown after the dated ones.
-    return (appeal.sent_on is None, appeal.sent_on.first_day if appeal.sent_on else None, appeal.pk)
 
 
 def _only_what_is_cited(record: dict) -> dict:
