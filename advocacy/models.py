@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from cases.history import EvidentialQuerySet, VersionedModel, WithdrawableModel, save_with_history
+from cases.history import EvidentialQuerySet, VersionedModel, WithdrawableModel, save_with_history, withdrawal_check
 from cases.models import Confidence, Person, StatusEvent
 from cases.partial_dates import PartialDate, PartialDateField, not_in_the_future, partial_date_check
 from sources.models import Citation, Source
@@ -203,9 +203,7 @@ class Appeal(WithdrawableModel, VersionedModel):
         verbose_name = gettext_lazy("appeal")
         verbose_name_plural = gettext_lazy("appeals")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(withdrawn=False) | ~Q(withdrawn_reason=""), name="appeal_withdrawal_has_reason"
-            ),
+            withdrawal_check("appeal"),
             models.CheckConstraint(
                 condition=Q(state=AppealState.CLOSED, outcome__in=[o for o in AppealOutcome.values if o])
                 | (~Q(state=AppealState.CLOSED) & Q(outcome="")),
@@ -479,9 +477,7 @@ class AppealReply(WithdrawableModel, VersionedModel):
         verbose_name_plural = gettext_lazy("replies")
         constraints = [
             partial_date_check("received_on", "appealreply"),
-            models.CheckConstraint(
-                condition=Q(withdrawn=False) | ~Q(withdrawn_reason=""), name="appealreply_withdrawal_has_reason"
-            ),
+            withdrawal_check("appealreply"),
         ]
 
     def __str__(self) -> str:

@@ -80,6 +80,13 @@ class WithdrawableModel(EvidentialModel):
         save_with_history(self, by=by, reason=reason, update_fields=["withdrawn", "withdrawn_reason"])
 
 
+def withdrawal_check(model: str) -> models.CheckConstraint:
+    """The database's side of :meth:`WithdrawableModel.withdraw`: a withdrawn ``model`` row says why."""
+    return models.CheckConstraint(
+        condition=models.Q(withdrawn=False) | ~models.Q(withdrawn_reason=""), name=f"{model}_withdrawal_has_reason"
+    )
+
+
 class ConcurrentEdit(Exception):
     """Someone else saved the record since this copy of it was read."""
 

@@ -19,7 +19,14 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from . import names
-from .history import EvidentialModel, EvidentialQuerySet, VersionedModel, WithdrawableModel, save_with_history
+from .history import (
+    EvidentialModel,
+    EvidentialQuerySet,
+    VersionedModel,
+    WithdrawableModel,
+    save_with_history,
+    withdrawal_check,
+)
 from .partial_dates import DAY, MONTH, PartialDate, PartialDateField, partial_date_check
 from .vocabularies import Category, Confidence, PublicationBasis, PublicationState, Sex, Status, in_every_language
 
@@ -605,9 +612,7 @@ class StatusEvent(WithdrawableModel, VersionedModel):
         verbose_name_plural = _("status events")
         constraints = [
             partial_date_check("date", "statusevent"),
-            models.CheckConstraint(
-                condition=Q(withdrawn=False) | ~Q(withdrawn_reason=""), name="statusevent_withdrawal_has_reason"
-            ),
+            withdrawal_check("statusevent"),
         ]
 
     def __str__(self) -> str:
