@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Substr
@@ -28,20 +29,36 @@ from .history import (
     withdrawal_check,
 )
 from .partial_dates import DAY, MONTH, PartialDate, PartialDateField, partial_date_check
-from .vocabularies import Category, Confidence, PublicationBasis, PublicationState, Sex, Status, in_every_language
+from .places import Authority, Facility, FacilityName
+from .vocabularies import (
+    Category,
+    Confidence,
+    PublicationBasis,
+    PublicationState,
+    RelationKind,
+    Sex,
+    Status,
+    in_every_language,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 __all__ = [
     "TIMELINE_ORDER",
+    "Authority",
     "CaseIdCounter",
     "Category",
     "Confidence",
+    "Facility",
+    "FacilityName",
     "NameVariant",
     "Person",
     "PublicationBasis",
     "PublicationState",
+    "Relation",
+    "RelationKind",
+    "Responsibility",
     "Sex",
     "Status",
     "StatusEvent",
@@ -387,6 +404,7 @@ class Person(EvidentialModel, VersionedModel):
         reason: str = "",
         date: PartialDate | None = None,
         place: str = "",
+        facility: Facility | None = None,
         description: str = "",
         internal_note: str = "",
         confidence: str = Confidence.UNVERIFIED,
@@ -406,6 +424,7 @@ class Person(EvidentialModel, VersionedModel):
             status=status,
             date=date,
             place=place,
+            facility=facility,
             description=description,
             internal_note=internal_note,
             confidence=confidence,
@@ -587,6 +606,15 @@ class StatusEvent(WithdrawableModel, VersionedModel):
     place = models.CharField(_("place"), max_length=200, blank=True)
     place_ko = models.CharField(_("place in Korean"), max_length=200, blank=True)
     place_ja = models.CharField(_("place in Japanese"), max_length=200, blank=True)
+    facility = models.ForeignKey(
+        Facility,
+        verbose_name=_("facility"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="status_events",
+        help_text=_("Where it happened or where the person is held, when the facility is known."),
+    )
     description = models.TextField(_("public description"), blank=True)
     description_ko = models.TextField(_("public description in Korean"), blank=True)
     description_ja = models.TextField(_("public description in Japanese"), blank=True)
@@ -653,6 +681,7 @@ class StatusEvent(WithdrawableModel, VersionedModel):
             "status",
             "date",
             *in_every_language("place"),
+            "facility",
             *in_every_language("description"),
             "internal_note",
             "confidence",
@@ -679,6 +708,102 @@ class StatusEvent(WithdrawableModel, VersionedModel):
             self.person._lock()
             super().withdraw(by=by, reason=reason)
             self.person.refresh_status(by=by, reason=reason)
+
+
+class Responsibility(VersionedModel):
+    """An authority believed responsible for what a status event records, and how confident that is."""
+
+    status_event = models.ForeignKey(
+        StatusEvent, on_delete=models.CASCADE, related_name="responsibilities", verbose_name=_("status event")
+    )
+    authority = models.ForeignKey(
+        Authority, on_delete=models.PROTECT, related_name="responsibilities", verbose_name=_("authority")
+    )
+    confidence = models.CharField(_("confidence"), max_length=20, choices=Confidence, default=Confidence.UNVERIFIED)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["status_event", "authority__name"]
+        verbose_name = _("authority believed responsible")
+        verbose_name_plural = _("authorities believed responsible")
+        constraints = [
+            models.UniqueConstraint(fields=["status_event", "authority"], name="responsibility_once_per_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority} ({self.get_confidence_display()})"
+
+
+class RelationQuerySet(EvidentialQuerySet):
+    def active(self) -> RelationQuerySet:
+        return self.filter(withdrawn=False)
+
+    def of(self, person: Person | int) -> RelationQuerySet:
+        """The relations the person is on either side of."""
+        return self.filter(Q(person=person) | Q(other=person))
+
+
+class Relation(WithdrawableModel, VersionedModel):
+    """How two persons are connected: family, detained together, taken in the same incident.
+
+    Read "``person`` is the ``kind`` of ``other``". A family link can
+    identify relatives still in the country: a relation is public only when
+    it is marked public, both cases are on the public site and neither family
+    faces reprisals (``workflow.snapshots.relation_is_public``).
+    """
+
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="relations_from", verbose_name=_("person")
+    )
+    kind = models.CharField(_("relation"), max_length=30, choices=RelationKind)
+    other = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="relations_to", verbose_name=_("of the person")
+    )
+    confidence = models.CharField(_("confidence"), max_length=20, choices=Confidence, default=Confidence.UNVERIFIED)
+    is_public = models.BooleanField(
+        _("public"),
+        default=False,
+        help_text=_("Shown only while both cases are published and neither family faces reprisals."),
+    )
+    note = models.TextField(_("internal note"), blank=True, help_text=_("Restricted: never public."))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = RelationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["person", "kind", "other"]
+        verbose_name = _("relation between persons")
+        verbose_name_plural = _("relations between persons")
+        constraints = [
+            models.CheckConstraint(condition=~Q(person=models.F("other")), name="relation_between_two_persons"),
+            models.UniqueConstraint(
+                fields=["person", "other", "kind"], condition=Q(withdrawn=False), name="relation_recorded_once"
+            ),
+            withdrawal_check("relation"),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(person)s is the %(kind)s of %(other)s") % {
+            "person": self.person,
+            "kind": str(self.get_kind_display()).lower(),
+            "other": self.other,
+        }
+
+    def seen_from(self, person_id: int) -> tuple[str, Person]:
+        """(the relation as the other person is to ``person_id``, the other person)."""
+        if person_id == self.person_id:
+            return RelationKind.inverse(self.kind), self.other
+        return self.kind, self.person
+
+    def clean(self) -> None:
+        super().clean()
+        if self.person_id and self.person_id == self.other_id:
+            raise ValidationError({"other": _("A relation is between two different persons.")})
 
 
 def derive_status(timeline: Iterable[Any]) -> tuple[str, PartialDate | None, PartialDate | None]:

@@ -336,3 +336,18 @@ class NameFinder:
                 if written.isascii() and fold(written) in self.folded:
                     return True
         return False
+
+
+def place_romanizations(text: str) -> list[str]:
+    """The Revised Romanization and McCune–Reischauer forms of a Korean place name, word by word.
+
+    ``place_romanizations("요덕")`` gives ``["Yodeok", "Yodŏk"]``: a place name is read as one word,
+    not syllable by syllable like a person's given name. Words that are not Hangul are left out.
+    """
+    words = [word for word in unicodedata.normalize("NFC", text or "").split() if _is_hangul(word)]
+    if not words:
+        return []
+    forms = []
+    for tables in ((_INITIALS_RR, _MEDIALS_RR, _FINALS_RR), (_INITIALS_MR, _MEDIALS_MR, _FINALS_MR)):
+        forms.append(" ".join("".join(_romanize_syllable(s, *tables) for s in word).capitalize() for word in words))
+    return forms

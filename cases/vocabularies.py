@@ -115,3 +115,45 @@ class Category(models.Model):
         """The name in the active language when the category has one there, else the English name."""
         language = get_language()
         return (getattr(self, f"name_{language}") if language in TEXT_LANGUAGES else "") or self.name
+
+
+class FacilityKind(models.TextChoices):
+    """Kinds of places of detention, in the words of the UN Commission of Inquiry (A/HRC/25/CRP.1)."""
+
+    POLITICAL_PRISON_CAMP = "kwanliso", _("Political prison camp (kwanliso)")
+    REEDUCATION_CAMP = "kyohwaso", _("Re-education camp (kyohwaso)")
+    HOLDING_CENTRE = "jipkyulso", _("Holding centre (jipkyulso)")
+    PRE_TRIAL_DETENTION = "kuryujang", _("Pre-trial detention centre (kuryujang)")
+    LABOUR_TRAINING_CAMP = "rodong_danryeondae", _("Labour training camp (rodong danryeondae)")
+    INTERROGATION = "interrogation", _("Interrogation facility")
+    FOREIGN_DETENTION = "foreign_detention", _("Detention or repatriation centre abroad")
+    OTHER = "other", _("Other")
+
+
+class LocationPrecision(models.TextChoices):
+    """How closely a facility's coordinates are known: a map draws a pin, a small area or a region."""
+
+    EXACT = "exact", _("Exact")
+    APPROXIMATE = "approximate", _("Approximate (within a few kilometres)")
+    REGION = "region", _("Region only")
+
+
+class RelationKind(models.TextChoices):
+    """How one person is connected to another, read "the person is the … of the other"."""
+
+    PARENT = "parent", _("Parent")
+    CHILD = "child", _("Child")
+    SIBLING = "sibling", _("Sibling")
+    SPOUSE = "spouse", _("Spouse")
+    OTHER_RELATIVE = "relative", _("Other relative")
+    DETAINED_TOGETHER = "detained_together", _("Detained together")
+    SAME_INCIDENT = "same_incident", _("Same incident")
+
+    @classmethod
+    def inverse(cls, kind: str) -> str:
+        """The relation read from the other person's side: the parent's child, a sibling's sibling."""
+        return {cls.PARENT: cls.CHILD, cls.CHILD: cls.PARENT}.get(kind, kind)  # type: ignore[call-overload]
+
+    @classmethod
+    def is_family(cls, kind: str) -> bool:
+        return kind in {cls.PARENT, cls.CHILD, cls.SIBLING, cls.SPOUSE, cls.OTHER_RELATIVE}

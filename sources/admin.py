@@ -379,4 +379,4 @@ class CitationAdmin(TrackedAdmin):
         if {"_continue", "_popup"} & set(request.POST):
             return response
         # Back to the person whose claim was cited, where the citation now shows.
-        return HttpResponseRedirect(reverse("admin:cases_person_change", args=[obj.case_person_id]))
+        return HttpResponseRedirect(reverse("admin:cases_person_change", args=[obj.case_person_ids[0]]))

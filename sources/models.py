@@ -18,7 +18,7 @@ from PIL import Image, ImageOps, ImageSequence
 from simple_history.models import HistoricalRecords
 
 from cases.history import EvidentialQuerySet, VersionedModel, WithdrawableModel
-from cases.models import Person, PublicationState, StatusEvent
+from cases.models import Facility, Person, PublicationState, Relation, StatusEvent
 from cases.partial_dates import PartialDateField, not_in_the_future, partial_date_check
 
 from .vocabularies import Reliability, SourceKind
@@ -216,8 +216,20 @@ class CitationQuerySet(EvidentialQuerySet):
         return self.active().filter(source__in=Source.objects.public())
 
 
+# What a citation may back: exactly one of these.
+CLAIM_FIELDS = ("person", "status_event", "facility", "relation")
+
+
+def exactly_one_of(fields: tuple[str, ...]) -> Q:
+    """Exactly one of the foreign keys ``fields`` is set."""
+    condition = Q()
+    for chosen in fields:
+        condition |= Q(**{f"{field}__isnull": field != chosen for field in fields})
+    return condition
+
+
 class Citation(WithdrawableModel, VersionedModel):
-    """A source backing one claim: about a person, or about one status event."""
+    """A source backing one claim: about a person, one status event, a facility, or a relation between persons."""
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations", verbose_name=_("source"))
     person = models.ForeignKey(
@@ -230,6 +242,12 @@ class Citation(WithdrawableModel, VersionedModel):
         blank=True,
         related_name="citations",
         verbose_name=_("status event"),
+    )
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, null=True, blank=True, related_name="citations", verbose_name=_("facility")
+    )
+    relation = models.ForeignKey(
+        Relation, on_delete=models.PROTECT, null=True, blank=True, related_name="citations", verbose_name=_("relation")
     )
     locator = models.CharField(_("locator"), max_length=200, blank=True, help_text=_("e.g. “para. 354”, “p. 12”"))
     excerpt = models.TextField(_("quoted excerpt"), blank=True)
@@ -247,11 +265,7 @@ class Citation(WithdrawableModel, VersionedModel):
         verbose_name = _("citation")
         verbose_name_plural = _("citations")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(person__isnull=False, status_event__isnull=True)
-                | Q(person__isnull=True, status_event__isnull=False),
-                name="citation_cites_exactly_one_claim",
-            ),
+            models.CheckConstraint(condition=exactly_one_of(CLAIM_FIELDS), name="citation_cites_exactly_one_claim"),
         ]
 
     def __str__(self) -> str:
@@ -264,14 +278,20 @@ class Citation(WithdrawableModel, VersionedModel):
         return not self.withdrawn and self.source.is_public
 
     @property
-    def case_person_id(self) -> int:
-        """The person whose case the cited claim belongs to."""
+    def case_person_ids(self) -> list[int]:
+        """The persons whose cases the cited claim belongs to: one, two for a relation, none for a facility."""
         claim = self.claim
-        return claim.pk if isinstance(claim, Person) else claim.person_id
+        if isinstance(claim, Person):
+            return [claim.pk]
+        if isinstance(claim, StatusEvent):
+            return [claim.person_id]
+        if isinstance(claim, Relation):
+            return [claim.person_id, claim.other_id]
+        return []
 
     @property
-    def claim(self) -> Person | StatusEvent:
-        """What the citation backs: exactly one of the two (a database constraint)."""
-        claim = self.person or self.status_event
+    def claim(self) -> Person | StatusEvent | Facility | Relation:
+        """What the citation backs: exactly one of them (a database constraint)."""
+        claim = self.person or self.status_event or self.facility or self.relation
         assert claim is not None
         return claim

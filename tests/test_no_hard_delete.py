@@ -357,6 +357,7 @@ def test_an_administrators_purge_removes_the_case_and_its_history_and_keeps_the_
         "citations": 2,
         "status_events": 2,
         "published_versions": 1,
+        "relations": 0,
     }
     assert AuditEvent.objects.filter(action="purged").count() == 1
 

@@ -160,6 +160,39 @@ class PublishedAppeal(models.Model):
         return f"{self.version} appeal {self.appeal_id}"
 
 
+class PublishedPlacement(models.Model):
+    """A public event of a case's current published version at a public facility.
+
+    The facility pages' cases, with their dates, and the public list's facets by facility and kind of facility.
+    """
+
+    version = models.ForeignKey(PublishedVersion, on_delete=models.CASCADE, related_name="placements")
+    facility_id = models.PositiveBigIntegerField(db_index=True)
+    facility_kind = models.CharField(max_length=30, db_index=True)
+    event_id = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=30)
+    date = models.CharField(max_length=12, blank=True)
+
+    class Meta:
+        verbose_name = _("published placement")
+
+    def __str__(self) -> str:
+        return f"{self.version} at facility {self.facility_id}"
+
+
+class PublishedAuthority(models.Model):
+    """A public authority believed responsible for an event of a case's current published version (the facet)."""
+
+    version = models.ForeignKey(PublishedVersion, on_delete=models.CASCADE, related_name="authorities")
+    authority_id = models.PositiveBigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name = _("published responsibility")
+
+    def __str__(self) -> str:
+        return f"{self.version} authority {self.authority_id}"
+
+
 class PublicGeneration(models.Model):
     """A number raised whenever what the public may see changes, and when.
 

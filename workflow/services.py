@@ -35,6 +35,7 @@ from .models import PublicGeneration, PublishedVersion
 from .snapshots import (
     LOOKUP_BATCH,
     CaseRows,
+    PublicName,
     case_rows,
     denormalise,
     identity_problems,
@@ -292,6 +293,15 @@ def publish_many(persons: Iterable[Person], *, by: User | None, reason: str) -> 
             locked[person.pk] = person
     persons = [locked[pk] for pk in pks]
     rows = case_rows(persons)
+    # Cases published together are on the public site together: their relations to each other count.
+    for person in persons:
+        for other in {relation.person_id for relation in rows[person.pk].relations} | {
+            relation.other_id for relation in rows[person.pk].relations
+        }:
+            if other in locked and other != person.pk:
+                rows[person.pk].on_public_site[other] = PublicName(
+                    locked[other].case_id, locked[other].public_name, locked[other].name_native
+                )
     refused = [
         _("%(case_id)s: %(problem)s") % {"case_id": person.case_id, "problem": problem}
         for person in persons

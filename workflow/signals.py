@@ -10,7 +10,18 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from advocacy.models import Appeal, AppealReply
-from cases.models import Category, NameVariant, Person, StatusEvent
+from cases.models import (
+    Authority,
+    Category,
+    Facility,
+    FacilityName,
+    NameVariant,
+    Person,
+    PublicationState,
+    Relation,
+    Responsibility,
+    StatusEvent,
+)
 from security.audit import record as audit
 from security.models import AuditEvent
 from sources.models import Citation, Source
@@ -48,15 +59,16 @@ def source_saved(sender, instance: Source, raw=False, created=False, **kwargs):
 def citation_saved(sender, instance: Citation, raw=False, **kwargs):
     if raw or not instance.withdrawn:
         return
-    _redact([instance.case_person_id], instance, f"citation of “{instance.source}” withdrawn")
+    _redact(instance.case_person_ids, instance, f"citation of “{instance.source}” withdrawn")
 
 
 @receiver(post_save, sender=StatusEvent)
 def status_event_saved(sender, instance: StatusEvent, raw=False, created=False, **kwargs):
-    # A new event cannot be in a published version yet: only a change can take one out.
-    if raw or created or instance.is_public_claim:
+    # A new event cannot be in a published version yet: only a change can take one out (or, for a public
+    # event, take its facility out when it is moved to another).
+    if raw or created:
         return
-    _redact([instance.person_id], instance, f"status event “{instance}” is no longer public")
+    _redact([instance.person_id], instance, f"status event “{instance}” changed")
 
 
 @receiver(post_save, sender=NameVariant)
@@ -80,9 +92,48 @@ def name_variant_deleted(sender, instance: NameVariant, **kwargs):
 
 @receiver(post_save, sender=Person)
 def person_saved(sender, instance: Person, raw=False, **kwargs):
-    if raw or not instance.reprisal_risk:
+    if raw:
         return
-    _redact([instance.pk], instance, "the family faces reprisals: pseudonym only")
+    if instance.reprisal_risk or instance.publication_state == PublicationState.WITHDRAWN:
+        # A relation to this case leaves the other cases' public records (workflow.snapshots.relation_is_public).
+        related = {pk for pair in Relation.objects.of(instance).values_list("person_id", "other_id") for pk in pair}
+        _redact(related - {instance.pk}, instance, "a related case is withdrawn or its family faces reprisals")
+    if instance.reprisal_risk:
+        _redact([instance.pk], instance, "the family faces reprisals: pseudonym only")
+
+
+@receiver(post_save, sender=Relation)
+def relation_saved(sender, instance: Relation, raw=False, created=False, **kwargs):
+    # A new relation cannot be in a published version yet: only a change can take one out.
+    if raw or created:
+        return
+    _redact([instance.person_id, instance.other_id], instance, f"relation {instance.pk} changed")
+
+
+@receiver(post_save, sender=Facility)
+def facility_saved(sender, instance: Facility, raw=False, created=False, **kwargs):
+    if raw or created or instance.is_public_place:
+        return
+    person_ids = StatusEvent.objects.filter(facility=instance).values_list("person_id", flat=True)
+    _redact(set(person_ids), instance, f"facility “{instance}” is no longer public")
+
+
+@receiver(post_save, sender=Authority)
+def authority_saved(sender, instance: Authority, raw=False, created=False, **kwargs):
+    if raw or created or instance.is_public_place:
+        return
+    person_ids = Responsibility.objects.filter(authority=instance).values_list("status_event__person_id", flat=True)
+    _redact(set(person_ids), instance, f"authority “{instance}” is no longer public")
+
+
+@receiver(post_save, sender=Responsibility)
+@receiver(post_delete, sender=Responsibility)
+def responsibility_changed(sender, instance: Responsibility, raw=False, created=False, **kwargs):
+    if raw or created:
+        return
+    person_id = StatusEvent.objects.filter(pk=instance.status_event_id).values_list("person_id", flat=True).first()
+    if person_id is not None:
+        _redact([person_id], instance, "an authority believed responsible was changed or removed")
 
 
 @receiver(post_save, sender=Appeal)
@@ -124,6 +175,10 @@ def appeal_persons_changed(sender, instance, action, reverse, pk_set, **kwargs):
 @receiver(post_save, sender=PublishedVersion)
 @receiver(post_delete, sender=PublishedVersion)
 @receiver(post_save, sender=Category)
+@receiver(post_save, sender=Facility)
+@receiver(post_save, sender=Authority)
+@receiver(post_save, sender=FacilityName)
+@receiver(post_delete, sender=FacilityName)
 def public_data_changed(sender, raw=False, **kwargs):
     """Whatever the public sees changed: cached counts and ETags start again (PublicGeneration)."""
     if not raw:

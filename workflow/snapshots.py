@@ -26,12 +26,31 @@ from advocacy.models import Appeal, AppealReply
 from cases import names
 from cases.bulk import BulkWriter
 from cases.history import save_with_history
-from cases.models import TIMELINE_ORDER, Category, NameVariant, Person, Status, StatusEvent, derive_status
+from cases.models import (
+    TIMELINE_ORDER,
+    Authority,
+    Category,
+    Facility,
+    NameVariant,
+    Person,
+    Relation,
+    Responsibility,
+    Status,
+    StatusEvent,
+    derive_status,
+)
 from cases.partial_dates import PartialDate
 from cases.vocabularies import TEXT_LANGUAGES, in_every_language, language_name
 from sources.models import Citation, Source
 
-from .models import PublishedAppeal, PublishedName, PublishedSource, PublishedVersion
+from .models import (
+    PublishedAppeal,
+    PublishedAuthority,
+    PublishedName,
+    PublishedPlacement,
+    PublishedSource,
+    PublishedVersion,
+)
 
 # Persons in one "IN (…)" list when many cases' rows are read at once.
 LOOKUP_BATCH = 1000
@@ -42,6 +61,41 @@ if TYPE_CHECKING:
 
 def _date(value: PartialDate | None) -> str | None:
     return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class PublicName:
+    """A case on the public site, as its current public record names it."""
+
+    case_id: str
+    name: str
+    name_native: str
+
+
+def on_public_site(person_ids: Iterable[int]) -> dict[int, PublicName]:
+    """Those of the persons whose cases are on the public site (a current version not withdrawn), by pk."""
+    ids, found = list(set(person_ids)), {}
+    for start in range(0, len(ids), LOOKUP_BATCH):
+        current = PublishedVersion.objects.current().filter(person__in=ids[start : start + LOOKUP_BATCH])
+        for person_id, case_id, name, native in current.values_list("person_id", "case_id", "name", "name_native"):
+            found[person_id] = PublicName(case_id, name, native)
+    return found
+
+
+def relation_is_public(relation: Relation, on_site: Iterable[int]) -> bool:
+    """Whether a relation between two persons may be shown: the one rule, for every public surface.
+
+    Marked public, not withdrawn, both cases on the public site (``on_site``:
+    the pks of the persons whose cases are, the case being published among
+    them) and neither family facing reprisals: a family link can identify
+    relatives still in the country.
+    """
+    on_site = set(on_site)
+    return (
+        relation.is_public
+        and not relation.withdrawn
+        and all(person.pk in on_site and not person.reprisal_risk for person in (relation.person, relation.other))
+    )
 
 
 @dataclass
@@ -59,6 +113,13 @@ class CaseRows:
     # The appeals made for the person (every one: record_from keeps the public ones), with their replies.
     appeals: list = dataclass_field(default_factory=list)
     appeal_replies: dict[int, list[AppealReply]] = dataclass_field(default_factory=dict)
+    # The authorities believed responsible for each event, by the event's id.
+    responsibilities: dict[int, list[Responsibility]] = dataclass_field(default_factory=dict)
+    # The person's relations (every one: record_from keeps the public ones), with their citations.
+    relations: list[Relation] = dataclass_field(default_factory=list)
+    relation_citations: dict[int, list[Citation]] = dataclass_field(default_factory=dict)
+    # The other persons of the relations whose cases are on the public site: what their public records call them.
+    on_public_site: dict[int, PublicName] = dataclass_field(default_factory=dict)
 
     def record(self, person: Person, *, number: int, published_at: datetime.datetime, identity_policy=True) -> dict:
         return record_from(
@@ -70,6 +131,10 @@ class CaseRows:
             event_citations=self.event_citations,
             appeals=self.appeals,
             appeal_replies=self.appeal_replies,
+            responsibilities=self.responsibilities,
+            relations=self.relations,
+            relation_citations=self.relation_citations,
+            on_public_site=self.on_public_site,
             number=number,
             published_at=published_at,
             identity_policy=identity_policy,
@@ -93,7 +158,8 @@ def case_rows(persons: Iterable[Person]) -> dict[int, CaseRows]:
         for citation in Citation.objects.filter(person__in=batch).select_related("source").order_by("pk"):
             rows[citation.person_id].person_citations.append(citation)
         events: dict[int, StatusEvent] = {}
-        for event in StatusEvent.objects.filter(person__in=batch).order_by("person_id", *TIMELINE_ORDER):
+        in_order = StatusEvent.objects.filter(person__in=batch).select_related("facility")
+        for event in in_order.order_by("person_id", *TIMELINE_ORDER):
             event.person = by_pk[event.person_id]  # in memory: an event names its person (str(event))
             rows[event.person_id].events.append(event)
             events[event.pk] = event
@@ -111,6 +177,24 @@ def case_rows(persons: Iterable[Person]) -> dict[int, CaseRows]:
             replies.setdefault(reply.appeal_id, []).append(reply)
         for person_rows in (rows[pk] for pk in batch):
             person_rows.appeal_replies = {a.pk: replies.get(a.pk, []) for a in person_rows.appeals}
+        held = Responsibility.objects.filter(status_event__person__in=batch).select_related("authority")
+        for responsibility in held.order_by("authority__name", "pk"):
+            person_id = events[responsibility.status_event_id].person_id
+            rows[person_id].responsibilities.setdefault(responsibility.status_event_id, []).append(responsibility)
+        relations = Relation.objects.filter(Q(person__in=batch) | Q(other__in=batch)).select_related("person", "other")
+        relation_citations: dict[int, list[Citation]] = {}
+        for citation in Citation.objects.filter(relation__in=relations).select_related("source").order_by("pk"):
+            relation_citations.setdefault(citation.relation_id, []).append(citation)
+        others: dict[int, set[int]] = {}
+        for relation in relations.order_by("pk"):
+            for side, other in ((relation.person_id, relation.other_id), (relation.other_id, relation.person_id)):
+                if side in by_pk:
+                    rows[side].relations.append(relation)
+                    rows[side].relation_citations[relation.pk] = relation_citations.get(relation.pk, [])
+                    others.setdefault(side, set()).add(other)
+        site = on_public_site({pk for pks in others.values() for pk in pks})
+        for side, other_ids in others.items():
+            rows[side].on_public_site = {pk: site[pk] for pk in other_ids if pk in site}
     return rows
 
 
@@ -134,6 +218,10 @@ def record_from(
     identity_policy: bool = True,
     appeals: Iterable[Appeal] = (),
     appeal_replies: dict[int, list[AppealReply]] | None = None,
+    responsibilities: dict[int, list[Responsibility]] | None = None,
+    relations: Iterable[Relation] = (),
+    relation_citations: dict[int, list[Citation]] | None = None,
+    on_public_site: dict[int, PublicName] | None = None,
 ) -> dict:
     """The public record of ``person`` from its related records already in memory.
 
@@ -142,8 +230,12 @@ def record_from(
     variants, public events that are not withdrawn, citations that are not
     withdrawn of sources that are public, and of the public appeals
     (:meth:`advocacy.models.Appeal.is_public_line`) a line made of their
-    vocabulary and dates, never their texts or references; then the identity
-    policy applies (``identity_policy=False`` only to find what it would take out).
+    vocabulary and dates, never their texts or references; of an event's
+    facility and the authorities believed responsible, only public ones
+    (:attr:`cases.places.PlaceRecord.is_public_place`), by name and kind; the
+    relations :func:`relation_is_public` allows, with the other case's public
+    name; then the identity policy applies (``identity_policy=False`` only
+    to find what it would take out).
     """
     variants = list(variants)
     citations = [citation for citation in person_citations if citation.is_public_evidence]
@@ -163,7 +255,32 @@ def record_from(
                     field: getattr(event, field)
                     for field in (*in_every_language("place"), *in_every_language("description"))
                 },
+                "facility": place_line(event.facility),
+                "responsible": [
+                    {**place_line(held.authority), "confidence": held.confidence}
+                    for held in (responsibilities or {}).get(event.pk, [])
+                    if held.authority.is_public_place
+                ],
                 "confidence": event.confidence,
+                "citations": [citation.pk for citation in cited],
+            }
+        )
+    on_site = {**(on_public_site or {})}
+    relation_records = []
+    for relation in relations:
+        if not relation_is_public(relation, {person.pk, *on_site}):
+            continue
+        kind, other = relation.seen_from(person.pk)
+        cited = [c for c in (relation_citations or {}).get(relation.pk, []) if c.is_public_evidence]
+        citations.extend(cited)
+        relation_records.append(
+            {
+                "id": relation.pk,
+                "kind": kind,
+                "case_id": on_site[other.pk].case_id,
+                "name": on_site[other.pk].name,
+                "name_native": on_site[other.pk].name_native,
+                "confidence": relation.confidence,
                 "citations": [citation.pk for citation in cited],
             }
         )
@@ -190,6 +307,7 @@ def record_from(
             for language in TEXT_LANGUAGES
         },
         "events": event_records,
+        "relations": relation_records,
         "appeals": [
             appeal_line(appeal, (appeal_replies or {}).get(appeal.pk, []))
             for appeal in sorted(appeals, key=lambda appeal: appeal.chronology)
@@ -199,24 +317,39 @@ def record_from(
         "citations": [
             {"id": c.pk, "source": c.source_id, "locator": c.locator, "excerpt": c.excerpt} for c in citations
         ],
-        "sources": [
-            {
-                "id": source.pk,
-                "title": source.title,
-                "kind": source.kind,
-                "publisher": source.publisher,
-                "published_on": _date(source.published_on),
-                "url": source.url,
-                "archived_url": source.archived_url,
-                "language": source.language,
-            }
-            for source in sources.values()
-        ],
+        "sources": [source_line(source) for source in sources.values()],
     }
     record = _only_what_is_cited(record)
     if identity_policy:
         record = _apply_identity_policy(record, person, person.all_names(variants))
     return _with_status(record)
+
+
+def source_line(source: Source) -> dict:
+    """What the public may see of a public source: its description and addresses, never its notes or its copy."""
+    return {
+        "id": source.pk,
+        "title": source.title,
+        "kind": source.kind,
+        "publisher": source.publisher,
+        "published_on": _date(source.published_on),
+        "url": source.url,
+        "archived_url": source.archived_url,
+        "language": source.language,
+    }
+
+
+def place_line(place: Facility | Authority | None) -> dict | None:
+    """A public facility or authority as a case's record names it: its id, names and (a facility) kind.
+
+    ``None`` for none, or one that is not public.
+    """
+    if place is None or not place.is_public_place:
+        return None
+    line = {"id": place.pk, **{field: getattr(place, field) for field in in_every_language("name")}}
+    if isinstance(place, Facility):
+        line["kind"] = place.kind
+    return line
 
 
 def appeal_line(appeal: Appeal, replies: Iterable[AppealReply]) -> dict:
@@ -243,7 +376,7 @@ def appeal_line(appeal: Appeal, replies: Iterable[AppealReply]) -> dict:
 
 
 def _only_what_is_cited(record: dict) -> dict:
-    """Events a public source in the record backs, citations of the claims it holds, and their sources.
+    """Events and relations a public source in the record backs, citations of the claims it holds, and their sources.
 
     A citation of an event that has left the record (made non-public,
     withdrawn) would otherwise keep its locator, its excerpt and its source
@@ -255,12 +388,24 @@ def _only_what_is_cited(record: dict) -> dict:
     present = {citation["id"] for citation in record["citations"]}
     events = [{**event, "citations": [pk for pk in event["citations"] if pk in present]} for event in record["events"]]
     events = [event for event in events if event["citations"]]
+    relations = [
+        {**relation, "citations": [pk for pk in relation["citations"] if pk in present]}
+        for relation in record.get("relations", [])
+    ]
+    relations = [relation for relation in relations if relation["citations"]]
     person_citations = [pk for pk in record["person_citations"] if pk in present]
-    claimed = {*person_citations, *(pk for event in events for pk in event["citations"])}
+    claimed = {
+        *person_citations,
+        *(pk for event in events for pk in event["citations"]),
+        *(pk for relation in relations for pk in relation["citations"]),
+    }
     citations = [citation for citation in record["citations"] if citation["id"] in claimed]
     cited_sources = {citation["source"] for citation in citations}
+    # A version published before relations has no such key: adding an empty list would count as a change.
+    with_relations = {"relations": relations} if "relations" in record else {}
     return {
         **record,
+        **with_relations,
         "citations": citations,
         "person_citations": person_citations,
         "events": events,
@@ -426,10 +571,17 @@ def denormalise(version: PublishedVersion) -> None:
     version.first_event_year = min(date.first_day for date in dated if date).year if dated else None
 
 
-def index_rows(
-    version: PublishedVersion,
-) -> tuple[list[PublishedName], list[PublishedSource], list[PublishedAppeal]]:
-    """The search-index, source-index and appeal-index rows of a current public version, unsaved."""
+IndexRows = tuple[
+    list[PublishedName],
+    list[PublishedSource],
+    list[PublishedAppeal],
+    list[PublishedPlacement],
+    list[PublishedAuthority],
+]
+
+
+def index_rows(version: PublishedVersion) -> IndexRows:
+    """The search-, source-, appeal-, facility- and authority-index rows of a current public version, unsaved."""
     record = version.record
     public_names = [
         record["name"],
@@ -469,19 +621,35 @@ def index_rows(
         PublishedAppeal(version=version, appeal_id=appeal["id"], kind=appeal["kind"], addressee=appeal["addressee"])
         for appeal in record.get("appeals", [])
     ]
-    return rows, cited, appeals
+    placements = [
+        PublishedPlacement(
+            version=version,
+            facility_id=event["facility"]["id"],
+            facility_kind=event["facility"]["kind"],
+            event_id=event["id"],
+            status=event["status"],
+            date=event["date"] or "",
+        )
+        for event in record["events"]
+        if event.get("facility")
+    ]
+    authority_ids = dict.fromkeys(held["id"] for event in record["events"] for held in event.get("responsible", []))
+    authorities = [PublishedAuthority(version=version, authority_id=pk) for pk in authority_ids]
+    return rows, cited, appeals, placements, authorities
 
 
 def index_in_bulk(versions: list[PublishedVersion], writer: BulkWriter) -> None:
     """:func:`reindex` for many new current public versions at once, through a bulk writer (no history)."""
     categories = dict(Category.objects.values_list("slug", "pk"))
     through = PublishedVersion.categories.through
-    name_rows, source_rows, appeal_rows, memberships = [], [], [], []
+    name_rows, source_rows, appeal_rows, placement_rows, authority_rows, memberships = [], [], [], [], [], []
     for version in versions:
-        version_names, version_sources, version_appeals = index_rows(version)
+        version_names, version_sources, version_appeals, version_placements, version_authorities = index_rows(version)
         name_rows += version_names
         source_rows += version_sources
         appeal_rows += version_appeals
+        placement_rows += version_placements
+        authority_rows += version_authorities
         memberships += [
             through(publishedversion_id=version.pk, category_id=categories[category["slug"]])
             for category in version.record["categories"]
@@ -490,6 +658,8 @@ def index_in_bulk(versions: list[PublishedVersion], writer: BulkWriter) -> None:
     writer.insert(PublishedName, name_rows, history=False)
     writer.insert(PublishedSource, source_rows, history=False)
     writer.insert(PublishedAppeal, appeal_rows, history=False)
+    writer.insert(PublishedPlacement, placement_rows, history=False)
+    writer.insert(PublishedAuthority, authority_rows, history=False)
     writer.insert(through, memberships, history=False)
 
 
@@ -498,15 +668,19 @@ def reindex(version: PublishedVersion) -> None:
     version.names.all().delete()
     version.cited_sources.all().delete()
     version.appeals.all().delete()
+    version.placements.all().delete()
+    version.authorities.all().delete()
     if not version.is_current or version.withdrawn_at is not None:
         version.categories.clear()
         return
     record = version.record
     version.categories.set(Category.objects.filter(slug__in=[c["slug"] for c in record["categories"]]))
-    name_rows, source_rows, appeal_rows = index_rows(version)
+    name_rows, source_rows, appeal_rows, placement_rows, authority_rows = index_rows(version)
     PublishedName.objects.bulk_create(name_rows)
     PublishedSource.objects.bulk_create(source_rows)
     PublishedAppeal.objects.bulk_create(appeal_rows)
+    PublishedPlacement.objects.bulk_create(placement_rows)
+    PublishedAuthority.objects.bulk_create(authority_rows)
 
 
 def redact(
@@ -519,14 +693,43 @@ def redact(
     known_names: Iterable[str],
     appeal_ids: set | None = None,
     reply_ids: set | None = None,
+    relation_ids: set | None = None,
+    place_ids: set | None = None,
 ) -> dict:
-    """``record`` without what is no longer public; never adds anything."""
+    """``record`` without what is no longer public; never adds anything.
+
+    ``place_ids``: each event's public facility and public authorities believed responsible, as
+    ``("facility", event pk, facility pk)`` and ``("authority", event pk, authority pk)``.
+    """
+
+    def still_public(kind: str, event: dict, line: dict | None) -> bool:
+        return line is not None and (kind, event["id"], line["id"]) in (place_ids or set())
+
+    events = [
+        {
+            **event,
+            **(
+                {"facility": event["facility"] if still_public("facility", event, event["facility"]) else None}
+                if "facility" in event
+                else {}
+            ),
+            **(
+                {"responsible": [held for held in event["responsible"] if still_public("authority", event, held)]}
+                if "responsible" in event
+                else {}
+            ),
+        }
+        for event in record["events"]
+        if event["id"] in event_ids
+    ]
     redacted = {
         **record,
         "other_names": [name for name in record["other_names"] if name["id"] in variant_ids],
         "citations": [c for c in record["citations"] if c["id"] in citation_ids],
-        "events": [event for event in record["events"] if event["id"] in event_ids],
+        "events": events,
     }
+    if "relations" in record:
+        redacted["relations"] = [r for r in record["relations"] if r["id"] in (relation_ids or set())]
     # A version published before appeals has no such key: adding an empty list would count as a change.
     if "appeals" in record:
         redacted["appeals"] = [
@@ -543,9 +746,11 @@ def redact_published_versions(person_ids: Iterable[int], *, by: User | None, rea
     """Rebuild every published version of these persons without what has become restricted.
 
     Called whenever a source is restricted or withdrawn, a citation
-    withdrawn, an event or a name variant made non-public, or a reprisal risk
-    flagged, so the change takes effect on the public record at once, in
-    every version. Returns how many versions changed.
+    withdrawn, an event or a name variant made non-public, a reprisal risk
+    flagged, a facility or an authority made non-public, or a relation made
+    non-public or one of its cases taken off the public site, so the change
+    takes effect on the public record at once, in every version. Returns how
+    many versions changed.
     """
     versions = list(
         PublishedVersion.objects.filter(person_id__in=set(person_ids)).select_related("person").order_by("pk")
@@ -553,6 +758,14 @@ def redact_published_versions(person_ids: Iterable[int], *, by: User | None, rea
     changed = 0
     for person_id in {version.person_id for version in versions}:
         person = next(version.person for version in versions if version.person_id == person_id)
+        relations = list(Relation.objects.of(person).select_related("person", "other"))
+        at_public_facilities = person.status_events.filter(facility__in=Facility.objects.public())
+        held_by_public_authorities = Responsibility.objects.filter(
+            status_event__person=person, authority__in=Authority.objects.public()
+        )
+        place_ids = {("facility", *pair) for pair in at_public_facilities.values_list("pk", "facility_id")} | {
+            ("authority", *pair) for pair in held_by_public_authorities.values_list("status_event_id", "authority_id")
+        }
         # The person's citations and its events' citations, each through its own index (an OR across
         # the join to the events would read every citation).
         event_ids = list(person.status_events.values_list("pk", flat=True))
@@ -563,7 +776,14 @@ def redact_published_versions(person_ids: Iterable[int], *, by: User | None, rea
                 Citation.objects.filter(Q(person=person) | Q(status_event_id__in=event_ids))
                 .public()
                 .values_list("pk", flat=True)
-            ),
+            )
+            | set(Citation.objects.filter(relation__in=relations).public().values_list("pk", flat=True)),
+            "relation_ids": {
+                relation.pk
+                for relation in relations
+                if relation_is_public(relation, on_public_site([relation.person_id, relation.other_id]))
+            },
+            "place_ids": place_ids,
             "known_names": person.all_names() if person.reprisal_risk else [],
             "appeal_ids": set(person.appeals.public().values_list("pk", flat=True)),
             "reply_ids": set(AppealReply.objects.active().filter(appeal__persons=person).values_list("pk", flat=True)),

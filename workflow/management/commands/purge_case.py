@@ -4,11 +4,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cases.models import NameVariant, Person, StatusEvent
+from cases.models import NameVariant, Person, Relation, Responsibility, StatusEvent
 from security.audit import record
 from security.models import AuditEvent
 from sources.models import Citation
 from workflow.models import PublishedVersion
+from workflow.snapshots import redact_published_versions
 
 
 class Command(BaseCommand):
@@ -41,11 +42,18 @@ class Command(BaseCommand):
         if person is None:
             raise CommandError(_("No case %(case_id)s.") % {"case_id": case_id})
         events = StatusEvent.objects.filter(person=person)
-        citations = Citation.objects.filter(person=person) | Citation.objects.filter(status_event__in=events)
+        relations = Relation.objects.of(person)
+        related = {pk for pair in relations.values_list("person_id", "other_id") for pk in pair} - {person.pk}
+        citations = (
+            Citation.objects.filter(person=person)
+            | Citation.objects.filter(status_event__in=events)
+            | Citation.objects.filter(relation__in=relations)
+        )
         versions = PublishedVersion.objects.filter(person=person)
         counts = {
             "citations": citations.count(),
             "status_events": events.count(),
+            "relations": relations.count(),
             "published_versions": versions.count(),
         }
         _purge_admin_log(
@@ -53,6 +61,7 @@ class Command(BaseCommand):
                 Person: [person.pk],
                 NameVariant: list(NameVariant.objects.filter(person=person).values_list("pk", flat=True)),
                 StatusEvent: list(events.values_list("pk", flat=True)),
+                Relation: list(relations.values_list("pk", flat=True)),
                 Citation: list(citations.values_list("pk", flat=True)),
                 PublishedVersion: list(versions.values_list("pk", flat=True)),
             }
@@ -63,8 +72,14 @@ class Command(BaseCommand):
         PublishedVersion.history.filter(id__in=version_ids).delete()
         NameVariant.objects.filter(person=person).delete()
         NameVariant.history.filter(person_id=person.pk).delete()
+        relations.purge()
+        event_ids = list(events.values_list("pk", flat=True))
+        Responsibility.objects.filter(status_event__in=event_ids).delete()
+        Responsibility.history.filter(status_event_id__in=event_ids).delete()
         events.purge()
         Person.objects.filter(pk=person.pk).purge()
+        # The cases it was related to no longer name it.
+        redact_published_versions(related, by=administrator, reason=f"Case {case_id} purged")
         # The history of the person's categories lives in its own table.
         for m2m_history in _m2m_history_models():
             m2m_history.objects.filter(person_id=person.pk).delete()

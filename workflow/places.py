@@ -1,0 +1,98 @@
+"""What the public may see of detention facilities and the authorities responsible: decided here, and only here.
+
+A facility is on the public site when an editor has made it public and it
+is not withdrawn (:meth:`cases.places.PlaceQuerySet.public`); of it the
+public sees its names and public spellings, kind, location at its
+precision, dates, public description, its public operating authority and
+the bodies above it that are public, and the citations of public sources
+that back it. Its internal notes, its non-public spellings and whatever
+cites a restricted source never leave the staff side. The cases held
+there come from the published versions alone (``PublishedPlacement``).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from cases.models import Authority, Facility, FacilityName
+from cases.vocabularies import in_every_language
+from sources.models import Citation
+
+from .snapshots import _date, source_line
+
+__all__ = ["authority_record", "facility_record", "public_authorities", "public_facilities", "public_facility"]
+
+
+def _public_facilities() -> QuerySet[Facility]:
+    return (
+        Facility.objects.public()
+        .select_related("authority__parent__parent")
+        .prefetch_related(
+            Prefetch("variants", queryset=FacilityName.objects.filter(is_public=True)),
+            Prefetch("citations", queryset=Citation.objects.public().select_related("source").order_by("pk")),
+        )
+        .order_by("name", "pk")
+    )
+
+
+def authority_record(authority: Authority) -> dict:
+    """A public authority: its names, description and, nearest first, the public bodies above it."""
+    return {
+        "id": authority.pk,
+        **{field: getattr(authority, field) for field in in_every_language("name")},
+        **{field: getattr(authority, field) for field in in_every_language("description")},
+        "country": str(authority.country or ""),
+        "parents": [
+            {"id": body.pk, **{field: getattr(body, field) for field in in_every_language("name")}}
+            for body in authority.chain()[1:]
+            if body.is_public_place
+        ],
+    }
+
+
+def facility_record(facility: Facility) -> dict:
+    """What the public may see of a public facility (read with :func:`_public_facilities`' prefetches)."""
+    citations = [citation for citation in facility.citations.all() if citation.is_public_evidence]
+    sources = {citation.source_id: citation.source for citation in citations}
+    authority = facility.authority
+    return {
+        "id": facility.pk,
+        **{field: getattr(facility, field) for field in in_every_language("name")},
+        "name_hanja": facility.name_hanja,
+        "other_names": [variant.name for variant in facility.variants.all() if variant.is_public],
+        "kind": facility.kind,
+        "country": str(facility.country or ""),
+        **{field: getattr(facility, field) for field in in_every_language("province")},
+        **{field: getattr(facility, field) for field in in_every_language("county")},
+        "latitude": None if facility.latitude is None else float(facility.latitude),
+        "longitude": None if facility.longitude is None else float(facility.longitude),
+        "precision": facility.precision,
+        "opened_on": _date(facility.opened_on),
+        "closed_on": _date(facility.closed_on),
+        **{field: getattr(facility, field) for field in in_every_language("description")},
+        "authority": authority_record(authority) if authority is not None and authority.is_public_place else None,
+        "citations": [
+            {"id": c.pk, "source": c.source_id, "locator": c.locator, "excerpt": c.excerpt} for c in citations
+        ],
+        "sources": [source_line(source) for source in sources.values()],
+    }
+
+
+def public_facilities(query: str = "") -> list[dict]:
+    """Every public facility, by name; with ``query``, those with a public name or spelling containing it in any
+    spelling ("Yodok", "Yodeok", "요덕")."""
+    facilities = _public_facilities()
+    found = facilities.matching(query, public_only=True) if query.strip() else list(facilities)
+    return [facility_record(facility) for facility in found]
+
+
+def public_facility(pk: int) -> dict | None:
+    """The public facility ``pk``, or ``None`` when there is none the public may see."""
+    facility = _public_facilities().filter(pk=pk).first()
+    return None if facility is None else facility_record(facility)
+
+
+def public_authorities() -> dict[int, dict]:
+    """Every public authority, by pk (the names of the public list's facet and of the case pages' links)."""
+    authorities = Authority.objects.public().select_related("parent__parent").order_by("name", "pk")
+    return {authority.pk: authority_record(authority) for authority in authorities}
