@@ -109,6 +109,49 @@ def make_appeal(*persons: Person, by=None, sent: str | None = None, **fields):
     return appeal
 
 
+def make_authority(name: str = "Ministry of State Security", *, by=None, **fields):
+    """A public authority unless said otherwise."""
+    from cases.models import Authority
+
+    fields.setdefault("is_public", True)
+    authority = Authority(name=name, **fields)
+    authority.full_clean()
+    save_with_history(authority, by=by, reason="test data")
+    return authority
+
+
+def make_facility(name: str = "Yodok political prison camp", *, by=None, variants=(), **fields):
+    """A public political prison camp with approximate coordinates unless said otherwise; ``variants``: other
+    public spellings."""
+    from cases.models import Facility, FacilityName
+
+    fields.setdefault("kind", "kwanliso")
+    fields.setdefault("is_public", True)
+    if "latitude" not in fields:
+        fields.update(latitude="39.75", longitude="127.05", precision=fields.get("precision", "approximate"))
+    facility = Facility(name=name, **fields)
+    facility.full_clean()
+    save_with_history(facility, by=by, reason="test data")
+    for variant in variants:
+        FacilityName.objects.create(facility=facility, name=variant, is_public=True)
+    return facility
+
+
+def make_relation(person: Person, kind: str, other: Person, *, by=None, source=None, **fields):
+    """A relation "``person`` is the ``kind`` of ``other``", public unless said otherwise; cited by ``source``
+    (a public source) when given."""
+    from cases.models import Relation
+
+    fields.setdefault("is_public", True)
+    fields.setdefault("confidence", Confidence.CONFIRMED)
+    relation = Relation(person=person, kind=kind, other=other, recorded_by=by, **fields)
+    relation.full_clean()
+    save_with_history(relation, by=by, reason="test data")
+    if source is not None:
+        make_citation(source, relation=relation, by=by)
+    return relation
+
+
 def publish_case(person: Person, *, by=None) -> Person:
     """Take ``person`` through review to publication, as the seed loader does (system user)."""
     from workflow.services import publish, submit_for_review
