@@ -174,3 +174,32 @@ def test_facility_citations_need_exactly_one_claim():
     with pytest.raises(IntegrityError), transaction.atomic():
         make_citation(source, facility=camp, person=person)
     assert make_event(person).pk
+
+
+def test_the_publication_preview_says_what_changes_in_facilities_authorities_and_relations():
+    from django.utils import timezone
+
+    from workflow.preview import record_changes
+    from workflow.snapshots import build_record
+
+    mother, son, _relation = _related_pair()
+    publish_case(mother)
+    camp, mss = make_facility(), make_authority()
+    event = son.status_events.get()
+    event.correct(by=None, reason="the camp is known", facility=camp)
+    Responsibility.objects.create(status_event=event, authority=mss, confidence="confirmed")
+    before = build_record(son, number=1, published_at=timezone.now())
+    publish_case(son)
+    after = _record(son)
+    assert before["relations"] and after["relations"]
+    changes = {(c.section, c.kind, c.after) for c in record_changes(None, after)}
+    assert ("People connected to the case", "added", "") in {(c[0], c[1], c[2]) for c in changes}
+    moved = make_facility("Hwasong political prison camp")
+    event.correct(by=None, reason="moved", facility=moved)
+    later = build_record(son, number=2, published_at=timezone.now())
+    described = [(c.item, c.before, c.after) for c in record_changes(after, later)]
+    assert any(
+        item.endswith("facility") and old == "Yodok political prison camp" and new == "Hwasong political prison camp"
+        for item, old, new in described
+    )
+    assert after["events"][0]["responsible"][0]["name"] == "Ministry of State Security"

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from advocacy.vocabularies import Addressee, AppealKind, AppealOutcome, AppealState
-from cases.models import Confidence, Person, Sex, Status
+from cases.models import Confidence, Person, RelationKind, Sex, Status
 
 from .models import PublishedVersion
 from .services import TRANSITIONS, next_version, publication_refusals
@@ -98,6 +98,12 @@ EVENT_FIELDS = [
     ("description", gettext_lazy("description")),
     ("description_ko", gettext_lazy("description in Korean")),
     ("description_ja", gettext_lazy("description in Japanese")),
+    ("facility", gettext_lazy("facility")),
+    ("responsible", gettext_lazy("authorities believed responsible")),
+    ("confidence", gettext_lazy("confidence")),
+    ("citations", gettext_lazy("sources cited")),
+]
+RELATION_FIELDS = [
     ("confidence", gettext_lazy("confidence")),
     ("citations", gettext_lazy("sources cited")),
 ]
@@ -139,6 +145,10 @@ def _shown(key: str, value) -> str:
         return str(_LABELS[key](value).label)
     if key == "categories":
         return ", ".join(category["name"] for category in value)
+    if key == "facility":
+        return value["name"]
+    if key == "responsible":
+        return ", ".join(f"{held['name']} ({_shown('confidence', held['confidence'])})" for held in value)
     if key == "replies":
         return ", ".join(reply["received_on"] or _("date unknown") for reply in value)
     if isinstance(value, bool):
@@ -150,6 +160,11 @@ def _shown(key: str, value) -> str:
 
 def _event_label(event: dict) -> str:
     return f"{_shown('status', event['status'])} ({event['date'] or _('date unknown')})"
+
+
+def _relation_label(relation: dict) -> str:
+    kind = RelationKind(relation["kind"]).label if relation["kind"] in RelationKind.values else relation["kind"]
+    return f"{kind}: {relation['name']} ({relation['case_id']})"
 
 
 def _appeal_label(appeal: dict) -> str:
@@ -178,8 +193,8 @@ def record_changes(before: dict | None, after: dict) -> list[Change]:
     """What publishing ``after`` changes on the public record ``before`` (None: nothing is published yet)."""
     # Nothing published yet: compared with an empty record, everything shown is added.
     before = before or {"other_names": [], "events": [], "citations": [], "sources": [], "pseudonymous": False}
-    # Versions published before appeals were recorded hold no appeal lines.
-    before, after = {"appeals": [], **before}, {"appeals": [], **after}
+    # Versions published before appeals and relations were recorded hold none.
+    before, after = {"appeals": [], "relations": [], **before}, {"appeals": [], "relations": [], **after}
     changes = [
         change
         for key, label in FIELDS
@@ -193,6 +208,7 @@ def record_changes(before: dict | None, after: dict) -> list[Change]:
     titles = {source["id"]: source["title"] for source in (*before["sources"], *after["sources"])}
     sections = [
         ("events", _("Events"), _event_label, EVENT_FIELDS),
+        ("relations", _("People connected to the case"), _relation_label, RELATION_FIELDS),
         (
             "citations",
             _("Citations"),
