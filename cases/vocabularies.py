@@ -124,7 +124,7 @@ class FacilityKind(models.TextChoices):
     REEDUCATION_CAMP = "kyohwaso", _("Re-education camp (kyohwaso)")
     HOLDING_CENTRE = "jipkyulso", _("Holding centre (jipkyulso)")
     PRE_TRIAL_DETENTION = "kuryujang", _("Pre-trial detention centre (kuryujang)")
-    LABOUR_TRAINING_CAMP = "rodong_danryeondae", _("Labour training camp (rodong danryeondae)")
+    LABOUR_TRAINING_CAMP = "rodong_dallyeondae", _("Labour training camp (rodong dallyeondae)")
     INTERROGATION = "interrogation", _("Interrogation facility")
     FOREIGN_DETENTION = "foreign_detention", _("Detention or repatriation centre abroad")
     OTHER = "other", _("Other")
