@@ -341,13 +341,35 @@ class NameFinder:
 def place_romanizations(text: str) -> list[str]:
     """The Revised Romanization and McCune–Reischauer forms of a Korean place name, word by word.
 
-    ``place_romanizations("요덕")`` gives ``["Yodeok", "Yodŏk"]``: a place name is read as one word,
-    not syllable by syllable like a person's given name. Words that are not Hangul are left out.
+    ``place_romanizations("요덕")`` gives ``["Yodeok", "Yodŏk"]``: a place name is read as one word, and
+    McCune–Reischauer voices a plain consonant between voiced sounds (요덕 is Yodŏk, 개천 Kaech'ŏn). Other
+    sound changes are not applied; the folded key (:func:`fold_given`) makes up for them. Words that are
+    not Hangul are left out.
     """
     words = [word for word in unicodedata.normalize("NFC", text or "").split() if _is_hangul(word)]
     if not words:
         return []
-    forms = []
-    for tables in ((_INITIALS_RR, _MEDIALS_RR, _FINALS_RR), (_INITIALS_MR, _MEDIALS_MR, _FINALS_MR)):
-        forms.append(" ".join("".join(_romanize_syllable(s, *tables) for s in word).capitalize() for word in words))
-    return forms
+    revised = " ".join(
+        "".join(_romanize_syllable(s, _INITIALS_RR, _MEDIALS_RR, _FINALS_RR) for s in word).capitalize()
+        for word in words
+    )
+    return [revised, " ".join(_mccune_reischauer_word(word) for word in words)]
+
+
+# McCune–Reischauer: a plain initial after a vowel or a voiced final (n, m, ng, l) is voiced.
+_VOICED = {"k": "g", "t": "d", "p": "b", "ch": "j"}
+
+
+def _mccune_reischauer_word(word: str) -> str:
+    out, voiced_before = [], False
+    for syllable in word:
+        index = ord(syllable) - 0xAC00
+        initial, rest = divmod(index, 21 * 28)
+        final = rest % 28
+        letters = _romanize_syllable(syllable, _INITIALS_MR, _MEDIALS_MR, _FINALS_MR)
+        plain = _INITIALS_MR[initial]
+        if voiced_before and plain in _VOICED:
+            letters = _VOICED[plain] + letters[len(plain) :]
+        out.append(letters)
+        voiced_before = _FINALS_MR[final] in ("-", "n", "m", "ng", "l")
+    return "".join(out).capitalize()
