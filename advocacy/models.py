@@ -406,6 +406,8 @@ class Appeal(WithdrawableModel, VersionedModel):
         so that a page can say where to fill it."""
         persons = [person] if person is not None else list(self.persons.all()) if self.pk else []
         missing: list[tuple[str, Person | None]] = []
+        # The forces believed responsible may be the authorities recorded for the event, or the appeal's own text.
+        responsibility_recorded = False
         if len(persons) != 1:
             missing.append((_("exactly one person (the WGEID takes one case per person)"), None))
         for who in persons:
@@ -417,9 +419,11 @@ class Appeal(WithdrawableModel, VersionedModel):
                 missing.append(
                     (prefix + _("the date of the arrest or disappearance (at least the month and the year)"), who)
                 )
-            if loss is None or not loss.place.strip():
+            if loss is None or not (loss.place.strip() or loss.facility_id):
                 missing.append((prefix + _("the place of the arrest or disappearance"), who))
-        if not self.forces_responsible.strip():
+            if loss is not None and loss.responsibilities.exists():
+                responsibility_recorded = True
+        if not (self.forces_responsible.strip() or responsibility_recorded):
             missing.append((_("the forces believed responsible"), None))
         if not (self.steps_by_family.strip() or self.steps_by_source.strip()):
             missing.append((_("the steps taken by the family or by the submitting organisation"), None))

@@ -30,12 +30,15 @@ def wgeid_submission(request: HttpRequest, pk: int, person_pk: int) -> HttpRespo
         raise Http404
     appeal = get_object_or_404(Appeal, pk=pk)
     person = get_object_or_404(appeal.persons.prefetch_related("variants"), pk=person_pk)
+    loss = person.loss_of_liberty()
     context = {
         "appeal": appeal,
         "person": person,
         "native_language": script_language(person.name_native),
         "variants": list(person.variants.all()),
-        "loss": person.loss_of_liberty(),
+        "loss": loss,
+        # The authorities recorded as believed responsible for the arrest or disappearance.
+        "responsible": list(loss.responsibilities.select_related("authority")) if loss else [],
         # Everything that stops the appeal being sent, and whose page fills each (None: the appeal's).
         "missing": appeal.wgeid_missing_where(),
         "organisation": {

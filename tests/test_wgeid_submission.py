@@ -169,3 +169,21 @@ def test_a_korean_caseworker_prints_the_submission_in_english_for_the_working_gr
     assert '<html lang="en">' in english and "?language=en" not in english
     assert "Submission of a case of enforced or involuntary disappearance" in english
     assert '<html lang="ko">' in client.get(url, {"language": "xx"}).content.decode()
+
+
+def test_the_submission_takes_the_facility_and_the_authorities_recorded_for_the_arrest(client):
+    from cases.models import Responsibility
+
+    from .factories import make_authority, make_facility
+
+    caseworker = make_staff("Caseworker")
+    person = make_person(name="Kim Cheol-ok")
+    event = make_event(person, "arrested", "2014-10", facility=make_facility("Onsong holding centre", kind="jipkyulso"))
+    appeal = make_appeal(person, kind="wgeid_standard", addressee="wgeid", country="")
+    assert any("forces believed responsible" in str(m) for m in appeal.wgeid_missing())
+    assert not any("place of the arrest" in str(m) for m in appeal.wgeid_missing())
+    Responsibility.objects.create(status_event=event, authority=make_authority(), confidence="likely")
+    assert not any("forces believed responsible" in str(m) for m in appeal.wgeid_missing())
+    page = signed_in(caseworker).get(f"/staff/appeals/{appeal.pk}/wgeid/{person.pk}/?language=en").content.decode()
+    assert "Onsong holding centre" in page
+    assert "Ministry of State Security (confidence: likely)" in page
