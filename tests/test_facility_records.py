@@ -203,3 +203,23 @@ def test_the_publication_preview_says_what_changes_in_facilities_authorities_and
         for item, old, new in described
     )
     assert after["events"][0]["responsible"][0]["name"] == "Ministry of State Security"
+
+
+def test_an_editor_who_adds_a_relation_or_a_responsibility_after_submission_may_not_publish_it():
+    from workflow.services import four_eyes_problem, submit_for_review
+
+    from .factories import make_staff
+
+    caseworker, editor = make_staff("Caseworker"), make_staff("Editor")
+    mother, son, _relation = _related_pair()
+    submit_for_review(son, by=caseworker)
+    son.refresh_from_db()
+    assert four_eyes_problem(son, editor) is None
+    make_relation(son, "sibling", make_publishable_case(name="Kim Brother"), by=editor)
+    assert four_eyes_problem(son, editor)
+
+    other_editor = make_staff("Editor", username="editor2")
+    event = son.status_events.get()
+    responsibility = Responsibility(status_event=event, authority=make_authority())
+    save_with_history(responsibility, by=other_editor, reason="the arrest was by the MSS")
+    assert four_eyes_problem(son, other_editor)

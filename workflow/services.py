@@ -26,7 +26,15 @@ from django.utils.translation import gettext_lazy
 from advocacy.models import Appeal, AppealReply
 from cases.bulk import BulkWriter
 from cases.history import save_with_history
-from cases.models import NameVariant, Person, PublicationBasis, PublicationState, StatusEvent
+from cases.models import (
+    NameVariant,
+    Person,
+    PublicationBasis,
+    PublicationState,
+    Relation,
+    Responsibility,
+    StatusEvent,
+)
 from security.audit import record as audit
 from security.models import AuditEvent
 from sources.models import Citation
@@ -115,7 +123,8 @@ def _cites_a_public_source(citations: list[Citation]) -> bool:
 
 
 def changed_since_submission(person: Person) -> set[int]:
-    """The users who changed the case (the person, its names, events, citations or appeals) since it was submitted.
+    """The users who changed the case (the person, its names, events and the authorities believed responsible for
+    them, its relations, citations or appeals) since it was submitted.
 
     Their changes are their own unreviewed work: none of them may publish
     it, any more than the person who submitted it (four eyes).
@@ -125,11 +134,19 @@ def changed_since_submission(person: Person) -> set[int]:
     since = person.submitted_at
     event_ids = list(person.status_events.values_list("pk", flat=True))
     appeal_ids = list(person.appeals.values_list("pk", flat=True))
+    relation_ids = list(
+        Relation.history.filter(Q(person_id=person.pk) | Q(other_id=person.pk)).values_list("id", flat=True).distinct()
+    )
     changes = [
         Person.history.filter(id=person.pk),
         NameVariant.history.filter(person_id=person.pk),
         StatusEvent.history.filter(person_id=person.pk),
-        Citation.history.filter(Q(person_id=person.pk) | Q(status_event_id__in=event_ids)),
+        Responsibility.history.filter(status_event_id__in=event_ids),
+        # A relation reaches the public with the case (and names the other case).
+        Relation.history.filter(id__in=relation_ids),
+        Citation.history.filter(
+            Q(person_id=person.pk) | Q(status_event_id__in=event_ids) | Q(relation_id__in=relation_ids)
+        ),
         # An appeal marked public, or its line's dates and replies, reach the public with the case.
         Appeal.history.filter(id__in=appeal_ids),
         AppealReply.history.filter(appeal_id__in=appeal_ids),
