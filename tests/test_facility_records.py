@@ -211,7 +211,7 @@ def test_an_editor_who_adds_a_relation_or_a_responsibility_after_submission_may_
     from .factories import make_staff
 
     caseworker, editor = make_staff("Caseworker"), make_staff("Editor")
-    mother, son, _relation = _related_pair()
+    _mother, son, _relation = _related_pair()
     submit_for_review(son, by=caseworker)
     son.refresh_from_db()
     assert four_eyes_problem(son, editor) is None
