@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DEV_ENV := DEBUG=1 DATABASE_URL=$${DATABASE_URL:-sqlite:///db.sqlite3} STAFF_2FA_REQUIRED=$${STAFF_2FA_REQUIRED:-0}
 
-.PHONY: run test lint format migrations-check install bench messages translations-check
+.PHONY: run test lint format migrations-check install bench messages translations-check outline
 
 install: $(INSTALLED)
 
@@ -61,3 +61,9 @@ messages: $(INSTALLED)
 # Every entry translated, nothing fuzzy, the compiled catalogues current, no template text outside translation tags.
 translations-check: $(INSTALLED)
 	$(DEV_ENV) $(PY) scripts/check_translations.py
+
+# The map's outline (public/data/korea_outline.json, committed: `make run` and CI need neither npm nor the
+# network): Natural Earth's country boundaries from the npm package world-atlas, at the version package-lock.json pins.
+outline: $(INSTALLED)
+	npm ci --no-audit --no-fund
+	$(PY) scripts/make_outline.py
