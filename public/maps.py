@@ -307,12 +307,19 @@ def _default_prefix(places: Sequence[MapPlace], title: str, path: bool) -> str:
 
 
 def peninsula_map(
-    places: Sequence[MapPlace], *, title: str, description: str = "", path: bool = False, id_prefix: str = ""
+    places: Sequence[MapPlace],
+    *,
+    title: str,
+    description: str = "",
+    path: bool = False,
+    id_prefix: str = "",
+    list_places: bool = True,
 ) -> SafeString:
     """An inline <svg> of the peninsula with the places marked at their precision.
 
     ``title`` names the map and ``description`` (optional) says what it shows; the description read out
-    also lists the places and how many were left out for lying off the map. Each mark is a link to its
+    also lists the places (unless ``list_places`` is false: a page that lists many places beside the map
+    need not have them read twice) and says how many were left out for lying off the map. Each mark is a link to its
     place's ``url`` (a path on this site) named by its label and precision.
 
     With ``path``, the places are a person's path in the given order: numbered, joined by a line with an
@@ -371,7 +378,7 @@ def peninsula_map(
 
     listed = [_place_name(places[index], index + 1 if path else None) for index in shown]
     sentences = [str(description)] if description else []
-    if listed:
+    if listed and list_places:
         sentences.append(_("Marked: %(places)s.") % {"places": "; ".join(listed)})
     if left_out:
         sentences.append(

@@ -62,6 +62,13 @@ def test_description_lists_the_places_marked():
     assert "Yodok — Region only" in root.find(f"{SVG}desc").text
 
 
+def test_a_page_listing_the_places_can_leave_them_out_of_the_description():
+    places = [place(label="Yodok", where=YODOK), place(label="Far away", where=(45.0, 125.0))]
+    root = parse(peninsula_map(places, title="Map", description="Listed below.", list_places=False))
+
+    assert root.find(f"{SVG}desc").text == "Listed below. 1 place lies outside the area shown and is not marked."
+
+
 def test_every_mark_is_a_link_with_an_accessible_name():
     places = [
         place(label="Pyongyang", url="/facilities/1/", where=PYONGYANG, precision="exact"),
