@@ -152,7 +152,9 @@ class Authority(PlaceRecord):
 
     def chain(self) -> list[Authority]:
         """The authority and the bodies above it, nearest first."""
-        chain, seen, body = [], set(), self
+        chain: list[Authority] = []
+        seen: set[int] = set()
+        body: Authority | None = self
         while body is not None and body.pk not in seen:
             chain.append(body)
             seen.add(body.pk)

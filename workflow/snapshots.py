@@ -257,9 +257,9 @@ def record_from(
                 },
                 "facility": place_line(event.facility),
                 "responsible": [
-                    {**place_line(held.authority), "confidence": held.confidence}
+                    {**line, "confidence": held.confidence}
                     for held in (responsibilities or {}).get(event.pk, [])
-                    if held.authority.is_public_place
+                    if (line := place_line(held.authority)) is not None
                 ],
                 "confidence": event.confidence,
                 "citations": [citation.pk for citation in cited],
