@@ -13,6 +13,7 @@ from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -282,6 +283,9 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 COUNTRIES_FIRST = ["KP", "KR", "CN", "JP", "RU"]
+# The name the documentation of the field uses in every language (북한, 北朝鮮; see docs/glossary.md), not
+# django-countries' Korean "조선민주주의인민공화국", the state's own name.
+COUNTRIES_OVERRIDE = {"KP": gettext_lazy("North Korea")}
 
 LOGGING = {
     "version": 1,

@@ -92,7 +92,7 @@ def test_a_refused_filter_gives_no_chip_and_opens_the_form_to_correct_it(client)
 
 @pytest.mark.parametrize(
     ("prefix", "status", "category", "country"),
-    [("ko", "구금", "납치 피해자", "조선민주주의인민공화국"), ("ja", "拘禁", "拉致被害者", "北朝鮮")],
+    [("ko", "구금", "납치 피해자", "북한"), ("ja", "拘禁", "拉致被害者", "北朝鮮")],
 )
 def test_chips_name_statuses_categories_and_countries_in_the_page_language(client, prefix, status, category, country):
     shown = chips(page(client, f"/{prefix}/cases/?status=detained&category=abductee&nationality=KP"))
