@@ -32,6 +32,25 @@ CASEWORKER = frozenset(
         "advocacy.view_appealreply",
         "advocacy.add_appealreply",
         "advocacy.change_appealreply",
+        # Where people are held and by whom, and how persons are connected. Other names of a facility and the
+        # authorities named on an event are parts of their record, removed like name variants.
+        "cases.view_facility",
+        "cases.add_facility",
+        "cases.change_facility",
+        "cases.view_facilityname",
+        "cases.add_facilityname",
+        "cases.change_facilityname",
+        "cases.delete_facilityname",
+        "cases.view_authority",
+        "cases.add_authority",
+        "cases.change_authority",
+        "cases.view_responsibility",
+        "cases.add_responsibility",
+        "cases.change_responsibility",
+        "cases.delete_responsibility",
+        "cases.view_relation",
+        "cases.add_relation",
+        "cases.change_relation",
     }
 )
 
@@ -51,6 +70,12 @@ RESEARCHER = frozenset(
         "workflow.view_publishedversion",
         "advocacy.view_appeal",
         "advocacy.view_appealreply",
+        # To cite sources for facilities and relations, and to read what they cite.
+        "cases.view_facility",
+        "cases.view_facilityname",
+        "cases.view_authority",
+        "cases.view_responsibility",
+        "cases.view_relation",
     }
 )
 
@@ -63,6 +88,8 @@ EDITOR = (
         "cases.revert_history",
         "cases.add_category",
         "cases.change_category",
+        # Makes facilities and authorities public, and changes public ones.
+        "cases.publish_facility",
     }
 )
 
