@@ -2,13 +2,13 @@
 
 import dataclasses
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -213,8 +213,13 @@ class TrackedAdmin(SimpleHistoryAdmin):
         save_with_history(obj, by=request.user, reason=self.change_reason(request, form, change))
 
     def save_formset(self, request, form, formset, change):
+        deleted = set(map(id, formset.deleted_forms))
         for inline_form in formset.forms:
-            inline_form.instance._change_reason = admin_reason(inline_form)
+            inline_form.instance._change_reason = (
+                "Deleted in admin"
+                if id(inline_form) in deleted
+                else admin_reason(inline_form, "Changed" if inline_form.instance.pk else "Added")
+            )
         super().save_formset(request, form, formset, change)
 
     def has_delete_permission(self, request, obj=None):
@@ -289,6 +294,34 @@ class LabelledTabularInline(admin.TabularInline):
                 if inner is not None:
                     inner.attrs["aria-label"] = label
         return formset
+
+
+class VersionedInlineFormSet(forms.BaseInlineFormSet):
+    """Inline rows of a versioned model (with :class:`VersionedModelForm`): each row is saved only over the version
+    it was loaded at, and a row deleted from a stale page is refused too.
+
+    A formset does not count the errors of a row marked for deletion; a row
+    someone else changed meanwhile is not deleted unseen.
+    """
+
+    def clean(self):
+        super().clean()
+        stale = [
+            error
+            for row in self.forms
+            if self.can_delete and self._should_delete_form(row) and row.instance.pk
+            for error in row.errors.as_data().get(NON_FIELD_ERRORS, [])
+            if error.code in {"stale", "no_version"}
+        ]
+        if stale:
+            raise ValidationError(stale)
+
+
+def active_or_current(field: forms.Field, current_pk: int | None) -> None:
+    """Offer only records that are not withdrawn, and the one already chosen (kept when it was withdrawn since)."""
+    choice = cast(forms.ModelChoiceField, field)
+    assert choice.queryset is not None
+    choice.queryset = choice.queryset.filter(models.Q(withdrawn=False) | models.Q(pk=current_pk))
 
 
 class WithdrawForm(forms.Form):

@@ -16,10 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
 from cases.admin import TrackedAdmin, VersionedModelForm, https_url_fields, withdraw_selected
-from cases.models import Person, StatusEvent
+from cases.models import Facility, Person, Relation, StatusEvent
+from cases.places import PUBLISH_PERMISSION
 
 from .models import (
     ALLOWED_CONTENT_TYPES,
+    CLAIM_FIELDS,
     Citation,
     Source,
     clean_original_filename,
@@ -171,14 +173,22 @@ class CitingClaimInline(admin.TabularInline):
     @admin.display(description=_("claim"))
     def claim(self, citation: Citation) -> str:
         claim = citation.claim
-        if isinstance(claim, Person):
-            url = reverse("admin:cases_person_change", args=[claim.pk])
-            return format_html('<a href="{}">{}</a> {}', url, claim, _("(about the person)"))
-        url = reverse("admin:cases_statusevent_change", args=[claim.pk])
-        return format_html('<a href="{}">{}</a>', url, claim)
+        url = reverse(f"admin:cases_{claim._meta.model_name}_change", args=[claim.pk])
+        about = {
+            Person: _("(about the person)"),
+            Facility: _("(about the facility)"),
+            Relation: _("(a relation between persons)"),
+        }.get(type(claim))
+        if about is None:
+            return format_html('<a href="{}">{}</a>', url, claim)
+        return format_html('<a href="{}">{}</a> {}', url, claim, about)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("person", "status_event__person")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("person", "status_event__person", "facility", "relation__person", "relation__other")
+        )
 
 
 @admin.register(Source)
@@ -278,68 +288,113 @@ class CitationForm(VersionedModelForm):
     class Meta:
         model = Citation
         fields = "__all__"
-        widgets = {"person": forms.HiddenInput, "status_event": forms.HiddenInput}
+        widgets = dict.fromkeys(CLAIM_FIELDS, forms.HiddenInput)
 
     def clean(self):
         cleaned_data = super().clean()
         # A new citation's claim comes from the form; an existing one keeps its own (not in the form).
         adding = self.instance._state.adding
-        if adding and bool(cleaned_data.get("person")) == bool(cleaned_data.get("status_event")):
+        if adding and sum(bool(cleaned_data.get(name)) for name in CLAIM_FIELDS) != 1:
             raise ValidationError(
-                _("A citation backs exactly one claim: open the person's page and cite from the claim there.")
+                _(
+                    "A citation backs exactly one claim: open the page of the person, the facility or the relation "
+                    "and cite from the claim there."
+                )
             )
         return cleaned_data
 
 
-def claim_from(params) -> Person | StatusEvent | None:
-    """The claim named by ``?person=`` or ``?status_event=`` (what the person's page links to), if it exists."""
-    for name, model in (("person", Person), ("status_event", StatusEvent)):
+Claim = Person | StatusEvent | Facility | Relation
+# What each claim field names, and what to read with it.
+CLAIM_MODELS: dict[str, tuple[type[Claim], list[str]]] = {
+    "person": (Person, []),
+    "status_event": (StatusEvent, ["person"]),
+    "facility": (Facility, []),
+    "relation": (Relation, ["person", "other"]),
+}
+
+
+def claim_from(params) -> Claim | None:
+    """The claim named by ``?person=``, ``?status_event=``, ``?facility=`` or ``?relation=`` (what the pages
+    of persons, facilities and relations link to), if it exists."""
+    for name, (model, related) in CLAIM_MODELS.items():
         value = params.get(name, "")
         if value.isdigit():
-            return model.objects.select_related(*(["person"] if model is StatusEvent else [])).filter(pk=value).first()
+            return model.objects.select_related(*related).filter(pk=value).first()
     return None
+
+
+def claim_field(claim: Claim) -> str:
+    """The citation's field that names ``claim``: "person", "status_event", "facility" or "relation"."""
+    return next(name for name, (model, _related) in CLAIM_MODELS.items() if isinstance(claim, model))
 
 
 def _person_of(claim: Person | StatusEvent) -> Person:
     return claim if isinstance(claim, Person) else claim.person
 
 
+def claim_refusal(claim: Claim, user) -> str | None:
+    """Why ``user`` may not cite a source for ``claim``, or change a citation of it; None when they may.
+
+    The claims of a withdrawn case are an editor's until it returns to draft;
+    a public facility's citations are on the public site with it, so only
+    someone who may publish facilities cites for one.
+    """
+    if isinstance(claim, Facility):
+        if claim.is_public and not user.has_perm(PUBLISH_PERMISSION):
+            return gettext("This facility is on the public site: only an editor may cite sources for it.")
+        return None
+    persons = [claim.person, claim.other] if isinstance(claim, Relation) else [_person_of(claim)]
+    if any(person.is_closed_to(user) for person in persons):
+        return gettext("This case is withdrawn: only an editor may cite sources for it.")
+    return None
+
+
 @admin.register(Citation)
 class CitationAdmin(TrackedAdmin):
-    """Citations are made from the claim they back: from a status event, or from the person, on the person's page.
+    """Citations are made from the claim they back: a status event or the person, on the person's page; a
+    facility or a relation between persons, on its own page.
 
-    The add page is opened with ``?status_event=<id>`` or ``?person=<id>``,
-    shows that claim and saves the citation on it; without one it explains
-    where to start. A citation's claim never moves to another claim or case.
+    The add page is opened with ``?status_event=<id>``, ``?person=<id>``,
+    ``?facility=<id>`` or ``?relation=<id>``, shows that claim and saves the
+    citation on it; without one it explains where to start. A citation's
+    claim never moves to another claim or case.
     """
 
     form = CitationForm
     change_form_template = "admin/sources/citation/change_form.html"
-    list_display = ["source", "person", "status_event", "locator", "withdrawn"]
+    list_display = ["source", "person", "status_event", "facility", "relation", "locator", "withdrawn"]
     list_filter = ["withdrawn"]
-    search_fields = ["source__title", "person__case_id", "person__name", "locator"]
+    search_fields = ["source__title", "person__case_id", "person__name", "facility__name", "locator"]
     autocomplete_fields = ["source"]
-    list_select_related = ["source", "person", "status_event__person"]
+    list_select_related = [
+        "source",
+        "person",
+        "status_event__person",
+        "facility",
+        "relation__person",
+        "relation__other",
+    ]
     readonly_fields = ["withdrawn", "withdrawn_reason"]
     actions = [withdraw_selected]
     fieldsets = [
-        (None, {"fields": ["person", "status_event", "source", "locator", "excerpt"]}),
+        (None, {"fields": [*CLAIM_FIELDS, "source", "locator", "excerpt"]}),
         (_("Restricted"), {"fields": ["note", "withdrawn", "withdrawn_reason"]}),
     ]
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or not _person_of(obj.claim).is_closed_to(request.user))
+        return allowed and (obj is None or claim_refusal(obj.claim, request.user) is None)
 
     def get_readonly_fields(self, request, obj=None):
         # Once made, a citation stays with its claim.
         readonly = list(super().get_readonly_fields(request, obj))
-        return [*readonly, "person", "status_event"] if obj is not None else readonly
+        return [*readonly, *CLAIM_FIELDS] if obj is not None else readonly
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         # A new citation is not withdrawn; an existing one keeps its claim (shown above the form, not in it).
-        hidden = ("withdrawn", "withdrawn_reason") if obj is None else ("person", "status_event")
+        hidden = ("withdrawn", "withdrawn_reason") if obj is None else CLAIM_FIELDS
         return [
             (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
             for name, options in fieldsets
@@ -347,8 +402,9 @@ class CitationAdmin(TrackedAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         claim = claim_from(request.POST if request.method == "POST" else request.GET)
-        if claim is not None and _person_of(claim).is_closed_to(request.user):
-            raise PermissionDenied(_("This case is withdrawn: only an editor may cite sources for it."))
+        refusal = claim_refusal(claim, request.user) if claim is not None else None
+        if refusal is not None:
+            raise PermissionDenied(refusal)
         if claim is None:
             if not self.has_add_permission(request):
                 raise PermissionDenied
@@ -358,12 +414,22 @@ class CitationAdmin(TrackedAdmin):
                 "opts": self.opts,
             }
             return TemplateResponse(request, "admin/sources/citation/choose_claim.html", context)
-        return super().add_view(request, form_url, {**(extra_context or {}), "claim": claim})
+        return super().add_view(request, form_url, {**(extra_context or {}), **self.claim_context(claim)})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         citation = self.get_object(request, object_id)
         claim = citation.claim if citation is not None else None
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "claim": claim})
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **self.claim_context(claim)})
+
+    def claim_context(self, claim: Claim | None) -> dict:
+        """The claim shown above the form, what it is, and the page it belongs to."""
+        if claim is None:
+            return {"claim": None}
+        if isinstance(claim, Facility | Relation):
+            back = reverse(f"admin:cases_{claim._meta.model_name}_change", args=[claim.pk])
+        else:
+            back = reverse("admin:cases_person_change", args=[_person_of(claim).pk])
+        return {"claim": claim, "claim_kind": claim_field(claim), "claim_page": back}
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -374,9 +440,9 @@ class CitationAdmin(TrackedAdmin):
         response = super().response_add(request, obj, post_url_continue)
         if "_addanother" in request.POST:
             # Another source for the same claim.
-            claim = f"status_event={obj.status_event_id}" if obj.status_event_id else f"person={obj.person_id}"
-            return HttpResponseRedirect(f"{reverse('admin:sources_citation_add')}?{claim}")
+            field = claim_field(obj.claim)
+            return HttpResponseRedirect(f"{reverse('admin:sources_citation_add')}?{field}={obj.claim.pk}")
         if {"_continue", "_popup"} & set(request.POST):
             return response
-        # Back to the person whose claim was cited, where the citation now shows.
-        return HttpResponseRedirect(reverse("admin:cases_person_change", args=[obj.case_person_ids[0]]))
+        # Back to the page the claim was cited from, where the citation now shows.
+        return HttpResponseRedirect(self.claim_context(obj.claim)["claim_page"])

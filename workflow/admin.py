@@ -17,8 +17,15 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from advocacy.models import last_appeals
-from cases.admin import LabelledTabularInline, TrackedAdmin, VersionedModelForm, admin_reason, withdraw_selected
-from cases.models import NameVariant, Person, PublicationState, Status, StatusEvent
+from cases.admin import (
+    LabelledTabularInline,
+    TrackedAdmin,
+    VersionedModelForm,
+    active_or_current,
+    admin_reason,
+    withdraw_selected,
+)
+from cases.models import NameVariant, Person, PublicationState, Relation, Status, StatusEvent
 from cases.search import search_persons
 from cases.vocabularies import in_every_language
 from security.admin import ReadOnlyAdmin
@@ -26,6 +33,8 @@ from sources.models import Citation
 
 from . import services
 from .models import PublishedVersion
+from .places_admin import ResponsibilityInline
+from .relations_admin import RelationInline, RelationSeenFromOtherInline
 from .snapshots import cases_naming
 
 
@@ -54,7 +63,7 @@ class StatusEventInline(admin.TabularInline):
     """The status history, read-only here: changes go through "Record a status change"."""
 
     model = StatusEvent
-    fields = ("event", "date", "place", "confidence", "is_public", "withdrawn")
+    fields = ("event", "date", "place", "facility", "confidence", "is_public", "withdrawn")
     readonly_fields = (*fields, "cite")
     extra = 0
     can_delete = False
@@ -84,7 +93,7 @@ class StatusEventInline(admin.TabularInline):
         )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("person")
+        return super().get_queryset(request).select_related("person", "facility")
 
 
 class PersonCitationInline(admin.TabularInline):
@@ -168,7 +177,7 @@ class PersonAdmin(TrackedAdmin):
         models.ManyToManyField: {"widget": CheckboxSelectMultiple},
     }
     list_select_related = ["assigned_to"]
-    inlines = [NameVariantInline, StatusEventInline, PersonCitationInline]
+    inlines = [NameVariantInline, StatusEventInline, RelationInline, RelationSeenFromOtherInline, PersonCitationInline]
     actions = ["submit_selected"]
 
     def get_search_results(self, request, queryset, search_term):
@@ -329,6 +338,13 @@ class PersonAdmin(TrackedAdmin):
     def has_submit_permission(self, request):
         return request.user.has_perm("cases.submit_person")
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Relation:
+            for relation_form in formset.forms:
+                if relation_form.instance._state.adding:
+                    relation_form.instance.recorded_by = request.user
+        super().save_formset(request, form, formset, change)
+
     def has_change_permission(self, request, obj=None):
         # The same rule as the import's: a withdrawn case is out of the
         # caseworkers' hands until an editor returns it to draft.
@@ -369,6 +385,11 @@ class StatusEventForm(VersionedModelForm):
         model = StatusEvent
         fields = "__all__"
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "facility" in self.fields:
+            active_or_current(self.fields["facility"], self.instance.facility_id)
+
     def clean(self):
         cleaned_data = super().clean()
         person = cleaned_data.get("person") or getattr(self.instance, "person", None)
@@ -383,13 +404,19 @@ class StatusEventForm(VersionedModelForm):
 @admin.register(StatusEvent)
 class StatusEventAdmin(TrackedAdmin):
     form = StatusEventForm
-    list_display = ["person", "status", "date", "confidence", "is_public", "withdrawn", "recorded_at"]
+    list_display = ["person", "status", "date", "facility", "confidence", "is_public", "withdrawn", "recorded_at"]
     list_filter = ["status", "confidence", "is_public", "withdrawn"]
-    search_fields = ["person__case_id", "person__name", *in_every_language("place"), *in_every_language("description")]
-    autocomplete_fields = ["person"]
-    list_select_related = ["person"]
+    search_fields = [
+        "person__case_id",
+        "person__name",
+        *in_every_language("place"),
+        "facility__name",
+        *in_every_language("description"),
+    ]
+    autocomplete_fields = ["person", "facility"]
+    list_select_related = ["person", "facility"]
     readonly_fields = ["recorded_by", "recorded_at", "withdrawn", "withdrawn_reason"]
-    inlines = [EventCitationInline]
+    inlines = [ResponsibilityInline, EventCitationInline]
     actions = [withdraw_selected]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -411,6 +438,7 @@ class StatusEventAdmin(TrackedAdmin):
                         "status",
                         "date",
                         "place",
+                        "facility",
                         "description",
                         "confidence",
                         "is_public",
