@@ -30,7 +30,24 @@ CSV_COLUMNS = [
     "published_at",
     # The number of public appeals for the case (what they were and whom they went to: the JSON's "appeals").
     "appeals",
+    # Where and by whom, and the other published cases connected to it, in the order of the events; the JSON
+    # has each event's facility and authorities, and each relation's kind.
+    "facilities",
+    "authorities",
+    "related_cases",
 ]
+
+
+def places(record: dict) -> tuple[str, str, str]:
+    """The record's public facilities, authorities believed responsible and related cases, each once, in order.
+
+    A version published before facilities and relations has none.
+    """
+    events = record["events"]
+    facilities = dict.fromkeys(event["facility"]["name"] for event in events if event.get("facility"))
+    authorities = dict.fromkeys(held["name"] for event in events for held in event.get("responsible", []))
+    related = dict.fromkeys(relation["case_id"] for relation in record.get("relations", []))
+    return "; ".join(facilities), "; ".join(authorities), "; ".join(related)
 
 
 @require_safe
@@ -62,6 +79,7 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
                 record["summary"],
                 version.published_at.isoformat(),
                 len(record.get("appeals", [])),  # a version published before appeals has none
+                *places(record),
             )
 
     response = StreamingHttpResponse(csv_lines(CSV_COLUMNS, rows()), content_type="text/csv; charset=utf-8")

@@ -1,13 +1,24 @@
-"""The public case list's filters: fixed vocabularies only, never values from restricted data."""
+"""The public case list's filters: fixed vocabularies and public facilities and authorities, never values from
+restricted data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import cached_property
 
 import django_filters
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from cases.vocabularies import Category, Status
+from cases.vocabularies import Category, FacilityKind, Status
+from workflow.models import PublishedAuthority, PublishedPlacement
+from workflow.places import public_authorities, public_facility_lines
+
+from .presenters import text_in
 
 ANY_COUNTRY = _("Any country")
 FATES = [("outstanding", _("Outstanding")), ("clarified", _("Fate clarified"))]
@@ -23,6 +34,39 @@ ORDERINGS = {
     "date": ["-status_since_day", "case_id"],
     "relevance": ["case_id"],
 }
+
+
+class PlaceNames:
+    """The public facilities' and authorities' names, read at most once per request.
+
+    The filters' choices, the facets and the chips of one list page share it
+    (the facets' sub-queries too), so that naming them costs a query each, not
+    one per use. Which ones are public is decided by ``workflow.places``.
+    """
+
+    @cached_property
+    def facilities(self) -> dict[int, dict]:
+        return public_facility_lines()
+
+    @cached_property
+    def authorities(self) -> dict[int, dict]:
+        return public_authorities()
+
+    def facility_name(self, pk: int | str) -> str:
+        return str(text_in(self.facilities[int(pk)], "name"))
+
+    def authority_name(self, pk: int | str) -> str:
+        return str(text_in(self.authorities[int(pk)], "name"))
+
+
+class _Choices(BaseChoiceIterator):
+    """Choices read only when a value is checked or the select is drawn (a list without them reads no names)."""
+
+    def __init__(self, ids: Callable[[], dict[int, dict]], name: Callable[[int], str]) -> None:
+        self.ids, self.name = ids, name
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter([(str(pk), self.name(pk)) for pk in self.ids()])
 
 
 class CaseFilterForm(forms.Form):
@@ -49,6 +93,19 @@ class CaseFilter(django_filters.FilterSet):
         empty_label=_("Any category"),
     )
     nationality = django_filters.ChoiceFilter(label=_("Nationality"), choices=countries, empty_label=ANY_COUNTRY)
+    # Where the person was held and by whom: the public facilities and authorities (their choices: __init__).
+    facility_kind = django_filters.ChoiceFilter(
+        label=_("Kind of facility"),
+        choices=FacilityKind.choices,
+        method="filter_facility_kind",
+        empty_label=_("Any kind of facility"),
+    )
+    facility = django_filters.ChoiceFilter(
+        label=_("Facility"), choices=(), method="filter_facility", empty_label=_("Any facility")
+    )
+    authority = django_filters.ChoiceFilter(
+        label=_("Authority believed responsible"), choices=(), method="filter_authority", empty_label=_("Any authority")
+    )
     year_from = django_filters.NumberFilter(
         label=_("First event from (year)"), field_name="first_event_year", lookup_expr="gte", min_value=1800
     )
@@ -61,8 +118,12 @@ class CaseFilter(django_filters.FilterSet):
         form = CaseFilterForm
         fields: list[str] = []
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, places: PlaceNames | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.places = places or PlaceNames()
+        fields = self.form.fields
+        fields["facility"].choices = _Choices(lambda: self.places.facilities, self.places.facility_name)
+        fields["authority"].choices = _Choices(lambda: self.places.authorities, self.places.authority_name)
         this_year = timezone.localdate().year
         for name in ("year_from", "year_to"):
             self.form.fields[name].max_value = this_year
@@ -73,3 +134,15 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_fate(self, queryset, name, value):
         return queryset.filter(is_clarified=(value == "clarified"))
+
+    # The cases with a public event at the facility, at a facility of the kind, or an event the authority is
+    # believed responsible for: from the index of their current versions (PublishedPlacement, PublishedAuthority).
+
+    def filter_facility(self, queryset, name, value):
+        return queryset.filter(pk__in=PublishedPlacement.objects.filter(facility_id=value).values("version_id"))
+
+    def filter_facility_kind(self, queryset, name, value):
+        return queryset.filter(pk__in=PublishedPlacement.objects.filter(facility_kind=value).values("version_id"))
+
+    def filter_authority(self, queryset, name, value):
+        return queryset.filter(pk__in=PublishedAuthority.objects.filter(authority_id=value).values("version_id"))

@@ -19,7 +19,7 @@ from django_countries import countries
 
 from advocacy.vocabularies import Addressee, AppealKind, AppealOutcome, AppealState
 from cases.partial_dates import PartialDate, display_partial_date
-from cases.vocabularies import TEXT_LANGUAGES, Confidence, Sex, Status, language_name
+from cases.vocabularies import TEXT_LANGUAGES, Confidence, FacilityKind, RelationKind, Sex, Status, language_name
 from workflow.models import PublishedVersion
 
 T = TypeVar("T")
@@ -137,6 +137,8 @@ class Event:
     description: Text
     confidence_label: str
     notes: list[Ref] = field(default_factory=list)
+    facility: PlaceLink | None = None
+    responsible: list[PlaceLink] = field(default_factory=list)
 
 
 @dataclass
@@ -144,6 +146,70 @@ class TimelineMark:
     x: float
     label: str
     date_display: str
+
+
+class Notes:
+    """A page's list of sources: one note per source, numbered in the order the page first cites it.
+
+    ``record`` is a public record with ``citations`` and ``sources`` (a case's, or a facility's);
+    :meth:`refs` gives a claim's references [n] to the notes, adding the notes it is the first to cite.
+    """
+
+    def __init__(self, record: dict) -> None:
+        self.sources = {source["id"]: source for source in record["sources"]}
+        self.citations = {citation["id"]: citation for citation in record["citations"]}
+        self.notes: list[Note] = []
+        self._by_source: dict[int, Note] = {}
+
+    def refs(self, ids: list[int]) -> list[Ref]:
+        refs: dict[int, Ref] = {}
+        for pk in ids:
+            if pk not in self.citations:
+                continue
+            citation = self.citations[pk]
+            note = self._by_source.get(citation["source"])
+            if note is None:
+                note = Note(len(self.notes) + 1, self.sources[citation["source"]])
+                self._by_source[citation["source"]] = note
+                self.notes.append(note)
+            note.add(citation["locator"], citation["excerpt"])
+            ref = refs.setdefault(note.number, Ref(note))
+            if citation["locator"] and citation["locator"] not in ref.locators:
+                ref.locators.append(citation["locator"])
+        return list(refs.values())
+
+
+@dataclass(frozen=True)
+class PlaceLink:
+    """A public facility or authority as a case page names it, linked: its name in the page's language."""
+
+    id: int
+    name: Text
+    kind_label: str = ""  # a facility's kind
+    confidence_label: str = ""  # an authority believed responsible: how confidently
+
+
+def place_link(line: dict) -> PlaceLink:
+    """A record's facility or authority line (``workflow.snapshots.place_line``), ready to link."""
+    return PlaceLink(
+        id=line["id"],
+        name=text_in(line, "name"),
+        kind_label=_label(FacilityKind, line.get("kind", "")),
+        confidence_label=_label(Confidence, line.get("confidence", "")),
+    )
+
+
+@dataclass
+class Connection:
+    """Another published case connected to this one: how the other person is to this one, with the sources."""
+
+    kind: str
+    kind_label: str
+    case_id: str
+    name: str
+    name_native: str
+    confidence_label: str
+    notes: list[Ref] = field(default_factory=list)
 
 
 class CasePage:
@@ -154,29 +220,11 @@ class CasePage:
     def __init__(self, version: PublishedVersion) -> None:
         self.version = version
         record = self.record = version.record
-        sources = {source["id"]: source for source in record["sources"]}
-        citations = {citation["id"]: citation for citation in record["citations"]}
         # One note per source, numbered in the order the page first cites it; each claim's [n] points to it.
-        self.notes: list[Note] = []
-        by_source: dict[int, Note] = {}
-
-        def notes_for(ids: list[int]) -> list[Ref]:
-            refs: dict[int, Ref] = {}
-            for pk in ids:
-                if pk not in citations:
-                    continue
-                citation = citations[pk]
-                note = by_source.get(citation["source"])
-                if note is None:
-                    note = by_source[citation["source"]] = Note(len(self.notes) + 1, sources[citation["source"]])
-                    self.notes.append(note)
-                note.add(citation["locator"], citation["excerpt"])
-                ref = refs.setdefault(note.number, Ref(note))
-                if citation["locator"] and citation["locator"] not in ref.locators:
-                    ref.locators.append(citation["locator"])
-            return list(refs.values())
-
-        self.person_notes = notes_for(record["person_citations"])
+        notes = Notes(record)
+        self.notes = notes.notes
+        self.person_notes = notes.refs(record["person_citations"])
+        # A version published before facilities has no "facility" or "responsible" in its events.
         self.events = [
             Event(
                 status=event["status"],
@@ -186,10 +234,38 @@ class CasePage:
                 place=text_in(event, "place"),
                 description=text_in(event, "description"),
                 confidence_label=_label(Confidence, event["confidence"]),
-                notes=notes_for(event["citations"]),
+                notes=notes.refs(event["citations"]),
+                facility=place_link(event["facility"]) if event.get("facility") else None,
+                responsible=[place_link(held) for held in event.get("responsible", [])],
             )
             for event in record["events"]
         ]
+        # A version published before relations has none.
+        self.connections = [
+            Connection(
+                kind=relation["kind"],
+                kind_label=_label(RelationKind, relation["kind"]),
+                case_id=relation["case_id"],
+                name=relation["name"],
+                name_native=relation["name_native"],
+                confidence_label=_label(Confidence, relation["confidence"]),
+                notes=notes.refs(relation["citations"]),
+            )
+            for relation in record.get("relations", [])
+        ]
+
+    def facility_path(self) -> list[tuple[PlaceLink, list[Event]]]:
+        """The facilities of the events in timeline order, each with its events; a stay recorded by several
+        events in a row is one stop."""
+        path: list[tuple[PlaceLink, list[Event]]] = []
+        for event in self.events:
+            if event.facility is None:
+                continue
+            if path and path[-1][0].id == event.facility.id:
+                path[-1][1].append(event)
+            else:
+                path.append((event.facility, [event]))
+        return path
 
     @property
     def name(self) -> str:

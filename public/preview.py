@@ -17,6 +17,7 @@ from workflow.models import PublishedVersion
 from workflow.preview import preview_case
 from workflow.services import record_digest
 
+from .facilities import case_map
 from .presenters import CasePage, cite_as
 
 
@@ -36,6 +37,7 @@ def publication_preview(request: HttpRequest, case_id: str) -> HttpResponse:
         "versions": [version, *published.only("case_id", "number", "published_at", "is_current")],
         "cite_as": cite_as(page, url),
         "permalink": url,
+        "case_map": case_map(page),
         "previewed": record_digest(version.record),
         "publish_url": reverse("admin:cases_person_workflow", args=[result.person.pk, "publish"]),
         "person_url": reverse("admin:cases_person_change", args=[result.person.pk]),

@@ -10,11 +10,11 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from cases.vocabularies import Category, Status
+from cases.vocabularies import Category, FacilityKind, Status
 from workflow.models import PublishedVersion
 
 from .caching import cached
-from .filters import FATES, ORDERINGS, CaseFilter
+from .filters import FATES, ORDERINGS, CaseFilter, PlaceNames
 from .search import search
 
 
@@ -36,11 +36,15 @@ def public_version(case_id: str, number: int) -> PublishedVersion:
 class CaseQuery:
     """The public list's query: filters, name search and ordering, shared by the page, the API and the CSV."""
 
-    def __init__(self, params, search_ids: list[int] | None = None, *, request=None) -> None:
-        """``request``, when given, lets the counts and the search be cached (public/caching.py)."""
+    def __init__(
+        self, params, search_ids: list[int] | None = None, *, request=None, places: PlaceNames | None = None
+    ) -> None:
+        """``request``, when given, lets the counts and the search be cached (public/caching.py); ``places``
+        shares the public facilities' and authorities' names already read (the facets' own queries)."""
         self.params = params
         self.request = request
-        self.filterset = CaseFilter(params, queryset=PublishedVersion.objects.current())
+        self.places = places or PlaceNames()
+        self.filterset = CaseFilter(params, queryset=PublishedVersion.objects.current(), places=self.places)
         self.valid = self.filterset.is_valid()
         known = set(self.filterset.filters) | {"page"}
         self.ignored = sorted(name for name in params if name not in known)
@@ -103,21 +107,35 @@ class CaseQuery:
         def others(name: str):
             params = self.params.copy()
             params.pop(name, None)
-            return CaseQuery(params, self._search_ids).results().order_by()
+            return CaseQuery(params, self._search_ids, places=self.places).results().order_by()
 
         def counts():
-            # COUNT(*) lets PostgreSQL count from the partial indexes alone (pv_current_status…).
+            # COUNT(*) lets PostgreSQL count from the partial indexes alone (pv_current_status…). A case held at
+            # two facilities of one kind, or at one facility in two events, counts once: COUNT(DISTINCT).
             return [
                 dict(others("status").values_list("status").annotate(n=Count("*"))),
                 dict(others("fate").values_list("is_clarified").annotate(n=Count("*"))),
                 dict(others("category").values_list("categories__slug").annotate(n=Count("*"))),
                 dict(others("nationality").values_list("nationality").annotate(n=Count("*"))),
+                dict(others("facility").values_list("placements__facility_id").annotate(n=Count("pk", distinct=True))),
+                dict(
+                    others("facility_kind")
+                    .values_list("placements__facility_kind")
+                    .annotate(n=Count("pk", distinct=True))
+                ),
+                dict(
+                    others("authority").values_list("authorities__authority_id").annotate(n=Count("pk", distinct=True))
+                ),
             ]
 
         if self.query:
             self.search_ids()
-        status, fate, category, nationality = self._cached("facets", self.filter_key, counts)
+        status, fate, category, nationality, facility, kind, authority = self._cached("facets", self.filter_key, counts)
         self.nationality_counts = {code: n for code, n in nationality.items() if code}
+        # Only the facilities and authorities public now are named (a count of one made non-public since the
+        # last publication would otherwise show; the redaction takes it out of the index anyway).
+        self.facility_counts = {pk: n for pk, n in facility.items() if pk in self.places.facilities}
+        self.authority_counts = {pk: n for pk, n in authority.items() if pk in self.places.authorities}
         return {
             "status": [(self.link("status", v), label, status.get(v, 0)) for v, label in Status.choices],
             "fate": [(self.link("fate", v), label, fate.get(v == "clarified", 0)) for v, label in FATES],
@@ -128,6 +146,17 @@ class CaseQuery:
                 ((self.link("nationality", code), countries.name(code), n) for code, n in nationality.items() if code),
                 key=lambda facet: facet[1],
             ),
+            "facility_kind": [
+                (self.link("facility_kind", v), label, kind.get(v, 0)) for v, label in FacilityKind.choices
+            ],
+            "facility": [
+                (self.link("facility", str(pk)), self.places.facility_name(pk), n)
+                for pk, n in sorted(self.facility_counts.items(), key=lambda item: self.places.facility_name(item[0]))
+            ],
+            "authority": [
+                (self.link("authority", str(pk)), self.places.authority_name(pk), n)
+                for pk, n in sorted(self.authority_counts.items(), key=lambda item: self.places.authority_name(item[0]))
+            ],
         }
 
     def link(self, name: str, value: str) -> str:

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from . import api, export, feeds, views
+from . import api, export, facilities, feeds, views
 from .caching import public_page
 
 app_name = "public"
@@ -18,6 +18,8 @@ urlpatterns = [
     ),
     path("sources/", views.source_list, name="source_list"),
     path("sources/<int:source_id>/", views.source_detail, name="source_detail"),
+    path("facilities/", facilities.facility_list, name="facility_list"),
+    path("facilities/<int:facility_id>/", facilities.facility_detail, name="facility_detail"),
     path("feed/", feeds.readable_in_browsers(require_safe(public_page(feeds.PublishedChangesFeed()))), name="feed"),
     path("feed.xsl", feeds.feed_stylesheet, name="feed_stylesheet"),
     path("api/cases/", api.api_case_list, name="api_case_list"),

@@ -26,10 +26,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_countries import countries
 
-from cases.vocabularies import Status
+from cases.vocabularies import FacilityKind, Status
 from workflow.models import PublishedAppeal, PublishedSource, PublishedVersion
 
 from .caching import cached, public_page
+from .facilities import case_map
 from .filters import ANY_COUNTRY, FATES
 from .presenters import CasePage, cite_as
 from .queries import CaseQuery, current_case, paginate, public_version
@@ -134,6 +135,9 @@ def active_filters(request: HttpRequest, query: CaseQuery) -> list[ActiveFilter]
         "nationality": (_("Nationality"), countries.name),
         "year_from": (_("Year of the first event"), lambda value: _("from %(year)s") % {"year": int(value)}),
         "year_to": (_("Year of the first event"), lambda value: _("until %(year)s") % {"year": int(value)}),
+        "facility_kind": (_("Kind of facility"), lambda value: str(FacilityKind(value).label)),
+        "facility": (_("Facility"), query.places.facility_name),
+        "authority": (_("Authority believed responsible"), query.places.authority_name),
     }
     chips = []
     for name, (label, shown) in labels.items():
@@ -189,6 +193,17 @@ def _filters_html(request: HttpRequest, query: CaseQuery, *, active: int) -> str
             if selected and selected not in present:
                 present[selected] = countries.name(selected)
             query.filterset.form.fields["nationality"].choices = [("", ANY_COUNTRY), *present.items()]
+            # The same for the facilities and authorities: those the published cases name, with their counts.
+            for name, counts, named in (
+                ("facility", query.facility_counts, query.places.facility_name),
+                ("authority", query.authority_counts, query.places.authority_name),
+            ):
+                field = query.filterset.form.fields[name]
+                offered = {str(pk): f"{named(pk)} ({count})" for pk, count in counts.items()}
+                selected = query.filterset.form.cleaned_data.get(name) or ""
+                if selected and selected not in offered:
+                    offered[selected] = named(selected)
+                field.choices = sorted(offered.items(), key=lambda item: item[1])  # after its "Any …"
         context = {"filter": query.filterset, "facets": facets, "active": active, "open": not query.valid}
         return render_to_string("public/_list_filters.html", context, request)
 
@@ -216,6 +231,7 @@ def _case_context(request: HttpRequest, version: PublishedVersion) -> dict:
         "cite_as": cite_as(page, url),
         "permalink": url,
         "og_locale": _og_locales(),
+        "case_map": case_map(page),
     }
 
 

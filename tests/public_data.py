@@ -50,6 +50,9 @@ CSV_HEADER = [
     "summary",
     "published_at",
     "appeals",
+    "facilities",
+    "authorities",
+    "related_cases",
 ]
 SENTINEL = "Sentinel Qorvash"
 

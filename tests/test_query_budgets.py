@@ -11,18 +11,21 @@ from .factories import make_citation, make_event, make_person, make_source, make
 pytestmark = pytest.mark.django_db
 
 # The most queries each page may run. The list runs one query per facet
-# (status, fate, category, nationality) beside its results; a name search adds
+# (status, fate, category, nationality, kind of facility, facility, authority)
+# beside its results, and one each for the names of the public facilities and
+# authorities its facets and selects offer; a name search adds
 # its fixed steps (exact, folded, contained, fuzzy). Every page reads the
 # public data's generation once (its ETag and the cache's key); these are the
 # budgets of a first request, before anything is cached. The list and the
 # API read a page's ids, then its rows (public.queries.IdsFirstPaginator).
 BUDGETS = {
     "/": 5,
-    "/cases/": 12,
-    "/cases/?q=kim+cheol-ok": 16,
-    "/cases/?q=kim&status=detained&sort=name": 16,
+    "/cases/": 17,
+    "/cases/?q=kim+cheol-ok": 21,
+    "/cases/?q=kim&status=detained&sort=name": 21,
     # The filters in use, each shown as a chip: read from the validated form, no query of their own.
-    "/cases/?q=kim&status=detained&fate=outstanding&year_from=1950&year_to=2020&sort=name": 16,
+    "/cases/?q=kim&status=detained&fate=outstanding&year_from=1950&year_to=2020&sort=name": 21,
+    "/cases/?facility_kind=kwanliso&status=detained": 17,
     "/sources/": 5,
     "/feed/": 4,
     "/api/cases/": 6,

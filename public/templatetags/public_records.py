@@ -14,6 +14,7 @@ from cases.partial_dates import PartialDate, display_partial_date
 from cases.vocabularies import Confidence, Status
 from sources.vocabularies import SourceKind
 
+from .. import maps
 from ..presenters import name_with_native, names_in_order
 
 register = template.Library()
@@ -108,3 +109,15 @@ def written_in(language: str) -> str:
     if language.split("-")[0] == (get_language() or "").split("-")[0]:
         return ""
     return format_html(' lang="{}"', language)
+
+
+@register.simple_tag
+def map_legend() -> list:
+    """The kinds of mark a map draws (exact, approximate, region), each with its small drawing."""
+    return maps.legend()
+
+
+@register.simple_tag
+def map_attribution() -> str:
+    """Where the maps' outline comes from."""
+    return maps.attribution()
