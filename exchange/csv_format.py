@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
 
-from cases.models import Confidence, NameVariant, Person, Sex, Status, StatusEvent
+from cases.models import Authority, Confidence, Facility, NameVariant, Person, Sex, Status, StatusEvent
 from cases.partial_dates import PartialDate
 from cases.spreadsheet import unneutralise
 from security.input import find_control_character
@@ -55,6 +56,9 @@ COLUMNS = (
     "source_publisher",
     "source_date",
     "source_locator",
+    # Added with facilities: after the older columns, so that a file laid out for those still reads the same.
+    "status_facility",
+    "status_responsible",
 )
 # What each column holds, for the people who fill the spreadsheets: the import page shows it as a table.
 COLUMN_HELP = {
@@ -77,6 +81,13 @@ COLUMN_HELP = {
     "status_date": gettext_lazy("When the status change happened, as a partial date."),
     "status_place": gettext_lazy("Where it happened."),
     "status_confidence": gettext_lazy("confirmed, likely, possible or unverified."),
+    "status_facility": gettext_lazy(
+        "The facility where it happened or where the person is held: any of its names or spellings (Yodok, 요덕)."
+    ),
+    "status_responsible": gettext_lazy(
+        "The authorities believed responsible, separated by ;, each with its confidence in brackets: "
+        "Ministry of State Security (likely); Ministry of Social Security (possible). Without one: unverified."
+    ),
     "source_title": gettext_lazy("The source behind the status: matched to an existing source by URL, else by title."),
     "source_url": gettext_lazy("The source's web address (http:// or https://)."),
     "source_publisher": gettext_lazy("Who published the source (for a new source)."),
@@ -84,7 +95,7 @@ COLUMN_HELP = {
     "source_locator": gettext_lazy("Where in the source (p. 12, para. 354)."),
 }
 REQUIRED_ONE_OF = ("name", "descriptor")
-STATUS_DETAILS = ("status_date", "status_place", "status_confidence")
+STATUS_DETAILS = ("status_date", "status_place", "status_confidence", "status_facility", "status_responsible")
 SOURCE_DETAILS = ("source_publisher", "source_date", "source_locator")
 SEPARATOR = ";"
 
@@ -221,6 +232,56 @@ def _other_names(text: str) -> list[str]:
     return names
 
 
+# An authority believed responsible, its confidence in brackets at the end: "Ministry of State Security (likely)".
+_WITH_CONFIDENCE = re.compile(r"(?P<name>.*?)\s*\((?P<confidence>[^()]*)\)")
+
+
+def _confidence_in_brackets(text: str) -> tuple[str, str] | None:
+    """(the name, the confidence) when ``text`` ends with a confidence in brackets, else None."""
+    match = _WITH_CONFIDENCE.fullmatch(text)
+    confidence = match and _vocabulary(Confidence).get(_fold(match["confidence"]))
+    return (match["name"].strip(), confidence) if match and confidence else None
+
+
+def responsible_cell(held: Iterable[tuple[str, str]]) -> str:
+    """The cell of the authorities believed responsible, as :func:`_responsible` reads it back."""
+    return f"{SEPARATOR} ".join(f"{name} ({confidence})" for name, confidence in held)
+
+
+def _responsible(text: str) -> list[tuple[str, str]]:
+    """(authority name, confidence) of each authority of a cell such as
+    "Ministry of State Security (likely); Provincial security bureau (possible)".
+
+    The confidence, a value or an English label, is in brackets at the end of
+    each; without one, it is unverified. Brackets holding something else are
+    part of the name ("Ministry of People's Security (former name)").
+    """
+    held: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    check = _text(Authority, "name")
+    for item in _list(text):
+        if item.count("(") != item.count(")"):
+            raise ValueError(_("“%(item)s” has a bracket that is not closed.") % {"item": item})
+        name, confidence = _confidence_in_brackets(item) or (item, Confidence.UNVERIFIED)
+        if not name:
+            raise ValueError(
+                _("“%(item)s” names no authority: write the authority's name before its confidence.") % {"item": item}
+            )
+        if _confidence_in_brackets(name):
+            raise ValueError(_("“%(item)s” gives two confidences: give one.") % {"item": item})
+        try:
+            check(name)
+        except ValueError as error:
+            raise ValueError(_("“%(name)s…” %(problem)s") % {"name": name[:40], "problem": error}) from None
+        if name.casefold() in seen:
+            raise ValueError(
+                _("“%(name)s” is named twice: give each authority once, with one confidence.") % {"name": name}
+            )
+        seen.add(name.casefold())
+        held.append((name, confidence))
+    return held
+
+
 def _case_id(text: str) -> str:
     return _text(Person, "case_id")(text.upper())
 
@@ -284,6 +345,8 @@ def _parsers() -> dict[str, Callable[[str], object]]:
         "status_confidence": _choice(
             Confidence, gettext_lazy("unknown confidence “%(text)s”: use one of %(keys)s, or its label.")
         ),
+        "status_facility": _text(Facility, "name"),
+        "status_responsible": _responsible,
         "source_title": _text(Source, "title"),
         "source_url": url,
         "source_publisher": _text(Source, "publisher"),

@@ -9,13 +9,20 @@ say more than the site does. Both give one dict a person, keyed by
 :func:`json_chunks` turn them into text, a row at a time, so that memory does
 not grow with the number of cases.
 
-The JSON adds what a spreadsheet row cannot hold, under ``appeals``: from
-:func:`person_rows` with ``with_appeals``, every appeal made for the person,
-every field with its replies (with restricted values only when the reader
-may see them, else the public line of each public appeal); from
-:func:`public_rows`, the published record's own list of appeals, and so only
-their public line (``workflow.snapshots.appeal_line``). The CSV has no
-appeals and the import reads none.
+The JSON (:func:`json_export`) is an object: the ``authorities`` and
+``facilities`` (for staff :mod:`exchange.facilities`' entries, by name; in a
+public export the public site's own records, ``workflow.places``), then the
+``cases``, each adding what a spreadsheet row cannot hold. Under
+``appeals``: from :func:`person_rows` with ``with_appeals``, every appeal
+made for the person, every field with its replies (with restricted values
+only when the reader may see them, else the public line of each public
+appeal); from :func:`public_rows`, the published record's own list of
+appeals, and so only their public line (``workflow.snapshots.appeal_line``).
+Under ``events``, every event with its facility and authorities by name
+(from a public record, its public events and their public places); under
+``relations``, the case's relations by case ID. The CSV has none of these
+but the latest event's facility and authorities; the import reads no
+appeal or relation.
 """
 
 from __future__ import annotations
@@ -28,13 +35,15 @@ from collections.abc import Iterable, Iterator
 from django.db import models
 
 from advocacy.models import Appeal, AppealReply
-from cases.models import TIMELINE_ORDER, NameVariant, Person, StatusEvent
+from cases.models import TIMELINE_ORDER, Authority, Facility, NameVariant, Person, Responsibility, StatusEvent
 from cases.spreadsheet import csv_lines
 from sources.models import Citation
 from workflow.models import PublishedVersion
+from workflow.places import public_authorities, public_facilities
 from workflow.snapshots import appeal_line
 
-from .csv_format import COLUMNS, SEPARATOR, join_native_name
+from .csv_format import COLUMNS, SEPARATOR, join_native_name, responsible_cell
+from .facilities import authority_entries, facility_entries, relations_of
 
 CHUNK_SIZE = 1000
 
@@ -45,8 +54,8 @@ def _text(value) -> str:
 
 def _row(*, event: dict | None = None, source: dict | None = None, **cells) -> dict:
     """One export row: ``cells`` by column, the status columns from ``event`` (its status, date,
-    place, confidence) and the source columns from ``source`` (title, url, publisher, published_on,
-    locator); every column not given is blank."""
+    place, confidence, facility by name, authorities believed responsible) and the source columns
+    from ``source`` (title, url, publisher, published_on, locator); every column not given is blank."""
     row = dict.fromkeys(COLUMNS, "")
     if event:
         row |= {
@@ -54,6 +63,10 @@ def _row(*, event: dict | None = None, source: dict | None = None, **cells) -> d
             "status_date": _text(event["date"]),
             "status_place": event["place"],
             "status_confidence": event["confidence"],
+            "status_facility": event.get("facility") or "",
+            "status_responsible": responsible_cell(
+                (held["authority"], held["confidence"]) for held in event.get("responsible", [])
+            ),
         }
     if source:
         row |= {
@@ -89,20 +102,35 @@ def person_rows(*, include_restricted: bool, with_appeals: bool = False) -> Iter
     The status columns describe the latest event (the one the current status
     comes from), the source columns its first citation; for a person without
     events, the first citation of the person. With ``with_appeals`` (the
-    JSON), each row also has the person's ``appeals`` (:func:`appeals_of`).
-    Read a thousand persons at a time, with a fixed number of queries each.
+    JSON), each row also has the person's ``appeals`` (:func:`appeals_of`),
+    ``events`` (every active event, with its facility and the authorities
+    believed responsible) and ``relations``
+    (:func:`exchange.facilities.relations_of`). Read a thousand persons at a
+    time, with a fixed number of queries each.
     """
+    places = _place_names(include_restricted=include_restricted)
     last = ""
     while True:
         persons = list(Person.objects.filter(case_id__gt=last).order_by("case_id").values(*PERSON_FIELDS)[:CHUNK_SIZE])
         if not persons:
             return
-        rows = _rows(persons, include_restricted=include_restricted)
+        rows = _rows(persons, include_restricted=include_restricted, places=places, every_event=with_appeals)
         if with_appeals:
             appeals = appeals_of([person["pk"] for person in persons], include_restricted=include_restricted)
-            rows = (row | {"appeals": appeals[person["pk"]]} for row, person in zip(rows, persons, strict=True))
+            relations = relations_of(persons, include_restricted=include_restricted)
+            rows = (
+                row | {"appeals": appeals[person["pk"]], "relations": relations[person["pk"]]}
+                for row, person in zip(rows, persons, strict=True)
+            )
         yield from rows
         last = persons[-1]["case_id"]
+
+
+def _place_names(*, include_restricted: bool) -> tuple[dict[int, str], dict[int, str]]:
+    """The names of the facilities and of the authorities, by pk: every one for staff, else the public ones."""
+    facilities = Facility.objects.all() if include_restricted else Facility.objects.public()
+    authorities = Authority.objects.all() if include_restricted else Authority.objects.public()
+    return dict(facilities.values_list("pk", "name")), dict(authorities.values_list("pk", "name"))
 
 
 def appeals_of(person_ids: list[int], *, include_restricted: bool) -> dict[int, list[dict]]:
@@ -166,9 +194,12 @@ def _json_value(value):
     return str(value)
 
 
-def _rows(persons: list[dict], *, include_restricted: bool) -> Iterator[dict]:
+def _rows(
+    persons: list[dict], *, include_restricted: bool, places: tuple[dict, dict], every_event: bool = False
+) -> Iterator[dict]:
+    facility_names, authority_names = places
     ids = [person["pk"] for person in persons]
-    other_names, categories, latest = defaultdict(list), defaultdict(list), {}
+    other_names, categories, timelines = defaultdict(list), defaultdict(list), defaultdict(list)
     variants = NameVariant.objects.filter(person__in=ids).order_by("person_id", "name")
     for person_id, name in variants.values_list("person_id", "name"):
         other_names[person_id].append(name)
@@ -176,8 +207,19 @@ def _rows(persons: list[dict], *, include_restricted: bool) -> Iterator[dict]:
     for person_id, name in memberships.values_list("person_id", "category__name"):
         categories[person_id].append(name)
     events = StatusEvent.objects.active().filter(person__in=ids).order_by("person_id", *TIMELINE_ORDER)
-    for event in events.values("pk", "person_id", "status", "date", "place", "confidence"):
-        latest[event["person_id"]] = event  # the last in timeline order
+    for event in events.values("pk", "person_id", "status", "date", "place", "confidence", "is_public", "facility_id"):
+        event["facility"] = facility_names.get(event.pop("facility_id"))
+        event["responsible"] = []
+        timelines[event["person_id"]].append(event)
+    latest = {person_id: timeline[-1] for person_id, timeline in timelines.items()}  # the last in timeline order
+    described = [event for timeline in timelines.values() for event in timeline] if every_event else latest.values()
+    by_pk = {event["pk"]: event for event in described}
+    held = Responsibility.objects.filter(status_event__in=list(by_pk)).order_by("authority__name", "pk")
+    for event_id, authority_id, confidence in held.values_list("status_event_id", "authority_id", "confidence"):
+        if authority_id in authority_names:
+            by_pk[event_id]["responsible"].append(
+                {"authority": authority_names[authority_id], "confidence": confidence}
+            )
     # Staff read every active citation of a source not withdrawn; others what the public may see.
     citations = (
         Citation.objects.active().filter(source__withdrawn=False) if include_restricted else Citation.objects.public()
@@ -197,7 +239,7 @@ def _rows(persons: list[dict], *, include_restricted: bool) -> Iterator[dict]:
         pk = person["pk"]
         last_event = latest.get(pk)
         first_citation = cited.get(("event", last_event["pk"]) if last_event else ("person", pk))
-        yield _row(
+        row = _row(
             case_id=person["case_id"],
             external_ref=person["external_ref"],
             name=person["name"],
@@ -221,6 +263,23 @@ def _rows(persons: list[dict], *, include_restricted: bool) -> Iterator[dict]:
                 "locator": first_citation["locator"],
             },
         )
+        if every_event:
+            row["events"] = [_event_entry(event, with_public_flag=True) for event in timelines[pk]]
+        yield row
+
+
+def _event_entry(event: dict, *, with_public_flag: bool = False) -> dict:
+    """An event in the JSON: status, partial date as typed, place, confidence, facility by name, and the
+    authorities believed responsible by name, each with its confidence."""
+    return {
+        "status": event["status"],
+        "date": _text(event["date"]),
+        "place": event["place"],
+        "confidence": event["confidence"],
+        **({"is_public": event["is_public"]} if with_public_flag else {}),
+        "facility": event["facility"],
+        "responsible": event["responsible"],
+    }
 
 
 def public_rows() -> Iterator[dict]:
@@ -229,12 +288,14 @@ def public_rows() -> Iterator[dict]:
     What the record does not hold stays blank: the external reference, the
     descriptor (the record's name is the name, else the descriptor, or the
     pseudonym when the family faces reprisals), religion and internal notes.
-    ``appeals`` is the record's list of public appeal lines (read by the JSON
-    only).
+    ``appeals`` is the record's list of public appeal lines, ``events`` its
+    public events (each with its public facility and public authorities, by
+    name) and ``relations`` its public relations (read by the JSON only).
     """
     versions = PublishedVersion.objects.current().order_by("case_id").only("record")
     for version in versions.iterator(chunk_size=CHUNK_SIZE):
         record = version.record
+        events = [_public_event(event) for event in record["events"]]
         latest = record["events"][-1] if record["events"] else None
         cited = latest["citations"] if latest else record["person_citations"]
         citation = next((c for c in record["citations"] if cited and c["id"] == cited[0]), None)
@@ -250,11 +311,37 @@ def public_rows() -> Iterator[dict]:
             categories=[category["name"] for category in record["categories"]],
             summary=record["summary"],
             status=record["status"],
-            event=latest,
+            event=events[-1] if events else None,
             source=source and {**source, "locator": citation["locator"] if citation else ""},
             # Each public appeal's line, as the record holds it: nothing else of an appeal is ever published.
             appeals=record.get("appeals", []),
+            events=[_event_entry(event) for event in events],
+            # Read "person is the kind of other": the record says what the other case is to this one.
+            relations=[
+                {
+                    "person": relation["case_id"],
+                    "kind": relation["kind"],
+                    "other": record["case_id"],
+                    "confidence": relation["confidence"],
+                }
+                for relation in record.get("relations", [])
+            ],
         )
+
+
+def _public_event(event: dict) -> dict:
+    """A public record's event with its facility and authorities by name, as the export writes them.
+
+    A version published before facilities has neither key: it names none.
+    """
+    facility = event.get("facility")
+    return {
+        **event,
+        "facility": facility["name"] if facility else None,
+        "responsible": [
+            {"authority": held["name"], "confidence": held["confidence"]} for held in event.get("responsible", [])
+        ],
+    }
 
 
 def csv_chunks(rows: Iterable[dict]) -> Iterator[str]:
@@ -268,10 +355,27 @@ def csv_chunks(rows: Iterable[dict]) -> Iterator[str]:
     )
 
 
-def json_chunks(rows: Iterable[dict]) -> Iterator[str]:
-    """A JSON list of objects with the CSV's keys, then ``appeals`` when the rows have them; other_names and
-    categories are lists."""
-    yield "["
+def json_chunks(rows: Iterable[dict], *, authorities: list[dict], facilities: list[dict]) -> Iterator[str]:
+    """A JSON object: ``authorities`` and ``facilities``, then ``cases``, a list of objects with the CSV's keys
+    (other_names and categories as lists) and what the rows add (appeals, events, relations), one a line."""
+    yield "{\n"
+    yield '"authorities": ' + json.dumps(authorities, ensure_ascii=False) + ",\n"
+    yield '"facilities": ' + json.dumps(facilities, ensure_ascii=False) + ",\n"
+    yield '"cases": ['
     for index, row in enumerate(rows):
         yield ("," if index else "") + "\n" + json.dumps(row, ensure_ascii=False)
-    yield "\n]\n"
+    yield "\n]\n}\n"
+
+
+def json_export(*, public_only: bool) -> Iterator[str]:
+    """The JSON export: for staff every record (restricted values included); with ``public_only`` the public
+    site's records only (``workflow.places`` for facilities and authorities, the published versions for cases)."""
+    if public_only:
+        return json_chunks(
+            public_rows(), authorities=list(public_authorities().values()), facilities=public_facilities()
+        )
+    return json_chunks(
+        person_rows(include_restricted=True, with_appeals=True),
+        authorities=authority_entries(include_restricted=True),
+        facilities=facility_entries(include_restricted=True),
+    )

@@ -4,7 +4,9 @@
 (existing cases by case ID or external reference, their names, categories,
 events and citations, sources by URL or title), reports every problem with
 its line and column, and gives each row an :class:`Item`: the person it
-creates or updates, the status event, source and citation it adds. Writing
+creates or updates, the status event (with its facility and the authorities
+believed responsible, found by name: :mod:`exchange.places`), source and
+citation it adds. Writing
 the plan is :mod:`exchange.write`'s; :func:`exchange.importer.import_cases`
 runs both.
 """
@@ -26,10 +28,20 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases import names
-from cases.models import TIMELINE_ORDER, Category, NameVariant, Person, PublicationState, Status, StatusEvent
+from cases.models import (
+    TIMELINE_ORDER,
+    Category,
+    NameVariant,
+    Person,
+    PublicationState,
+    Responsibility,
+    Status,
+    StatusEvent,
+)
 from sources.models import Citation, Source
 
 from .csv_format import Problem, Row
+from .places import Places, responsible_names
 
 # Values in one "IN (…)" list when reading what the file refers to.
 LOOKUP_BATCH = 2000
@@ -63,6 +75,8 @@ class Item:
     # The event the row's source backs: the new event, or an existing one
     # when the row's status is already known; None for the person itself.
     cited_event: StatusEvent | SimpleNamespace | None = None
+    # The authorities believed responsible for the new event: (authority pk, confidence).
+    responsibilities: list[tuple[int, str]] = dataclass_field(default_factory=list)
     source: Source | None = None
     locator: str = ""
     cites: bool = False
@@ -150,6 +164,8 @@ class Plan:
         # Everything one import writes is recorded at the same moment.
         self.now = timezone.now()
         self.new_sources: list[Source] = []
+        # Read from the database only when a row names a facility or an authority.
+        self.places = Places()
 
     def problem(self, row: Row, column: str, message: str) -> None:
         self.problems.append(Problem(row.line, column, message))
@@ -257,8 +273,12 @@ class Plan:
         self.category_ids: dict[int, set[int]] = defaultdict(set)
         # Each person's (through row pk, category pk): the categories their history rows record.
         self.memberships: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        # Each person's active events, as (pk, status, date): what derive_status reads.
+        # Each person's active events, as (pk, status, date, facility_id): what derive_status reads, and the facility.
         self.events: dict[int, list[Any]] = defaultdict(list)
+        # The authorities believed responsible for each of those events, as (authority pk, confidence); read only
+        # when the file names authorities.
+        self.responsibilities: dict[int, set[tuple[int, str]]] = defaultdict(set)
+        names_authorities = any("status_responsible" in row.filled for row in self.rows)
         # (person pk or None, event pk or None, source pk, locator) of every active citation.
         self.citations: set[tuple] = set()
         through = Person.categories.through
@@ -271,8 +291,16 @@ class Plan:
                 self.category_ids[person_id].add(category_id)
                 self.memberships[person_id].append((pk, category_id))
             events = StatusEvent.objects.active().filter(person__in=batch).order_by("person_id", *TIMELINE_ORDER)
-            for pk, person_id, status, date in events.values_list("pk", "person_id", "status", "date"):
-                self.events[person_id].append(SimpleNamespace(pk=pk, status=status, date=date))
+            for pk, person_id, status, date, facility_id in events.values_list(
+                "pk", "person_id", "status", "date", "facility_id"
+            ):
+                self.events[person_id].append(SimpleNamespace(pk=pk, status=status, date=date, facility_id=facility_id))
+            if names_authorities:
+                held = Responsibility.objects.filter(status_event__person__in=batch, status_event__withdrawn=False)
+                for event_id, authority_id, confidence in held.values_list(
+                    "status_event_id", "authority_id", "confidence"
+                ):
+                    self.responsibilities[event_id].add((authority_id, confidence))
             for citation in (
                 Citation.objects.active().filter(person__in=batch).values_list("person_id", "source_id", "locator")
             ):
@@ -423,30 +451,44 @@ class Plan:
         if status is None:
             return
         date = row.get("status_date")
-        events = self.events.get(person.pk, [])
-        # The current status is already known; an older fact already recorded is not recorded twice.
-        known = [event for event in events if event.status == status]
-        if known and status == person.current_status:
-            item.cited_event = known[-1]
+        places = self.places.of(row.values, lambda column, message: self.problem(row, column, message))
+        recorded = self._recorded_event(person, status, date)
+        if recorded is not None:
+            item.cited_event = recorded
+            for column, message in self.places.differences(
+                places, recorded.facility_id, self.responsibilities.get(recorded.pk, set())
+            ):
+                self.problem(row, column, message)
             return
-        for event in reversed(known):
-            if event.date == date:
-                item.cited_event = event
-                return
         details = {"confidence": row.values["status_confidence"]} if "status_confidence" in row.values else {}
         event = build_instance(
             StatusEvent,
             status=status,
             date=date,
             place=row.get("status_place", ""),
+            facility_id=places.facility.pk if places.facility else None,
             is_public=False,
             recorded_at=self.now,
             **details,
         )
         item.event = item.cited_event = event
+        item.responsibilities = sorted(places.responsibility_keys)
         label = _status_labels(get_language())[status]
         when = date.display() if date else _("date unknown")
         item.changes.append(_("status recorded: %(status)s, %(date)s") % {"status": label, "date": when})
+        if places.facility:
+            item.changes.append(_("at the facility %(facility)s") % {"facility": _short(places.facility.name)})
+        if item.responsibilities:
+            held = responsible_names(places.responsibility_keys, self.places.authorities)
+            item.changes.append(_("authorities believed responsible: %(authorities)s") % {"authorities": held})
+
+    def _recorded_event(self, person: Person, status: str, date) -> SimpleNamespace | None:
+        """The event already recording the row's status, if any: the current status is already known, and an
+        older fact already recorded (the same status on the same date) is not recorded twice."""
+        known = [event for event in self.events.get(person.pk, []) if event.status == status]
+        if known and status == person.current_status:
+            return known[-1]
+        return next((event for event in reversed(known) if event.date == date), None)
 
     def _plan_source(self, item: Item) -> None:
         row = item.row

@@ -14,6 +14,8 @@ PostgreSQL) and keeps that path's rules through the same bulk counterparts:
 * an edit of an existing person (a field, a category, another name) raises
   their version through ``BulkWriter.update``, so an admin form opened before
   the import is refused instead of silently undoing it;
+* a new event's authorities believed responsible are written with it, its
+  facility on it (both found by name when the file was read, ``exchange.places``);
 * every row written gets its history row, naming the user and the reason
   ("Imported from cases.csv"), and a person's history rows carry their
   categories as simple-history's own many-to-many snapshot does;
@@ -25,7 +27,7 @@ from __future__ import annotations
 import unicodedata
 
 from cases.bulk import BulkWriter
-from cases.models import CaseIdCounter, NameVariant, Person, StatusEvent
+from cases.models import CaseIdCounter, NameVariant, Person, Responsibility, StatusEvent
 from sources.models import Citation, Source
 from workflow.snapshots import redact_published_versions
 
@@ -61,7 +63,7 @@ def write_plan(plan: Plan, *, by, reason: str, progress) -> None:
     if at_risk:
         redact_published_versions(at_risk, by=by, reason=f"Public record redacted: {reason}")
     if len(plan.items) >= ANALYZE_AFTER:
-        writer.analyze([Source, Person, Person.categories.through, NameVariant, StatusEvent, Citation])
+        writer.analyze([Source, Person, Person.categories.through, NameVariant, StatusEvent, Responsibility, Citation])
 
 
 def _variant(person: Person, name: str) -> NameVariant:
@@ -109,6 +111,15 @@ class Writer(BulkWriter):
                 item.event.person_id, item.event.recorded_by_id = item.person.pk, self.by.pk
                 events.append(item.event)
         self.insert(StatusEvent, events)
+        self.insert(
+            Responsibility,
+            [
+                build_instance(Responsibility, status_event_id=item.event.pk, authority_id=pk, confidence=confidence)
+                for item in items
+                if item.event is not None
+                for pk, confidence in item.responsibilities
+            ],
+        )
         restatused = Person.objects.refresh_statuses([item.person for item in items if not item.is_new and item.event])
 
         # The edited persons (their version raised), then those whose derived status alone changed.

@@ -91,6 +91,8 @@ def test_the_csv_has_exactly_the_import_columns_and_every_value():
         "source_publisher": "NGO",
         "source_date": "2015",
         "source_locator": "p. 12",
+        "status_facility": "",
+        "status_responsible": "",
     }
     assert rows[1]["case_id"] == unnamed.case_id
     assert (rows[1]["name"], rows[1]["descriptor"], rows[1]["status"]) == ("", "Unnamed woman (fictional)", "")
@@ -130,11 +132,13 @@ def test_exporting_and_importing_again_changes_nothing(tmp_path):
 def test_the_json_export_has_the_same_keys_with_lists_for_names_and_categories():
     person = full_case()
 
-    data = json.loads(export("--format", "json"))
+    data = json.loads(export("--format", "json"))["cases"]
 
-    # Then the case's appeals, which a spreadsheet row has no room for (tests/test_appeal_export.py).
-    assert list(data[0]) == [*COLUMNS, "appeals"]
-    assert data[0]["appeals"] == []
+    # Then the case's appeals, events and relations, which a spreadsheet row has no room for
+    # (tests/test_appeal_export.py, tests/test_facility_exchange.py).
+    assert list(data[0]) == [*COLUMNS, "events", "appeals", "relations"]
+    assert data[0]["appeals"] == data[0]["relations"] == []
+    assert [event["status"] for event in data[0]["events"]] == ["arrested", "sentenced"]
     assert data[0]["case_id"] == person.case_id
     assert data[0]["other_names"] == ["+Alias", "Gim Ye-si"]
     assert data[0]["summary"].startswith("=HYPERLINK")  # JSON is not a spreadsheet
@@ -223,11 +227,12 @@ def test_a_withdrawn_case_is_not_in_the_public_export():
 def test_the_export_reads_a_fixed_number_of_queries(django_assert_max_num_queries):
     for number in range(3):
         full_case(f"ORG-{number}")
-    with django_assert_max_num_queries(8):
+    # The names of the facilities and authorities once, the authorities believed responsible once a chunk.
+    with django_assert_max_num_queries(9):
         export()
     for number in range(3, 9):
         full_case(f"ORG-{number}")
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         export()
     public_case()
     with django_assert_max_num_queries(2):
@@ -240,7 +245,7 @@ def test_the_export_can_be_written_to_a_file(tmp_path):
 
     call_command("export_cases", "--format", "json", "--output", str(path))
 
-    assert json.loads(path.read_text(encoding="utf-8"))[0]["name"] == "Kim Example"
+    assert json.loads(path.read_text(encoding="utf-8"))["cases"][0]["name"] == "Kim Example"
 
 
 @pytest.mark.django_db

@@ -266,7 +266,7 @@ def test_a_line_with_more_cells_than_the_header_is_reported():
     result = run(data)
 
     assert [(p.line, p.column) for p in result.problems] == [(3, "")]
-    assert "header names only 22 columns" in result.problems[0].message
+    assert "header names only 24 columns" in result.problems[0].message
 
 
 def test_a_quoted_cell_over_several_lines_does_not_shift_the_line_numbers():

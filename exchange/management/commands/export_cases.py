@@ -1,21 +1,23 @@
 """python manage.py export_cases [--format csv|json] [--public-only] [--output FILE].
 
-The JSON carries each case's appeals beside the import's columns (``exchange.exporter``).
+The JSON carries the facilities and authorities, and each case's appeals, events and relations beside the
+import's columns (``exchange.exporter``).
 """
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from exchange.exporter import csv_chunks, json_chunks, person_rows, public_rows
+from exchange.exporter import csv_chunks, json_export, person_rows, public_rows
 
 
 class Command(BaseCommand):
     help = (
         "Export every case in the import's format, to standard output or a file. Without --public-only the "
-        "export holds restricted values (internal notes, restricted sources, and in JSON every field of each "
-        "appeal with its replies): keep it as safe as the database. With --public-only the JSON's appeals are "
-        "the published record's lines only (to whom, what kind, when, whether answered). Exporting a CSV and "
-        "importing it back changes nothing; appeals are not imported."
+        "export holds restricted values (internal notes, restricted sources, non-public facilities, authorities "
+        "and relations, and in JSON every field of each appeal with its replies): keep it as safe as the "
+        "database. With --public-only it holds what the public site shows and nothing else. Exporting a CSV and "
+        "importing it back changes nothing; appeals and relations are not imported, and the JSON's facilities "
+        "and authorities load into another database with import_facilities."
     )
 
     def add_arguments(self, parser):
@@ -29,10 +31,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # Whoever runs a command has the database at hand: they may have its restricted values too.
-        as_json = options["format"] == "json"
-        # A CSV row has no room for appeals: only the JSON reads them.
-        rows = public_rows() if options["public_only"] else person_rows(include_restricted=True, with_appeals=as_json)
-        chunks = json_chunks(rows) if as_json else csv_chunks(rows)
+        if options["format"] == "json":
+            chunks = json_export(public_only=options["public_only"])
+        else:
+            chunks = csv_chunks(public_rows() if options["public_only"] else person_rows(include_restricted=True))
         if not options["output"]:
             for chunk in chunks:
                 self.stdout.write(chunk, ending="")
