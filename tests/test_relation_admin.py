@@ -8,6 +8,8 @@ Each test goes through HTTP and checks the answer and the database.
 import html
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.models import PublicationState, Relation, RelationKind
@@ -338,3 +340,19 @@ def test_a_source_for_a_relation_of_a_withdrawn_case_is_an_editors_to_cite(resea
 
     assert response.status_code == 403
     assert not Citation.objects.exists()
+
+
+def test_the_persons_page_queries_do_not_grow_with_its_relations(caseworker_client):
+    def queries(person) -> int:
+        caseworker_client.get(person_url(person))  # per-process caches (content types, permissions)
+        with CaptureQueriesContext(connection) as captured:
+            assert caseworker_client.get(person_url(person)).status_code == 200
+        return len(captured)
+
+    few, many = make_person(name="Kim Few"), make_person(name="Kim Many")
+    for person, count in ((few, 1), (many, 20)):
+        for n in range(count):
+            make_relation(person, RelationKind.DETAINED_TOGETHER, make_person(name=f"Pak {n}"))
+            make_relation(make_person(name=f"Choi {n}"), RelationKind.SIBLING, person)
+
+    assert queries(many) == queries(few)

@@ -13,7 +13,7 @@ from django.contrib.messages import get_messages
 from django.core.files.base import ContentFile
 
 from cases.history import save_with_history
-from cases.models import Person, PublicationState, Status, StatusEvent
+from cases.models import Facility, Person, PublicationState, Relation, Status, StatusEvent
 from sources.models import Citation, Source
 from workflow import services
 from workflow.models import PublishedVersion
@@ -25,8 +25,10 @@ from .factories import (
     admin_form_data,
     make_case_in_review,
     make_event,
+    make_facility,
     make_person,
     make_publishable_case,
+    make_relation,
     make_source,
     make_superuser,
     publish_case,
@@ -680,3 +682,74 @@ def test_superuser_cannot_delete_a_person_either(client):
     client.force_login(make_superuser("root"))
     assert client.post(f"/admin/cases/person/{person.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Person.objects.filter(pk=person.pk).exists()
+
+
+# Facilities, authorities and relations
+
+
+@visitors(READERS)
+def test_readers_see_facilities_authorities_and_relations(client, role):
+    make_facility()
+    sign_in_as(client, role)
+    for url in ("/admin/cases/facility/", "/admin/cases/authority/", "/admin/cases/relation/"):
+        assert client.get(url).status_code == 200
+
+
+@all_but(READERS)
+def test_others_cannot_see_facilities_authorities_or_relations(client, role):
+    make_facility()
+    sign_in_as(client, role)
+    for url in ("/admin/cases/facility/", "/admin/cases/authority/", "/admin/cases/relation/"):
+        assert_refused(client, role, client.get(url))
+
+
+@visitors(CASE_EDITORS)
+def test_case_editors_add_a_facility(client, role):
+    user = sign_in_as(client, role)
+    url = "/admin/cases/facility/add/"
+    response = client.post(url, form_data(client, url, name="Chongori re-education camp", kind="kyohwaso"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Facility.objects.get().history.get().history_user == user
+
+
+@all_but(CASE_EDITORS)
+def test_others_cannot_add_a_facility(client, role):
+    sign_in_as(client, role)
+    response = client.post("/admin/cases/facility/add/", {"name": "Chongori re-education camp", "kind": "kyohwaso"})
+    assert_refused(client, role, response)
+    assert not Facility.objects.exists()
+
+
+@visitors(EDITOR_ONLY)
+def test_editors_make_a_facility_public(client, role):
+    facility = make_facility(is_public=False)
+    sign_in_as(client, role)
+    url = f"/admin/cases/facility/{facility.pk}/change/"
+    assert client.post(url, form_data(client, url, is_public="on")).status_code == 302
+    facility.refresh_from_db()
+    assert facility.is_public
+
+
+@all_but(EDITOR_ONLY)
+def test_others_cannot_make_a_facility_public(client, role):
+    facility = make_facility(is_public=False)
+    sign_in_as(client, role)
+    url = f"/admin/cases/facility/{facility.pk}/change/"
+    response = client.post(url, form_data(client, url, is_public="on"))
+    if role == "caseworker":
+        assert response.status_code == 302  # saved, without the box a caseworker does not have
+    else:
+        assert_refused(client, role, response)
+    facility.refresh_from_db()
+    assert not facility.is_public
+
+
+@visitors(VISITORS)
+def test_nobody_deletes_a_facility_or_a_relation(client, role):
+    facility = make_facility()
+    relation = make_relation(make_person(), "sibling", make_person())
+    sign_in_as(client, role)
+    for url in (f"/admin/cases/facility/{facility.pk}/delete/", f"/admin/cases/relation/{relation.pk}/delete/"):
+        assert_refused(client, role, client.post(url, {"post": "yes"}))
+    assert Facility.objects.filter(pk=facility.pk).exists()
+    assert Relation.objects.filter(pk=relation.pk).exists()

@@ -9,6 +9,7 @@ once both cases are published and neither family faces reprisals
 (:func:`workflow.snapshots.relation_is_public`).
 """
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -47,10 +48,15 @@ class RelationForm(VersionedModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if not self.instance._state.adding:
-            for name in ("person", "other"):
-                if name in self.fields:
-                    self.fields[name].disabled = True
+        if self.instance._state.adding:
+            return
+        for name in ("person", "other"):
+            if name in self.fields:
+                field = self.fields[name]
+                field.disabled = True
+                # Shown, not chosen: the person already read with the relation, without a query per row.
+                chosen = getattr(self.instance, name)
+                field.widget = forms.Select(choices=[(chosen.pk, str(chosen))], attrs=field.widget.attrs)
 
     def clean(self):
         cleaned_data = super().clean()
