@@ -10,6 +10,7 @@ import html
 import pytest
 from django.urls import reverse
 
+from cases.history import save_with_history
 from cases.models import Authority, Facility, FacilityName, Responsibility, Status, StatusEvent
 from sources.models import Citation
 
@@ -19,8 +20,10 @@ from .factories import (
     make_event,
     make_facility,
     make_person,
+    make_publishable_case,
     make_source,
     make_staff,
+    publish_case,
     signed_in,
 )
 
@@ -368,6 +371,24 @@ def test_a_facilitys_history_says_who_changed_what(caseworker_client):
     assert response.status_code == 200
     assert "Changed in admin: county or city" in text(response)
     assert "caseworker" in text(response)
+
+
+def test_a_facilitys_page_names_the_published_cases_that_name_it(editor_client):
+    camp, mss = make_facility(), make_authority()
+    person = make_publishable_case()
+    event = person.status_events.get()
+    event.facility = camp
+    save_with_history(event, by=None, reason="test data")
+    Responsibility.objects.create(status_event=event, authority=mss, confidence="likely")
+    make_facility("Kaechon re-education camp", kind="kyohwaso")
+    publish_case(person)
+
+    for record in (camp, mss):
+        page = editor_client.get(reverse(f"admin:cases_{record._meta.model_name}_change", args=[record.pk]))
+        assert f'<a href="{reverse("admin:cases_person_change", args=[person.pk])}">{person.case_id}</a>' in text(page)
+    other = Facility.objects.get(name="Kaechon re-education camp")
+    page = editor_client.get(reverse("admin:cases_facility_change", args=[other.pk]))
+    assert person.case_id not in text(page)
 
 
 # --- Authorities -------------------------------------------------------------------------------------------------

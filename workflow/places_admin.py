@@ -13,6 +13,7 @@ given one.
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from cases.admin import (
@@ -27,6 +28,8 @@ from cases.models import Authority, Facility, FacilityName, Responsibility, Stat
 from cases.places import PUBLISH_PERMISSION
 from cases.vocabularies import in_every_language
 from sources.models import Citation
+
+from .models import PublishedAuthority, PublishedPlacement, PublishedVersion
 
 
 def may_publish_places(user) -> bool:
@@ -79,7 +82,24 @@ class PlaceAdmin(TrackedAdmin):
 
     form = PlaceForm
     actions = [withdraw_selected]
-    readonly_fields = ["created_at", "updated_at", "withdrawn", "withdrawn_reason"]
+    readonly_fields = ["created_at", "updated_at", "withdrawn", "withdrawn_reason", "on_published_cases"]
+    # The index of the published cases that name a record: PublishedPlacement or PublishedAuthority, and its field.
+    published_index: tuple[type[PublishedPlacement] | type[PublishedAuthority], str]
+
+    @admin.display(description=_("named by published cases"))
+    def on_published_cases(self, record) -> str:
+        """The cases on the public site that name the record: making it non-public or withdrawing it takes it
+        off their pages at once."""
+        index, field = self.published_index
+        versions = index.objects.filter(**{field: record.pk}).values("version")
+        cases = PublishedVersion.objects.filter(pk__in=versions).order_by("case_id") if record.pk else []
+        if not cases:
+            return str(_("none"))
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            ((reverse("admin:cases_person_change", args=[case.person_id]), case.case_id) for case in cases),
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -109,6 +129,14 @@ class PlaceAdmin(TrackedAdmin):
     def with_spellings(self, queryset):
         return queryset
 
+    def publication_fieldset(self, obj):
+        fields = ["is_public", "on_published_cases"] if obj is not None else ["is_public"]
+        description = _(
+            "Public: shown on the public site at once, with the published cases that name it. Making it non-public "
+            "or withdrawing it takes it off their pages at once."
+        )
+        return (_("Publication"), {"fields": fields, "description": description})
+
     def record_fieldset(self, obj):
         fields = ["created_at", "updated_at", "withdrawn", "withdrawn_reason", "expected_version"]
         return [(_("Record"), {"fields": fields})] if obj is not None else []
@@ -117,6 +145,7 @@ class PlaceAdmin(TrackedAdmin):
 @admin.register(Authority)
 class AuthorityAdmin(PlaceAdmin):
     form = AuthorityForm
+    published_index = (PublishedAuthority, "authority_id")
     change_form_template = "admin/cases/authority/change_form.html"
     list_display = ["name", "name_ko", "parent", "country", "is_public", "withdrawn"]
     list_filter = ["is_public", "withdrawn", "country"]
@@ -131,7 +160,7 @@ class AuthorityAdmin(PlaceAdmin):
             (_("Where it stands"), {"fields": ["parent", "country"]}),
             (_("Public description"), {"fields": in_every_language("description")}),
             (_("Restricted"), {"fields": ["internal_notes"]}),
-            (_("Publication"), {"fields": ["is_public"]}),
+            self.publication_fieldset(obj),
             *self.record_fieldset(obj),
         ]
 
@@ -220,6 +249,7 @@ class EventAtFacilityInline(admin.TabularInline):
 @admin.register(Facility)
 class FacilityAdmin(PlaceAdmin):
     form = FacilityForm
+    published_index = (PublishedPlacement, "facility_id")
     change_form_template = "admin/cases/facility/change_form.html"
     list_display = ["name", "name_ko", "kind", "authority", "province", "is_public", "withdrawn"]
     list_filter = ["kind", "is_public", ("authority", admin.RelatedOnlyFieldListFilter), "withdrawn"]
@@ -255,7 +285,7 @@ class FacilityAdmin(PlaceAdmin):
             (_("Dates"), {"fields": [("opened_on", "closed_on")]}),
             (_("Public description"), {"fields": in_every_language("description")}),
             (_("Restricted"), {"fields": ["internal_notes"]}),
-            (_("Publication"), {"fields": ["is_public"]}),
+            self.publication_fieldset(obj),
             *self.record_fieldset(obj),
         ]
 
