@@ -16,16 +16,21 @@ import pytest
 from django.core.management import call_command
 
 from cases.history import save_with_history
-from cases.models import Category, PublicationBasis, PublicationState, Status
+from cases.models import Category, FacilityName, PublicationBasis, PublicationState, Responsibility, Status
 from cases.partial_dates import PartialDate
+from cases.vocabularies import FacilityKind
 from public.filters import SORTS
 from workflow.services import submit_for_review, withdraw
 
 from .factories import (
     make_appeal,
+    make_authority,
     make_citation,
     make_event,
+    make_facility,
     make_person,
+    make_publishable_case,
+    make_relation,
     make_source,
     make_user,
     make_variant,
@@ -90,6 +95,7 @@ def plant_everything():
     make_citation(only_there, status_event=hidden_later, locator=SENTINEL, excerpt=SENTINEL)
     make_citation(public_source, status_event=hidden_later, locator=SENTINEL, excerpt=SENTINEL)
     plant_appeals(person)
+    places = plant_places(person, public_source, restricted_source)
     publish_case(person)
     # After publication: restrictions, a withdrawal, an event made non-public and an unreviewed edit.
     withdrawn_source.withdraw(by=None, reason=SENTINEL)
@@ -153,7 +159,120 @@ def plant_everything():
     make_citation(make_source(title=f"{SENTINEL} source of a withdrawn case"), person=gone)
     publish_case(gone)
     withdraw(gone, by=secret_user, reason=SENTINEL)
-    return person, restricted_source, withdrawn_source, gone
+    # After publication: a facility and an authority that were public are not any more.
+    for place in (places["hidden_later"], places["unit_hidden_later"]):
+        place.is_public = False
+        save_with_history(place, by=None, reason=SENTINEL)
+    places["withdrawn"].withdraw(by=None, reason=SENTINEL)
+    places.update(plant_relations(public_source, restricted_source, unseen=[at_risk, draft, gone]))
+    return person, restricted_source, withdrawn_source, gone, places
+
+
+# Every text of a facility and of an authority, in every language: restricted whenever the record is not public.
+PLACE_TEXTS = ("name", "name_ko", "name_ja", "description", "description_ko", "description_ja", "internal_notes")
+FACILITY_TEXTS = (*PLACE_TEXTS, "name_hanja", "province", "province_ko", "province_ja", "county", "county_ko")
+
+
+def plant_places(person, public_source, restricted_source) -> dict:
+    """Facilities and authorities around ``person``'s public events, before publication.
+
+    A public camp and a public authority with a sentinel in their restricted
+    fields (internal notes, a non-public spelling, a public spelling's note,
+    citations of a restricted source and notes of public citations, a
+    non-public parent body); a facility and an authority that are not public,
+    with a sentinel in every field; a facility and an authority public at
+    publication and hidden afterwards, and a facility withdrawn.
+    """
+    hidden_unit = make_authority(
+        **{field: f"{SENTINEL} {field}" for field in PLACE_TEXTS}, country="KP", is_public=False
+    )
+    mss = make_authority(
+        "South Hamgyong Provincial Security Bureau",
+        name_ko="함경남도 보위국",
+        internal_notes=SENTINEL,
+        parent=hidden_unit,
+    )
+    unit_hidden_later = make_authority(f"{SENTINEL} unit hidden later", internal_notes=SENTINEL)
+    camp = make_facility(
+        "Yodok political prison camp",
+        name_ko="요덕 정치범수용소",
+        internal_notes=SENTINEL,
+        authority=mss,
+        description="A political prison camp.",
+    )
+    FacilityName.objects.create(facility=camp, name=f"Camp 16 {SENTINEL}", is_public=False, note=SENTINEL)
+    FacilityName.objects.create(facility=camp, name="Camp 15", is_public=True, note=SENTINEL)
+    make_citation(public_source, facility=camp, locator="p. 9", note=SENTINEL)
+    make_citation(restricted_source, facility=camp, locator=SENTINEL, excerpt=SENTINEL, note=SENTINEL)
+    make_citation(public_source, facility=camp, locator=SENTINEL, excerpt=SENTINEL).withdraw(by=None, reason=SENTINEL)
+    hidden = make_facility(
+        **{field: f"{SENTINEL} {field}" for field in FACILITY_TEXTS},
+        county_ja=SENTINEL,
+        country="KP",
+        authority=hidden_unit,
+        latitude="41.8",
+        longitude="129.1",
+        precision="exact",
+        is_public=False,
+        variants=[f"{SENTINEL} public spelling of a hidden camp"],
+    )
+    make_citation(public_source, facility=hidden, locator=SENTINEL, excerpt=SENTINEL)
+    hidden_later = make_facility(f"{SENTINEL} camp hidden later", name_ko="비밀 수용소", authority=unit_hidden_later)
+    withdrawn = make_facility(f"{SENTINEL} withdrawn camp", latitude="40.1", longitude="127.3", precision="region")
+    for facility, date in ((camp, "2015-05"), (hidden, "2015-06"), (hidden_later, "2015-07"), (withdrawn, "2015-08")):
+        event = make_event(person, Status.DETAINED, date, is_public=True, facility=facility)
+        make_citation(public_source, status_event=event, locator="p. 5")
+        for authority in (mss, hidden_unit, unit_hidden_later):
+            Responsibility.objects.create(status_event=event, authority=authority, confidence="likely")
+    return {
+        "camp": camp,
+        "mss": mss,
+        "hidden": hidden,
+        "hidden_unit": hidden_unit,
+        "hidden_later": hidden_later,
+        "unit_hidden_later": unit_hidden_later,
+        "withdrawn": withdrawn,
+    }
+
+
+def plant_relations(public_source, restricted_source, *, unseen) -> dict:
+    """A published case, Lee Anchor, connected to every kind of other person.
+
+    Shown: a public relation to a published case (with a sentinel in its
+    note, its citation's note and a restricted source's citation). Never
+    shown: a relation not marked public, one cited only by a restricted
+    source, and relations to the ``unseen`` cases (at reprisal risk,
+    unpublished, withdrawn), to one withdrawn after publication and to one
+    flagged at risk after publication, each named with a sentinel or the
+    Hangul name of a person at risk.
+    """
+    anchor = make_publishable_case(name="Lee Anchor")
+    relative = make_publishable_case(name="Choi Relative")
+    publish_case(relative)
+    flagged_later = make_publishable_case(
+        name=f"Ri {SENTINEL} relative", family_name_native="리", given_name_native="비밀"
+    )
+    publish_case(flagged_later)
+    withdrawn_later = make_publishable_case(name=f"{SENTINEL} relative withdrawn later")
+    publish_case(withdrawn_later)
+
+    def relate(kind, other, *, cited_by=public_source, **fields):
+        relation = make_relation(anchor, kind, other, note=SENTINEL, **fields)
+        make_citation(cited_by, relation=relation, locator="p. 7", note=SENTINEL)
+        return relation
+
+    shown = relate("parent", relative)
+    make_citation(restricted_source, relation=shown, locator=SENTINEL, excerpt=SENTINEL, note=SENTINEL)
+    relate("sibling", relative, is_public=False)
+    relate("spouse", relative, cited_by=restricted_source)
+    for other in (*unseen, flagged_later, withdrawn_later):
+        relate("detained_together", other)
+    publish_case(anchor)
+    publish_case(relative)  # now the relative's record names the anchor
+    flagged_later.reprisal_risk, flagged_later.pseudonym = True, "Person E"
+    save_with_history(flagged_later, by=None, reason="the family faces reprisals")
+    withdraw(withdrawn_later, by=None, reason=SENTINEL)
+    return {"anchor": anchor, "relative": relative}
 
 
 # Every text of an appeal: restricted, whether the appeal is public or not (only its line is ever public).
@@ -228,7 +347,7 @@ def links(html: str, base: str, prefix: str = "") -> set[str]:
 
 @pytest.mark.parametrize("prefix", ["", "/ko", "/ja"], ids=["English", "Korean", "Japanese"])
 def test_no_public_response_contains_a_restricted_value(client, prefix):
-    person, restricted_source, withdrawn_source, gone = plant_everything()
+    person, restricted_source, withdrawn_source, gone, places = plant_everything()
     seeds = {
         "/",
         "/cases/",
@@ -250,6 +369,11 @@ def test_no_public_response_contains_a_restricted_value(client, prefix):
         f"/sources/{restricted_source.pk}/",
         f"/sources/{withdrawn_source.pk}/",
         "/cases/?page=999",
+        "/facilities/",
+        f"/cases/{places['anchor'].case_id}/",
+        f"/cases/{places['relative'].case_id}/",
+        f"/api/cases/{places['anchor'].case_id}/",
+        f"/api/cases/{places['relative'].case_id}/",
         "/cases/?status=nonsense",
         "/cases/?year_from=abc",
         "/api/cases/?category=nonsense",
@@ -261,6 +385,28 @@ def test_no_public_response_contains_a_restricted_value(client, prefix):
         seeds |= {f"/cases/?q={query}", f"/api/cases/?q={query}", f"/export/cases.csv?q={query}"}
     for value, _ in Status.choices:
         seeds.add(f"/cases/?status={value}")
+    # Every facility and authority, public or not, by its page and as a filter of the list, the API and the CSV.
+    for facility in ("camp", "hidden", "hidden_later", "withdrawn"):
+        pk = places[facility].pk
+        seeds |= {f"/facilities/{pk}/", f"/cases/?facility={pk}", f"/api/cases/?facility={pk}"}
+        seeds.add(f"/export/cases.csv?facility={pk}")
+    for authority in ("mss", "hidden_unit", "unit_hidden_later"):
+        pk = places[authority].pk
+        seeds |= {f"/cases/?authority={pk}", f"/api/cases/?authority={pk}", f"/export/cases.csv?authority={pk}"}
+    for value, _ in FacilityKind.choices:
+        seeds |= {f"/cases/?facility_kind={value}", f"/api/cases/?facility_kind={value}"}
+    for query in (
+        "Yodok",
+        "요덕",
+        "Camp 15",
+        "Camp 16",
+        "public spelling",
+        "hidden",
+        "withdrawn camp",
+        "비밀",
+        "name_ko",
+    ):
+        seeds.add(f"/facilities/?q={query}")
     for value, _ in SORTS:
         seeds |= {f"/cases/?sort={value}", f"/cases/?q=kim&sort={value}"}
     seeds |= {"/cases/?fate=clarified", "/cases/?fate=outstanding", "/cases/?nationality=KP"}
@@ -290,11 +436,30 @@ def test_no_public_response_contains_a_restricted_value(client, prefix):
     assert statuses[f"{prefix}/cases/{person.case_id}/"] == 200
     assert statuses[f"{prefix}/cases/{gone.case_id}/"] == statuses[f"{prefix}/sources/{restricted_source.pk}/"] == 404
     assert statuses[f"{prefix}/cases/?status=nonsense"] == 400
+    assert statuses[f"{prefix}/facilities/{places['camp'].pk}/"] == 200
+    for facility in ("hidden", "hidden_later", "withdrawn"):
+        assert statuses[f"{prefix}/facilities/{places[facility].pk}/"] == 404, facility
+    assert statuses[f"{prefix}/cases/?facility={places['hidden'].pk}"] == 400
+    assert statuses[f"{prefix}/cases/?authority={places['hidden_unit'].pk}"] == 400
 
 
 def test_the_planted_case_is_really_public_where_it_should_be(client):
-    person, *_ = plant_everything()
+    person, *_, places = plant_everything()
     html = client.get(f"/cases/{person.case_id}/").content.decode()
+    # The public camp and authority, on the case page, the camp's page and the map.
+    camp = places["camp"]
+    assert html.count(f'<a href="/facilities/{camp.pk}/">Yodok political prison camp</a>') == 2  # its event, the map
+    assert f'<a href="/cases/?authority={places["mss"].pk}">South Hamgyong Provincial Security Bureau</a>' in html
+    camp_page = client.get(f"/facilities/{camp.pk}/").content.decode()
+    assert "Camp 15" in camp_page and "p. 9" in camp_page and person.case_id in camp_page
+    assert "Part of:" not in camp_page  # its authority's parent body is not public
+    # Lee Anchor's one public relation, to Choi Relative, from both sides; none to a case at risk.
+    anchor = client.get(f"/cases/{places['anchor'].case_id}/").content.decode()
+    assert anchor.count('<span class="connection-kind">') == 1
+    assert f'<a href="/cases/{places["relative"].case_id}/">' in anchor
+    assert "Mr A" not in anchor and "Person E" not in anchor
+    relative = client.get(f"/cases/{places['relative'].case_id}/").content.decode()
+    assert relative.count('<span class="connection-kind">') == 1
     for public_value in ("Park Yong-su", "Pak Yong-su", "Public report", "p. 4", "Onsong", "Religious leader"):
         assert public_value in html
     # Of the three appeals, the public one that was sent, as its line.
