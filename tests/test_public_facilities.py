@@ -527,3 +527,14 @@ def test_the_facility_pages_case_page_and_filtered_list_run_a_fixed_number_of_qu
     many = {name: count_queries(client, url) for name, url in urls.items()}
     assert many == few
     assert many == BUDGETS
+
+
+def test_the_publication_preview_shows_where_and_by_whom_and_the_map_as_the_public_page_will(editor_client, client):
+    planted = plant()
+    case_id = planted["park"].case_id
+    preview = editor_client.get(f"/staff/cases/{case_id}/preview/").content.decode()
+    public = text(client.get(f"/cases/{case_id}/"))
+    for opening, closing in (('<dl class="event-places">', "</dl>"), ('<ol class="map-stops">', "</ol>")):
+        shown = re.findall(f"{re.escape(opening)}.*?{closing}", public, flags=re.DOTALL)
+        assert shown and shown == re.findall(f"{re.escape(opening)}.*?{closing}", preview, flags=re.DOTALL)
+    assert "Hidden camp" not in preview

@@ -30,9 +30,12 @@ from django.contrib.auth.models import Group
 from cases.models import Person, Status
 from sources.models import Source
 from tests.conftest import (
+    make_authority,
     make_citation,
     make_event,
+    make_facility,
     make_person,
+    make_relation,
     make_source,
     make_user,
     make_variant,
@@ -417,10 +420,49 @@ def a_case_with_a_timeline() -> str:
     return publish_case(person).case_id
 
 
+def a_case_with_facilities() -> tuple[str, int]:
+    """A published case held at two facilities (one known exactly, one by its region), with the authorities
+    believed responsible and a published relative: the case page's map and connections, and a facility page
+    with its sources. Returns the case ID and the facility known exactly (made once: both lists of pages ask)."""
+    from cases.models import Facility, Responsibility
+
+    made = Facility.objects.filter(name="Onsong holding centre").first()
+    if made is not None:
+        return Person.objects.get(name="Ri Chol-su").case_id, made.pk
+    bureau = make_authority("North Hamgyong Provincial Security Bureau", name_ko="함경북도 보위국")
+    onsong = make_facility(
+        "Onsong holding centre",
+        kind="jipkyulso",
+        name_ko="온성 집결소",
+        authority=bureau,
+        latitude="42.957",
+        longitude="129.993",
+        precision="exact",
+        description="A holding centre near the border with China.",
+    )
+    camp = make_facility("A camp in South Hamgyong", latitude="40.0", longitude="127.6", precision="region")
+    report = make_source(title="Report on holding centres", publisher="A human rights NGO", published_on="2020")
+    make_citation(report, facility=onsong, locator="p. 3", excerpt="Returnees are held here first.")
+    person = make_person(name="Ri Chol-su", family_name_native="리", given_name_native="철수")
+    for status, date, facility in (
+        (Status.FORCIBLY_REPATRIATED, "2019-02", onsong),
+        (Status.DETAINED, "2019-05", camp),
+    ):
+        event = make_event(person, status, date, is_public=True, facility=facility)
+        make_citation(report, status_event=event, locator="p. 4")
+        Responsibility.objects.create(status_event=event, authority=bureau, confidence="likely")
+    brother = make_person(name="Ri Chol-min")
+    make_citation(report, status_event=make_event(brother, Status.DETAINED, "2019", is_public=True), locator="p. 5")
+    make_relation(brother, "sibling", person, source=report)
+    publish_case(brother)
+    return publish_case(person).case_id, onsong.pk
+
+
 # The pages the accessibility and HTML-validity checks read: every kind of public page, on the seed data.
 def public_pages() -> dict[str, tuple[str, int]]:
     """Name: (address, expected status) of every kind of public page, on the seed data."""
     source = Source.objects.get(pk=PublishedSource.objects.values_list("source_id", flat=True).first())
+    held, facility = a_case_with_facilities()
     person = Person.objects.get(case_id="KP-0003")
     version = person.published_versions.get(is_current=True)
     return {
@@ -436,6 +478,11 @@ def public_pages() -> dict[str, tuple[str, int]]:
         "sources": ("/sources/", 200),
         "source": (f"/sources/{source.pk}/", 200),
         "not-found": ("/cases/KP-9999/", 404),
+        "case-with-facilities": (f"/cases/{held}/", 200),
+        "facilities": ("/facilities/", 200),
+        "facility-search": ("/facilities/?q=Yodeok", 200),
+        "facility": (f"/facilities/{facility}/", 200),
+        "facility-not-found": ("/facilities/999999/", 404),
     }
 
 
@@ -443,6 +490,7 @@ def translated_pages() -> dict[str, tuple[str, int]]:
     """The public pages in Korean and Japanese, named with their language first."""
     case_id = Person.objects.get(name="Kim Jeong-wook").case_id
     timeline = a_case_with_a_timeline()
+    held, facility = a_case_with_facilities()
     return {
         "ko-home": ("/ko/", 200),
         "ko-list": ("/ko/cases/", 200),
@@ -462,4 +510,9 @@ def translated_pages() -> dict[str, tuple[str, int]]:
         "ja-case-with-timeline": (f"/ja/cases/{timeline}/", 200),
         "ja-sources": ("/ja/sources/", 200),
         "ja-not-found": ("/ja/cases/KP-9999/", 404),
+        "ko-facilities": ("/ko/facilities/", 200),
+        "ko-facility": (f"/ko/facilities/{facility}/", 200),
+        "ko-case-with-facilities": (f"/ko/cases/{held}/", 200),
+        "ja-facilities": ("/ja/facilities/?q=온성", 200),
+        "ja-facility": (f"/ja/facilities/{facility}/", 200),
     }
