@@ -27,7 +27,7 @@ def load(capsys=None) -> str:
 
 
 def test_seed_loads_the_persons_of_the_briefing(capsys):
-    assert "6 persons, 6 sources and 4 appeals added" in load(capsys)
+    assert "6 persons, 7 sources, 5 authorities, 7 facilities and 4 appeals added" in load(capsys)
     names = set(Person.objects.values_list("name", flat=True))
     assert {"Kim Cheol-ok", "Kim Jeong-wook", "Kim Kook-ki", "Choi Chun-gil"} <= names
     boys = Person.objects.filter(name="", descriptor__startswith="Teenage boy sentenced in January 2024")
@@ -56,9 +56,11 @@ def test_seed_keeps_unknowns_unknown():
     assert Person.objects.get(name="Kim Cheol-ok").nationality == "KP"
 
 
-def test_seed_sources_are_the_briefing_and_its_five_footnotes():
+def test_seed_sources_are_the_briefing_its_five_footnotes_and_the_commissions_detailed_findings():
     load()
-    assert Source.objects.count() == 6
+    assert Source.objects.count() == 7
+    findings = Source.objects.get(title__endswith="(A/HRC/25/CRP.1)")
+    assert (str(findings.published_on), findings.kind, findings.url) == ("2014-02-07", "un", "")
     coi = Source.objects.get(url="https://documents.un.org/doc/undoc/gen/g14/108/66/pdf/g1410866.pdf")
     assert str(coi.published_on) == "2014-02-07"
     assert coi.kind == "un"
@@ -86,7 +88,7 @@ def test_seed_changes_are_in_the_history_with_a_reason():
 def test_loading_twice_changes_nothing(capsys):
     load()
     before = row_counts()
-    assert "0 persons, 0 sources and 0 appeals added" in load(capsys)
+    assert "0 persons, 0 sources, 0 authorities, 0 facilities and 0 appeals added" in load(capsys)
     assert row_counts() == before
 
 
@@ -170,9 +172,10 @@ def test_seed_appeals_are_in_the_history_with_the_seeds_reason():
 
 def test_an_appeal_for_persons_loaded_before_is_created_once_and_waits_for_an_editor():
     data = json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
-    assert load_seed({**data, "appeals": []}) == {"persons": 6, "sources": 6, "appeals": 0}
-    assert load_seed(data) == {"persons": 0, "sources": 0, "appeals": 4}
-    assert load_seed(data) == {"persons": 0, "sources": 0, "appeals": 0}
+    nothing = {"persons": 0, "sources": 0, "authorities": 0, "facilities": 0, "appeals": 0}
+    assert load_seed({**data, "appeals": []}) == {**nothing, "persons": 6, "sources": 7, "authorities": 5, "facilities": 7}
+    assert load_seed(data) == {**nothing, "appeals": 4}
+    assert load_seed(data) == nothing
     assert Appeal.objects.count() == 4
     assert Person.objects.get(external_ref="seed-kim-cheol-ok").appeals.count() == 1
     # The persons were published before: their public record changes when an editor publishes them again.

@@ -14,6 +14,7 @@ from cases.models import Category, NameVariant, Person
 from cases.partial_dates import PartialDate
 from cases.vocabularies import in_every_language
 from sources.models import Citation, Source
+from workflow.place_loading import load_places
 from workflow.services import publish, submit_for_review
 
 DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "north_korea_seed.json"
@@ -21,10 +22,10 @@ DEFAULT_FILE = Path(settings.BASE_DIR) / "fixtures" / "north_korea_seed.json"
 
 class Command(BaseCommand):
     help = (
-        "Load seed cases, sources and appeals from a JSON file (default: the North Korea briefing). "
-        "A person whose external reference exists, a source with the same URL or title, or an appeal "
-        "with the same reference of ours, is left as it is: loading twice changes nothing, and never "
-        "overwrites later edits."
+        "Load seed cases, sources, authorities, facilities and appeals from a JSON file (default: the North "
+        "Korea briefing). A person whose external reference exists, a source with the same URL or title, an "
+        "authority or a facility with the same name, or an appeal with the same reference of ours, is left as "
+        "it is: loading twice changes nothing, and never overwrites later edits."
     )
 
     def add_arguments(self, parser):
@@ -38,21 +39,25 @@ class Command(BaseCommand):
             raise CommandError(_("Cannot read %(file)s: %(error)s") % {"file": path, "error": error}) from None
         created = load_seed(data)
         self.stdout.write(
-            f"Seed: {created['persons']} persons, {created['sources']} sources and {created['appeals']} appeals added."
+            f"Seed: {created['persons']} persons, {created['sources']} sources, {created['authorities']} authorities, "
+            f"{created['facilities']} facilities and {created['appeals']} appeals added."
         )
 
 
 @transaction.atomic
 def load_seed(data: dict) -> dict:
-    """Sources, then persons, then appeals, then the new persons through review to publication, in one transaction.
+    """Sources, then authorities and facilities, then persons, then appeals, then the new persons through review to
+    publication, in one transaction.
 
     The appeals come before the publications so that the published records
     carry their public lines. Each record is matched by its key (a source's
-    URL or title, a person's external reference, an appeal's reference of
-    ours) and left as it is when it exists.
+    URL or title, an authority's or a facility's name, a person's external
+    reference, an appeal's reference of ours) and left as it is when it
+    exists. Authorities and facilities load as ``import_facilities`` loads
+    them (``workflow.place_loading``), citing the seed's sources by key.
     """
     reason = data["reason"]
-    sources, created = {}, {"persons": 0, "sources": 0, "appeals": 0}
+    sources, created = {}, {"persons": 0, "sources": 0, "authorities": 0, "facilities": 0, "appeals": 0}
     for item in data["sources"]:
         item = dict(item)
         key = item.pop("key")
@@ -65,6 +70,11 @@ def load_seed(data: dict) -> dict:
             save_with_history(source, by=None, reason=reason)
             created["sources"] += 1
         sources[key] = source
+
+    places = load_places(data, source=sources.get, by=None, reason=reason)
+    if places.problems:
+        raise CommandError("\n".join(places.problems))
+    created["authorities"], created["facilities"] = places.authorities, places.facilities
 
     new_persons = []
     for item in data["persons"]:
