@@ -11,11 +11,20 @@ publication would (the generated cases are made to pass: a basis recorded,
 each public event citing a public source, nothing naming a person at
 reprisal risk); the few withdrawn cases are withdrawn one by one by
 ``workflow.services.withdraw``.
+
+The places of detention are synthetic too: a few authorities (with their
+parent bodies) and facilities of every kind, public, each name starting
+with "Synthetic", at made-up coordinates inside North Korea (one across the
+border in China) at the precision they claim. A good share of the events
+happen at one of them, with the authorities believed responsible; some
+persons are related (family, detained together), each relation cited, some
+public.
 """
 
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -26,21 +35,28 @@ from tqdm import tqdm
 
 from cases.bulk import BulkWriter
 from cases.models import (
+    Authority,
     CaseIdCounter,
     Category,
     Confidence,
+    Facility,
+    FacilityName,
     NameVariant,
     Person,
     PublicationBasis,
     PublicationState,
+    Relation,
+    RelationKind,
+    Responsibility,
     Sex,
     Status,
     StatusEvent,
 )
 from cases.names import romanizations
 from cases.partial_dates import PartialDate
+from cases.vocabularies import FacilityKind
 from sources.models import Citation, Reliability, Source, SourceKind
-from workflow.models import PublishedName, PublishedSource, PublishedVersion
+from workflow.models import PublishedAuthority, PublishedName, PublishedPlacement, PublishedSource, PublishedVersion
 from workflow.services import publish_many, withdraw
 
 REASON = "Synthetic demo data (generate_demo_data)"
@@ -88,9 +104,72 @@ STATUS_PATHS = [
     [Status.DETAINED, Status.PRISON_CAMP, Status.DECEASED_REPORTED, Status.DECEASED_CONFIRMED],
 ]
 
+# Synthetic bodies believed responsible, by a key of ours: (name, name in Korean, country, parent's key).
+AUTHORITIES = {
+    "security": ("Synthetic security ministry", "합성 보위 기관", "KP", None),
+    "bureau": ("Synthetic provincial security bureau", "합성 도 보위 기관", "KP", "security"),
+    "police": ("Synthetic police ministry", "합성 경찰 기관", "KP", None),
+    "station": ("Synthetic county police station", "합성 군 경찰서", "KP", "police"),
+    "abroad": ("Synthetic border police abroad", "합성 국외 국경 경찰", "CN", None),
+}
+# Synthetic places of detention, by kind: (name, name in Korean, operating authority's key, latitude, longitude,
+# precision). Made-up points inside North Korea (the last across the border, in China), none a real facility's.
+FACILITIES = {
+    FacilityKind.POLITICAL_PRISON_CAMP: [
+        ("Synthetic camp Alpha", "합성 관리소 알파", "security", "40.10", "127.30", "approximate"),
+        ("Synthetic camp Bravo", "합성 관리소 브라보", "security", "41.30", "129.10", "region"),
+    ],
+    FacilityKind.REEDUCATION_CAMP: [
+        ("Synthetic prison Charlie", "합성 교화소 찰리", "police", "39.60", "125.80", "approximate"),
+        ("Synthetic prison Delta", "합성 교화소 델타", "police", "40.70", "129.00", "region"),
+    ],
+    FacilityKind.HOLDING_CENTRE: [
+        ("Synthetic holding centre Echo", "합성 집결소 에코", "station", "42.20", "129.20", "approximate"),
+        ("Synthetic holding centre Foxtrot", "합성 집결소 폭스트롯", "station", "41.00", "126.60", "approximate"),
+    ],
+    FacilityKind.PRE_TRIAL_DETENTION: [
+        ("Synthetic detention centre Golf", "합성 구류장 골프", "bureau", "39.10", "125.80", "region"),
+    ],
+    FacilityKind.LABOUR_TRAINING_CAMP: [
+        ("Synthetic labour camp Hotel", "합성 노동단련대 호텔", "station", "40.05", "124.70", "approximate"),
+    ],
+    FacilityKind.INTERROGATION: [
+        ("Synthetic interrogation centre India", "합성 조사 시설 인디아", "bureau", "41.80", "129.70", "approximate"),
+    ],
+    FacilityKind.FOREIGN_DETENTION: [
+        ("Synthetic border centre Juliett", "합성 국경 구금 시설 줄리엣", "abroad", "42.96", "129.84", "approximate"),
+    ],
+}
+# Where each status may have happened: the kinds of facility, in the order they are tried.
+FACILITY_KINDS = {
+    Status.ARRESTED: [FacilityKind.INTERROGATION, FacilityKind.PRE_TRIAL_DETENTION],
+    Status.DETAINED: [
+        FacilityKind.HOLDING_CENTRE,
+        FacilityKind.PRE_TRIAL_DETENTION,
+        FacilityKind.INTERROGATION,
+        FacilityKind.LABOUR_TRAINING_CAMP,
+    ],
+    Status.FORCIBLY_REPATRIATED: [FacilityKind.FOREIGN_DETENTION],
+    Status.SENTENCED: [FacilityKind.REEDUCATION_CAMP],
+    Status.PRISON_CAMP: [FacilityKind.POLITICAL_PRISON_CAMP],
+}
+SYNTHETIC_PLACE = "Synthetic demo data, not a real place."
+SYNTHETIC_PLACE_KO = "합성 시연 데이터이며 실제 장소가 아닙니다."
+RELATION_KINDS = [
+    RelationKind.SIBLING,
+    RelationKind.SPOUSE,
+    RelationKind.PARENT,
+    RelationKind.OTHER_RELATIVE,
+    RelationKind.DETAINED_TOGETHER,
+    RelationKind.SAME_INCIDENT,
+]
+
 
 class Command(BaseCommand):
-    help = "Generate N synthetic persons (marked as such) with events, sources and citations, some published."
+    help = (
+        "Generate N synthetic persons (marked as such) with events, sources and citations, some published; "
+        "synthetic facilities and authorities, events at them, and relations between the persons."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--persons", type=int, required=True)
@@ -117,6 +196,7 @@ class Generator:
 
     def run(self, count: int, advance) -> None:
         self.sources = self.make_sources(max(20, count // 50))
+        self.make_places()
         done = 0
         while done < count:
             size = min(self.batch, count - done)
@@ -124,8 +204,24 @@ class Generator:
                 self.make_batch(size)
             done += size
             advance(size)
-        cases = [Source, Person, Person.categories.through, NameVariant, StatusEvent, Citation]
-        published = [PublishedVersion, PublishedName, PublishedSource, PublishedVersion.categories.through]
+        cases = [
+            Source,
+            Person,
+            Person.categories.through,
+            NameVariant,
+            StatusEvent,
+            Responsibility,
+            Relation,
+            Citation,
+        ]
+        published = [
+            PublishedVersion,
+            PublishedName,
+            PublishedSource,
+            PublishedPlacement,
+            PublishedAuthority,
+            PublishedVersion.categories.through,
+        ]
         self.writer.analyze([*cases, *published])
 
     def make_sources(self, count: int) -> list[Source]:
@@ -159,10 +255,87 @@ class Generator:
             raise CommandError(gettext("None of the synthetic sources is public: nothing could be published."))
         return sources
 
+    def make_places(self) -> None:
+        """The synthetic authorities and facilities, public, each citing a public source; a second run reuses them.
+
+        Drawn from a generator of their own: the persons of a seed are the same whether or not the places exist.
+        """
+        rng, writer = random.Random(len(AUTHORITIES)), self.writer  # noqa: S311 (deterministic demo data)
+        existing = {a.name: a for a in Authority.objects.filter(name__in=[a[0] for a in AUTHORITIES.values()])}
+        authorities: dict[str, Authority] = {}
+        for key, (name, name_ko, country, parent) in AUTHORITIES.items():  # parents first
+            authority = existing.get(name) or Authority(
+                name=name,
+                name_ko=name_ko,
+                country=country,
+                parent=authorities[parent] if parent else None,
+                description=SYNTHETIC_PLACE,
+                description_ko=SYNTHETIC_PLACE_KO,
+                internal_notes="Synthetic: restricted note about the authority.",
+                is_public=True,
+            )
+            if authority.pk is None:
+                writer.insert(Authority, [authority])
+            authorities[key] = authority
+        names = [facility[0] for facilities in FACILITIES.values() for facility in facilities]
+        found = {facility.name: facility for facility in Facility.objects.filter(name__in=names)}
+        new = [
+            Facility(
+                name=name,
+                name_ko=name_ko,
+                kind=kind,
+                authority=authorities[authority],
+                country="CN" if kind == FacilityKind.FOREIGN_DETENTION else "KP",
+                latitude=Decimal(latitude),
+                longitude=Decimal(longitude),
+                precision=precision,
+                opened_on=PartialDate(rng.randint(1960, 2000), approximate=True),
+                description=SYNTHETIC_PLACE,
+                description_ko=SYNTHETIC_PLACE_KO,
+                internal_notes="Synthetic: restricted note about the facility.",
+                is_public=True,
+            )
+            for kind, facilities in FACILITIES.items()
+            for name, name_ko, authority, latitude, longitude, precision in facilities
+            if name not in found
+        ]
+        writer.insert(Facility, new)
+        writer.insert(
+            FacilityName, [FacilityName(facility=f, name=f"{f.name} (other spelling)", is_public=True) for f in new]
+        )
+        writer.insert(
+            Citation,
+            [
+                Citation(source=rng.choice(self.public_sources), facility=facility, locator=f"p. {rng.randint(1, 90)}")
+                for facility in new
+            ],
+        )
+        self.facilities: dict[str, list[Facility]] = {}
+        for facility in [*found.values(), *new]:
+            self.facilities.setdefault(facility.kind, []).append(facility)
+        self.authorities = list(authorities.values())
+
+    def place_of(self, status: str) -> Facility | None:
+        """A facility where an event of ``status`` happened, for seven events in ten that may have one."""
+        kinds = [kind for kind in FACILITY_KINDS.get(status, []) if kind in self.facilities]
+        if not kinds or self.rng.random() < 0.3:
+            return None
+        return self.rng.choice(self.facilities[self.rng.choice(kinds)])
+
+    def responsible_for(self, facility: Facility) -> list[tuple[Authority, str]]:
+        """The facility's operating authority, and sometimes another body, each with a confidence."""
+        rng = self.rng
+        held = [(facility.authority, rng.choice([Confidence.CONFIRMED, Confidence.LIKELY]))]
+        if rng.random() < 0.4:
+            other = rng.choice([authority for authority in self.authorities if authority != facility.authority])
+            held.append((other, rng.choice([Confidence.POSSIBLE, Confidence.UNVERIFIED])))
+        return held
+
     def make_batch(self, size: int) -> None:
         rng = self.rng
         case_ids = CaseIdCounter.allocate_many(size, PREFIX)
         people, romanized, events, states = [], [], [], []
+        held: dict[int, list[tuple[Authority, str]]] = {}  # by the event's index in ``events``
         for case_id in case_ids:
             family = rng.choice(FAMILY)
             given = "".join(rng.choice(GIVEN) for _ in range(2))
@@ -194,12 +367,17 @@ class Generator:
             )
             person.set_name_keys()
             for status, date, public in self.plan_events():
+                # Where a person is at risk, no public text names a place (see above): nor a facility.
+                facility = None if reprisal_risk else self.place_of(status)
+                if facility is not None:
+                    held[len(events)] = self.responsible_for(facility)
                 events.append(
                     StatusEvent(
                         person=person,
                         status=status,
                         date=date,
                         place="" if reprisal_risk else rng.choice(PLACES),
+                        facility=facility,
                         description=f"Synthetic: {Status(status).label.lower()}.",
                         internal_note="Synthetic: restricted detail from a source.",
                         confidence=rng.choice(Confidence.values),
@@ -231,6 +409,19 @@ class Generator:
             event.person_id = event.person.pk  # the persons have their pks now
         writer.insert(NameVariant, variants)
         writer.insert(StatusEvent, events)
+        writer.insert(
+            Responsibility,
+            [
+                Responsibility(status_event=events[index], authority=authority, confidence=confidence)
+                for index, pairs in held.items()
+                for authority, confidence in pairs
+            ],
+        )
+        relations = self.relate(people)
+        writer.insert(Relation, relations)
+        for relation in relations:
+            # A public relation cites at least one public source, as a public event does.
+            citations.append(self.citation(public=relation.is_public, relation=relation))
         for event in events:
             # A public event cites at least one public source; the others may be restricted.
             citations.append(self.citation(public=event.is_public, status_event=event))
@@ -246,6 +437,24 @@ class Generator:
         for person in withdrawn:
             withdraw(person, by=self.user, reason=WITHDRAWAL)
         self.published += len(published) - len(withdrawn)
+
+    def relate(self, people: list[Person]) -> list[Relation]:
+        """Relations between persons of one batch (published together, so that a public one is on both records):
+        about one person in ten, each in one relation at most."""
+        rng = self.rng
+        chosen = rng.sample(people, k=2 * (len(people) // 20))
+        return [
+            Relation(
+                person=person,
+                kind=rng.choice(RELATION_KINDS),
+                other=other,
+                confidence=rng.choice(Confidence.values),
+                is_public=rng.random() < 0.6,
+                note="Synthetic: restricted note on the relation.",
+                recorded_by=self.user,
+            )
+            for person, other in zip(chosen[::2], chosen[1::2], strict=True)
+        ]
 
     def plan_events(self) -> list[tuple[str, PartialDate | None, bool]]:
         rng = self.rng
