@@ -538,3 +538,21 @@ def test_the_publication_preview_shows_where_and_by_whom_and_the_map_as_the_publ
         shown = re.findall(f"{re.escape(opening)}.*?{closing}", public, flags=re.DOTALL)
         assert shown and shown == re.findall(f"{re.escape(opening)}.*?{closing}", preview, flags=re.DOTALL)
     assert "Hidden camp" not in preview
+
+
+def test_a_version_published_before_facilities_and_relations_still_reads_everywhere(client):
+    from workflow.models import PublishedVersion
+
+    planted = plant()
+    version = PublishedVersion.objects.get(person=planted["park"], is_current=True)
+    record = version.record
+    record.pop("relations")
+    for event in record["events"]:
+        event.pop("facility")
+        event.pop("responsible")
+    PublishedVersion.objects.filter(pk=version.pk).update(record=record)
+    for url in (f"/cases/{planted['park'].case_id}/", f"/api/cases/{planted['park'].case_id}/", "/export/cases.csv"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert b"map-stops" not in body and b"event-places" not in body
