@@ -35,6 +35,7 @@ PERMISSIONS = (
     "cases.change_person",
     "cases.add_namevariant",
     "cases.add_statusevent",
+    "cases.add_responsibility",
     "sources.add_citation",
 )
 SIGNING_SALT = "exchange.import"

@@ -173,7 +173,13 @@ def test_seed_appeals_are_in_the_history_with_the_seeds_reason():
 def test_an_appeal_for_persons_loaded_before_is_created_once_and_waits_for_an_editor():
     data = json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))
     nothing = {"persons": 0, "sources": 0, "authorities": 0, "facilities": 0, "appeals": 0}
-    assert load_seed({**data, "appeals": []}) == {**nothing, "persons": 6, "sources": 7, "authorities": 5, "facilities": 7}
+    assert load_seed({**data, "appeals": []}) == {
+        **nothing,
+        "persons": 6,
+        "sources": 7,
+        "authorities": 5,
+        "facilities": 7,
+    }
     assert load_seed(data) == {**nothing, "appeals": 4}
     assert load_seed(data) == nothing
     assert Appeal.objects.count() == 4

@@ -317,24 +317,26 @@ class Generator:
 
     def place_of(self, status: str) -> Facility | None:
         """A facility where an event of ``status`` happened, for seven events in ten that may have one."""
-        kinds = [kind for kind in FACILITY_KINDS.get(status, []) if kind in self.facilities]
+        kinds = [kind for kind in FACILITY_KINDS.get(Status(status), []) if kind in self.facilities]
         if not kinds or self.rng.random() < 0.3:
             return None
         return self.rng.choice(self.facilities[self.rng.choice(kinds)])
 
     def responsible_for(self, facility: Facility) -> list[tuple[Authority, str]]:
         """The facility's operating authority, and sometimes another body, each with a confidence."""
-        rng = self.rng
-        held = [(facility.authority, rng.choice([Confidence.CONFIRMED, Confidence.LIKELY]))]
+        rng, operator = self.rng, facility.authority
+        assert operator is not None  # every synthetic facility has one
+        held: list[tuple[Authority, str]] = [(operator, rng.choice([Confidence.CONFIRMED, Confidence.LIKELY]))]
         if rng.random() < 0.4:
-            other = rng.choice([authority for authority in self.authorities if authority != facility.authority])
+            other = rng.choice([authority for authority in self.authorities if authority != operator])
             held.append((other, rng.choice([Confidence.POSSIBLE, Confidence.UNVERIFIED])))
         return held
 
     def make_batch(self, size: int) -> None:
         rng = self.rng
         case_ids = CaseIdCounter.allocate_many(size, PREFIX)
-        people, romanized, events, states = [], [], [], []
+        people, romanized, states = [], [], []
+        events: list[StatusEvent] = []
         held: dict[int, list[tuple[Authority, str]]] = {}  # by the event's index in ``events``
         for case_id in case_ids:
             family = rng.choice(FAMILY)
