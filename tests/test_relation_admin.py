@@ -159,6 +159,21 @@ def test_a_relation_row_saved_from_a_stale_page_is_refused(caseworker, parent_an
     assert relation.history.first().history_user.username == "caseworker"
 
 
+def test_a_relation_row_changed_on_its_own_page_meanwhile_is_not_put_back(caseworker, parent_and_child):
+    parent, child = parent_and_child
+    relation = make_relation(parent, RelationKind.PARENT, child, confidence="possible", is_public=False)
+    alice, bob = signed_in(caseworker), signed_in(make_staff("Caseworker", "bob"))
+    person_page = alice.get(person_url(parent))
+    relation_url = reverse("admin:cases_relation_change", args=[relation.pk])
+
+    assert bob.post(relation_url, admin_form_data(bob.get(relation_url), confidence="confirmed")).status_code == 302
+    response = alice.post(person_url(parent), admin_form_data(person_page, **{f"{ROWS}-0-note": "Alice's note."}))
+
+    assert STALE in errors(response)
+    relation.refresh_from_db()
+    assert (relation.confidence, relation.note) == ("confirmed", "")
+
+
 def test_a_relation_stays_between_its_two_persons(caseworker_client, parent_and_child):
     parent, child = parent_and_child
     relation = make_relation(parent, RelationKind.PARENT, child, is_public=False)
@@ -232,7 +247,7 @@ def test_a_relation_to_oneself_is_refused_on_its_own_page(caseworker_client, par
 
 
 def test_a_relation_saved_from_a_stale_page_is_refused(caseworker, parent_and_child):
-    relation = make_relation(*parent_and_child[:1], RelationKind.PARENT, parent_and_child[1], is_public=False)
+    relation = make_relation(parent_and_child[0], RelationKind.PARENT, parent_and_child[1], is_public=False)
     alice, bob = signed_in(caseworker), signed_in(make_staff("Editor", "bob"))
     url = reverse("admin:cases_relation_change", args=[relation.pk])
     alice_page, bob_page = alice.get(url), bob.get(url)
