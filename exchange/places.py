@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from cases.places import Authority, Facility, PlaceRecord, spelling_keys
 
@@ -206,7 +207,7 @@ class Places:
                         "this status is already recorded with the facility %(facility)s: an import adds status "
                         "changes but does not correct recorded ones. Correct it in the admin, or leave the cell blank."
                     )
-                    % {"facility": f"“{at.name}”" if at else _("none")},
+                    % {"facility": f"“{at.name}”" if at else pgettext("no facility recorded", "none")},
                 )
             )
         if places.responsible_given and places.responsibility_keys != recorded:
@@ -218,7 +219,7 @@ class Places:
                         "this status is already recorded with the authorities %(authorities)s: an import adds status "
                         "changes but does not correct recorded ones. Correct it in the admin, or leave the cell blank."
                     )
-                    % {"authorities": f"“{named}”" if named else _("none")},
+                    % {"authorities": f"“{named}”" if named else pgettext("no authority recorded", "none")},
                 )
             )
         return found
