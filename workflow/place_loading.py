@@ -54,10 +54,13 @@ class LoadedPlaces:
 
 @dataclass
 class _Planned:
+    """A record to add, built from its entry, and the name of the body above it (an authority's parent body, a
+    facility's operating authority)."""
+
     record: Any
     entry: dict
     where: str
-    parent: str | None = None
+    body: str | None = None
 
 
 def load_places(data: dict, *, source: Callable[[Any], Source | None], by, reason: str) -> LoadedPlaces:
@@ -66,9 +69,10 @@ def load_places(data: dict, *, source: Callable[[Any], Source | None], by, reaso
     ``source(value)`` is the source a citation's ``source`` value stands for:
     an existing source, a new unsaved one (saved here, with the citation; the
     same object each time it is asked for the same value), or ``None`` for
-    none; a ``ValueError`` says why it cannot be read (both are problems). Every record is checked first; with any
-    problem nothing is written and the problems are returned, each saying
-    where (``facilities[2] “Kwanliso No. 15 (Yodok)”``).
+    none; a ``ValueError`` says why it cannot be read (both are problems).
+    Every record is checked first; with any problem nothing is written and
+    the problems are returned, each saying where
+    (``facilities[2] “Kwanliso No. 15 (Yodok)”``).
     """
     result = LoadedPlaces()
     authorities = _plan(data.get("authorities", []), "authorities", Authority, AUTHORITY_FIELDS, result)
@@ -85,14 +89,14 @@ def load_places(data: dict, *, source: Callable[[Any], Source | None], by, reaso
 
     saved: dict[str, Authority] = {}
     for planned in _parents_first(new_authorities):
-        if planned.parent:
-            planned.record.parent = saved.get(planned.parent) or Authority.objects.get(name=planned.parent)
+        if planned.body:
+            planned.record.parent = saved.get(planned.body) or Authority.objects.get(name=planned.body)
         save_with_history(planned.record, by=by, reason=reason)
         saved[planned.record.name] = planned.record
     for planned in facilities:
         facility = planned.record
-        if planned.parent:
-            facility.authority = saved.get(planned.parent) or Authority.objects.get(name=planned.parent)
+        if planned.body:
+            facility.authority = saved.get(planned.body) or Authority.objects.get(name=planned.body)
         save_with_history(facility, by=by, reason=reason)
         for variant in planned.entry.get("other_names", []):
             name = FacilityName(facility=facility, **_variant_fields(variant))
@@ -192,10 +196,10 @@ def _messages(where: str, error: ValidationError) -> list[str]:
 
 def _check_body(planned: _Planned, field_name: str, new: dict[str, _Planned], result: LoadedPlaces) -> None:
     """The parent (an authority's) or the operating authority (a facility's) is in the file or in the database."""
-    if planned.parent and planned.parent not in new and not Authority.objects.filter(name=planned.parent).exists():
+    if planned.body and planned.body not in new and not Authority.objects.filter(name=planned.body).exists():
         result.problems.append(
             _("%(where)s, %(field)s: there is no authority “%(name)s”, in the file or in the database.")
-            % {"where": planned.where, "field": field_name, "name": planned.parent}
+            % {"where": planned.where, "field": field_name, "name": planned.body}
         )
 
 
@@ -204,7 +208,7 @@ def _check_cycles(new: dict[str, _Planned], result: LoadedPlaces) -> None:
         seen, name = set(), planned.record.name
         while name in new and name not in seen:
             seen.add(name)
-            name = new[name].parent
+            name = new[name].body
         if name in seen:
             result.problems.append(
                 _("%(where)s, parent: an authority cannot be placed under itself or one of its units.")
@@ -219,8 +223,8 @@ def _parents_first(new: dict[str, _Planned]) -> list[_Planned]:
     def add(planned: _Planned) -> None:
         if planned.record.name in done:
             return
-        if planned.parent in new:
-            add(new[planned.parent])
+        if planned.body in new:
+            add(new[planned.body])
         done.add(planned.record.name)
         ordered.append(planned)
 
