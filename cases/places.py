@@ -163,11 +163,8 @@ class Authority(PlaceRecord):
 
     def clean(self) -> None:
         super().clean()
-        body = self.parent
-        while body is not None:
-            if self.pk and body.pk == self.pk:
-                raise ValidationError({"parent": _("An authority cannot be placed under itself or one of its units.")})
-            body = body.parent
+        if self.parent is not None and self.pk and self.pk in {body.pk for body in self.parent.chain()}:
+            raise ValidationError({"parent": _("An authority cannot be placed under itself or one of its units.")})
 
 
 class Facility(PlaceRecord):

@@ -125,3 +125,12 @@ def test_a_spelling_that_is_not_public_finds_the_facility_for_staff_only():
 def test_a_korean_place_name_is_romanized_as_one_word():
     assert place_romanizations("요덕") == ["Yodeok", "Yodŏk"]
     assert place_romanizations("Yodok") == []
+
+
+def test_a_cycle_above_an_authority_does_not_hang_its_check():
+    a, b = make_authority("Body A"), make_authority("Body B")
+    # Two saves at the same moment could each put one under the other.
+    Authority.objects.filter(pk=a.pk).update(parent=b)
+    Authority.objects.filter(pk=b.pk).update(parent=a)
+    c = make_authority("Unit C", parent=Authority.objects.get(pk=a.pk))
+    assert [body.name for body in c.chain()] == ["Unit C", "Body A", "Body B"]
