@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 
 from cases.models import Authority, Facility, FacilityName
+from cases.places import PlaceQuerySet
 from cases.vocabularies import in_every_language
 from sources.models import Citation
 
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 
-def _public_facilities() -> QuerySet[Facility]:
+def _public_facilities() -> PlaceQuerySet:
     return (
         Facility.objects.public()
         .select_related("authority__parent__parent")
