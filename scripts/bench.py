@@ -268,6 +268,13 @@ def main() -> None:
             "print('|'.join(sorted(set(V.objects.current().order_by('?').values_list('name', flat=True)[:20000]))))",
         )
     )
+    # The facility with the most published cases: its page lists the most.
+    busiest_facility = shell(
+        url,
+        "from django.db.models import Count; from workflow.models import PublishedPlacement as P; "
+        "print((P.objects.values('facility_id').annotate(n=Count('version')).order_by('-n').first() or "
+        "{'facility_id': 0})['facility_id'])",
+    ).splitlines()[-1]
     pages_count = max(1, int(args.persons * 0.6) // 25)
     rotating = {
         "list, a different page each request (uncached)": [f"/cases/?page={n}" for n in range(1, pages_count + 1)],
@@ -287,6 +294,9 @@ def main() -> None:
         "search (Hangul)": "/cases/?q=%EA%B9%80%EC%B2%A0%EC%88%98",
         "case page": f"/cases/{sample}/",
         "case page, 50 events and 100 citations": f"/cases/{big_case}/",
+        "facilities (map and list)": "/facilities/",
+        "facility page, the most cases": f"/facilities/{busiest_facility}/",
+        "list, filtered by kind of facility": "/cases/?facility_kind=kwanliso",
         "Atom feed": "/feed/",
         "JSON API": "/api/cases/",
         "JSON API, one case": f"/api/cases/{sample}/",
