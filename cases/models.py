@@ -758,7 +758,7 @@ class Relation(WithdrawableModel, VersionedModel):
     )
     kind = models.CharField(_("relation"), max_length=30, choices=RelationKind)
     other = models.ForeignKey(
-        Person, on_delete=models.PROTECT, related_name="relations_to", verbose_name=_("of the person")
+        Person, on_delete=models.PROTECT, related_name="relations_to", verbose_name=_("other person")
     )
     confidence = models.CharField(_("confidence"), max_length=20, choices=Confidence, default=Confidence.UNVERIFIED)
     is_public = models.BooleanField(
@@ -788,11 +788,12 @@ class Relation(WithdrawableModel, VersionedModel):
         ]
 
     def __str__(self) -> str:
-        return _("%(person)s is the %(kind)s of %(other)s") % {
-            "person": self.person,
-            "kind": str(self.get_kind_display()).lower(),
-            "other": self.other,
-        }
+        names = {"person": self.person, "other": self.other}
+        if self.kind == RelationKind.DETAINED_TOGETHER:
+            return _("%(person)s was detained together with %(other)s") % names
+        if self.kind == RelationKind.SAME_INCIDENT:
+            return _("%(person)s was taken in the same incident as %(other)s") % names
+        return _("%(person)s is the %(kind)s of %(other)s") % {**names, "kind": str(self.get_kind_display()).lower()}
 
     def seen_from(self, person_id: int) -> tuple[str, Person]:
         """(the relation as the other person is to ``person_id``, the other person)."""

@@ -43,6 +43,7 @@ SAME_IN_EVERY_LANGUAGE = {
     "ID",
     "URL",
     "KP",
+    "km",  # the map's scale: an SI symbol, written so in Korean and Japanese too
 }
 SAME_IN_EVERY_LANGUAGE |= {"Kim", "Kook", "ki", "Gim", "Guk", "gi"}
 SCRIPT = {"ko": re.compile(r"[\uac00-\ud7af]"), "ja": re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")}

@@ -97,7 +97,7 @@ def test_the_persons_page_reads_a_relation_as_a_sentence(caseworker_client, pare
     page = caseworker_client.get(person_url(parent_and_child[0]))
 
     assert "People connected to this case" in text(page)
-    assert "This person is the" in text(page)
+    assert "This person's relation to the other" in text(page)
 
 
 def test_the_other_persons_page_lists_the_relation_the_other_way_round(caseworker_client, parent_and_child):

@@ -83,8 +83,8 @@ class RelationForm(VersionedModelForm):
 
 class RelationInlineForm(RelationForm):
     class Meta(RelationForm.Meta):
-        # Read across the row: "this person is the parent of Kim …".
-        labels = {"kind": _("This person is the"), "other": _("of")}
+        # Read across the row: this person is the parent of Kim …, was detained together with Kim ….
+        labels = {"kind": _("This person's relation to the other"), "other": _("Other person")}
 
 
 class RelationInline(LabelledTabularInline):
@@ -152,13 +152,13 @@ class RelationSeenFromOtherInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("This person is the"))
+    @admin.display(description=_("This person's relation to the other"))
     def as_seen_here(self, relation: Relation) -> str:
         # What the other person is to this one, turned round: what this one is to them.
         kind, _other = relation.seen_from(relation.other_id)
         return str(RelationKind(RelationKind.inverse(kind)).label)
 
-    @admin.display(description=_("of"))
+    @admin.display(description=_("Other person"))
     def of_person(self, relation: Relation) -> str:
         _kind, other = relation.seen_from(relation.other_id)
         return format_html('<a href="{}">{}</a>', reverse("admin:cases_person_change", args=[other.pk]), other)
