@@ -376,6 +376,6 @@ def json_export(*, public_only: bool) -> Iterator[str]:
         )
     return json_chunks(
         person_rows(include_restricted=True, with_appeals=True),
-        authorities=authority_entries(include_restricted=True),
-        facilities=facility_entries(include_restricted=True),
+        authorities=authority_entries(),
+        facilities=facility_entries(),
     )

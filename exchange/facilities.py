@@ -61,9 +61,12 @@ def _citations(citations: Iterable[Citation], *, include_restricted: bool) -> li
     ]
 
 
-def authority_entries(*, include_restricted: bool) -> list[dict]:
-    """Every authority (the public ones only without ``include_restricted``), by name, its parent by name."""
-    authorities = Authority.objects.all() if include_restricted else Authority.objects.public()
+def authority_entries() -> list[dict]:
+    """Every authority, restricted fields included (staff), by name, its parent by name.
+
+    A public export takes the public site's own records instead (``workflow.places``).
+    """
+    authorities = Authority.objects.all()
     entries = []
     for authority in authorities.select_related("parent").order_by("name", "pk"):
         parent = authority.parent
@@ -71,31 +74,21 @@ def authority_entries(*, include_restricted: bool) -> list[dict]:
             {
                 **{field: getattr(authority, field) for field in in_every_language("name")},
                 "country": str(authority.country or ""),
-                "parent": parent.name
-                if parent is not None and (include_restricted or parent.is_public_place)
-                else None,
+                "parent": parent.name if parent is not None else None,
                 **{field: getattr(authority, field) for field in in_every_language("description")},
-                **(
-                    {
-                        "internal_notes": authority.internal_notes,
-                        "is_public": authority.is_public,
-                        **_withdrawal(authority),
-                    }
-                    if include_restricted
-                    else {}
-                ),
+                "internal_notes": authority.internal_notes,
+                "is_public": authority.is_public,
+                **_withdrawal(authority),
             }
         )
     return entries
 
 
-def facility_entries(*, include_restricted: bool) -> list[dict]:
-    """Every facility (the public ones only without ``include_restricted``) with its other names and citations;
-    its operating authority by name. Four queries."""
-    facilities = Facility.objects.all() if include_restricted else Facility.objects.public()
-    variants = (
-        FacilityName.objects.order_by("name") if include_restricted else FacilityName.objects.filter(is_public=True)
-    )
+def facility_entries() -> list[dict]:
+    """Every facility, restricted fields included (staff), with its other names and citations; its operating
+    authority by name. Four queries. A public export takes ``workflow.places``' records instead."""
+    facilities = Facility.objects.all()
+    variants = FacilityName.objects.order_by("name")
     citations = Citation.objects.active().filter(source__withdrawn=False).select_related("source").order_by("pk")
     entries = []
     for facility in (
@@ -110,16 +103,10 @@ def facility_entries(*, include_restricted: bool) -> list[dict]:
                 "name_hanja": facility.name_hanja,
                 "other_names": [
                     {"name": variant.name, "is_public": variant.is_public, "note": variant.note}
-                    if include_restricted
-                    else {"name": variant.name}
                     for variant in facility.variants.all()
                 ],
                 "kind": facility.kind,
-                "authority": (
-                    authority.name
-                    if authority is not None and (include_restricted or authority.is_public_place)
-                    else None
-                ),
+                "authority": authority.name if authority is not None else None,
                 "country": str(facility.country or ""),
                 **{field: getattr(facility, field) for field in in_every_language("province")},
                 **{field: getattr(facility, field) for field in in_every_language("county")},
@@ -129,16 +116,10 @@ def facility_entries(*, include_restricted: bool) -> list[dict]:
                 "opened_on": "" if facility.opened_on is None else str(facility.opened_on),
                 "closed_on": "" if facility.closed_on is None else str(facility.closed_on),
                 **{field: getattr(facility, field) for field in in_every_language("description")},
-                **(
-                    {
-                        "internal_notes": facility.internal_notes,
-                        "is_public": facility.is_public,
-                        **_withdrawal(facility),
-                    }
-                    if include_restricted
-                    else {}
-                ),
-                "citations": _citations(facility.citations.all(), include_restricted=include_restricted),
+                "internal_notes": facility.internal_notes,
+                "is_public": facility.is_public,
+                **_withdrawal(facility),
+                "citations": _citations(facility.citations.all(), include_restricted=True),
             }
         )
     return entries

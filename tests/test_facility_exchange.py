@@ -389,7 +389,7 @@ def world() -> None:
 def test_a_staff_export_imports_into_an_empty_database_with_its_facilities_authorities_and_event_links(tmp_path):
     with transaction.atomic():
         world()
-        authorities, facilities = authority_entries(include_restricted=True), facility_entries(include_restricted=True)
+        authorities, facilities = authority_entries(), facility_entries()
         events = {
             row["external_ref"]: row["events"][-1] for row in person_rows(include_restricted=True, with_appeals=True)
         }
@@ -408,8 +408,8 @@ def test_a_staff_export_imports_into_an_empty_database_with_its_facilities_autho
     result = run(out.getvalue().encode())
 
     assert result.problems == []
-    assert authority_entries(include_restricted=True) == authorities
-    assert facility_entries(include_restricted=True) == facilities
+    assert authority_entries() == authorities
+    assert facility_entries() == facilities
     for row in person_rows(include_restricted=True, with_appeals=True):
         latest = {**row["events"][-1], "is_public": events[row["external_ref"]]["is_public"]}
         assert latest == events[row["external_ref"]]
