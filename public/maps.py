@@ -394,7 +394,7 @@ def peninsula_map(
 
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" class="peninsula-map" viewBox="0 0 {} {}" width="{}" height="{}"'
-        ' role="group" aria-labelledby="{}-title" aria-describedby="{}-desc">'
+        ' aria-labelledby="{}-title" aria-describedby="{}-desc">'
         '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>'
         '<rect class="sea" width="{}" height="{}" fill="{}"/>{}{}{}<g class="places">{}</g>'
         '<rect class="frame" width="{}" height="{}" fill="none" stroke="{}" stroke-width="1"/></svg>',

@@ -44,13 +44,13 @@ def circle(mark):
     return mark.find(f"{SVG}circle")
 
 
-def test_map_is_a_group_of_links_named_by_its_title_and_described_by_its_description():
-    # A group, not an image: an image's children are presentational, and its links would be hidden from
-    # screen readers (axe: nested-interactive).
+def test_map_is_a_graphic_of_links_named_by_its_title_and_described_by_its_description():
+    # No role="img": an image's children are presentational, and its links would be hidden from screen
+    # readers (axe: nested-interactive); an <svg> is a graphics document by itself.
     root = parse(peninsula_map([place()], title="Where Kim is held", description="The camp's valley."))
 
     assert root.tag == f"{SVG}svg"
-    assert root.get("role") == "group"
+    assert root.get("role") is None
     assert re.fullmatch(r"0 0 [\d.]+ [\d.]+", root.get("viewBox"))
     title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
     assert title.text == "Where Kim is held"
