@@ -208,6 +208,15 @@ class SourceAdmin(TrackedAdmin):
     ]
     inlines = [CitingClaimInline]
     actions = [withdraw_selected]
+
+    def has_change_permission(self, request, obj=None):
+        # A public facility's page shows its sources as they are now: only someone who may publish
+        # facilities changes one it cites (untick "restricted", retitle it…), as for the facility itself.
+        allowed = super().has_change_permission(request, obj)
+        if not allowed or obj is None or request.user.has_perm(PUBLISH_PERMISSION):
+            return allowed
+        return not obj.citations.active().filter(facility__in=Facility.objects.public()).exists()
+
     fieldsets = [
         (None, {"fields": ["title", "kind", "publisher", "published_on", "language", "reliability"]}),
         (_("Where to find it"), {"fields": ["url", "archived_url", "accessed_on"]}),
@@ -319,7 +328,8 @@ def claim_from(params) -> Claim | None:
     of persons, facilities and relations link to), if it exists."""
     for name, (model, related) in CLAIM_MODELS.items():
         value = params.get(name, "")
-        if value.isdigit():
+        # ASCII digits only ("²" is a digit to str.isdigit), and few enough for a database key.
+        if value.isascii() and value.isdecimal() and len(value) <= 18:
             return model.objects.select_related(*related).filter(pk=value).first()
     return None
 

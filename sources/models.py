@@ -166,7 +166,10 @@ class Source(WithdrawableModel, VersionedModel):
         the claims that rest on it off their public records (workflow.snapshots), so it is said first."""
         cited = self.citations.active()
         return Person.objects.filter(publication_state=PublicationState.PUBLISHED).filter(
-            Q(pk__in=cited.values("person_id")) | Q(pk__in=cited.values("status_event__person_id"))
+            Q(pk__in=cited.values("person_id"))
+            | Q(pk__in=cited.values("status_event__person_id"))
+            | Q(pk__in=cited.values("relation__person_id"))
+            | Q(pk__in=cited.values("relation__other_id"))
         )
 
     @property

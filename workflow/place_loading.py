@@ -141,11 +141,15 @@ def _plan(entries: Any, kind: str, model, fields: tuple[str, ...], result: Loade
         if entry["name"] in existing:
             result.unchanged += 1
             continue
-        record = model(**{name: entry[name] for name in fields if entry.get(name) is not None})
-        record.is_public = bool(entry.get("is_public", False))
-        if entry.get("withdrawn"):
-            record.withdrawn, record.withdrawn_reason = True, str(entry.get("withdrawn_reason") or "")
         problems_before = len(result.problems)
+        _check_types(entry, where, fields, result)
+        if len(result.problems) > problems_before:
+            continue
+        record = model(**{name: entry[name] for name in fields if entry.get(name) is not None})
+        # Public only when the file says so, with a JSON true: "false" or 1 is a problem, not a yes.
+        record.is_public = entry.get("is_public") is True
+        if entry.get("withdrawn") is True:
+            record.withdrawn, record.withdrawn_reason = True, str(entry.get("withdrawn_reason") or "")
         if model is Facility:
             _read_location(record, entry, where, result)
         if len(result.problems) > problems_before:
@@ -159,6 +163,31 @@ def _plan(entries: Any, kind: str, model, fields: tuple[str, ...], result: Loade
         body = entry.get("parent" if model is Authority else "authority")
         planned.append(_Planned(record, entry, where, body if isinstance(body, str) and body else None))
     return planned
+
+
+def _check_types(entry: dict, where: str, fields: tuple[str, ...], result: LoadedPlaces) -> None:
+    """Texts are strings, flags JSON booleans, lists lists: anything else is a problem, said with where it is."""
+    expected = {
+        **{name: (str, _("a text")) for name in (*fields, "parent", "authority", "opened_on", "closed_on")},
+        **{name: (bool, _("true or false")) for name in ("is_public", "withdrawn")},
+        **{name: (list, _("a list")) for name in ("other_names", "citations")},
+        "withdrawn_reason": (str, _("a text")),
+    }
+    for name, (kind, words) in expected.items():
+        value = entry.get(name)
+        if value is not None and not isinstance(value, kind):
+            what = {"where": where, "field": name, "expected": words}
+            result.problems.append(_("%(where)s, %(field)s: %(expected)s is expected.") % what)
+    for variant in entry["other_names"] if isinstance(entry.get("other_names"), list) else []:
+        if isinstance(variant, dict) and (
+            not isinstance(variant.get("name"), str)
+            or not isinstance(variant.get("is_public", False), bool)
+            or not isinstance(variant.get("note", ""), str)
+        ):
+            result.problems.append(
+                _("%(where)s, other_names: each is a text, or a name (a text) with “is_public” (true or false).")
+                % {"where": where}
+            )
 
 
 def _read_location(facility: Facility, entry: dict, where: str, result: LoadedPlaces) -> None:
@@ -234,13 +263,14 @@ def _parents_first(new: dict[str, _Planned]) -> list[_Planned]:
 
 
 def _variant_fields(variant: Any) -> dict:
-    """An other name: ``"Camp 15"`` (public) or ``{"name": …, "is_public": …, "note": …}``."""
+    """An other name: ``"Camp 15"`` (a public name, as the seed writes them) or ``{"name": …, "is_public": …,
+    "note": …}`` (not public unless ``"is_public": true``)."""
     if isinstance(variant, str):
         return {"name": variant, "is_public": True}
     return {
-        "name": variant.get("name", ""),
-        "is_public": bool(variant.get("is_public", True)),
-        "note": variant.get("note", ""),
+        "name": variant.get("name") or "",
+        "is_public": variant.get("is_public") is True,
+        "note": variant.get("note") or "",
     }
 
 

@@ -33,10 +33,41 @@ __all__ = [
 ]
 
 
+# Decimal places a public coordinate keeps at each precision: a region to a tenth of a degree (about 11 km),
+# an approximate place to a hundredth (about 1 km), an exact one as recorded. Every public surface (the pages,
+# the maps, the public export) reads the coordinates from here, so none says more than the precision claims.
+_DECIMALS = {"region": 1, "approximate": 2}
+
+
+def _coordinate(value, precision: str) -> float | None:
+    if value is None:
+        return None
+    decimals = _DECIMALS.get(precision)
+    return float(value) if decimals is None else round(float(value), decimals)
+
+
+def _authorities() -> dict[int, Authority]:
+    """Every authority, by pk, in one query: the chains of parent bodies are walked in memory."""
+    fields = ("pk", "parent_id", *in_every_language("name"), "is_public", "withdrawn")
+    return {authority.pk: authority for authority in Authority.objects.only(*fields)}
+
+
+def _parents(authority: Authority, authorities: dict[int, Authority]) -> list[Authority]:
+    """The bodies above ``authority``, nearest first (a cycle is walked once)."""
+    parents: list[Authority] = []
+    seen = {authority.pk}
+    parent_id = authority.parent_id
+    while parent_id is not None and parent_id not in seen and parent_id in authorities:
+        seen.add(parent_id)
+        parents.append(authorities[parent_id])
+        parent_id = authorities[parent_id].parent_id
+    return parents
+
+
 def _public_facilities() -> PlaceQuerySet:
     return (
         Facility.objects.public()
-        .select_related("authority__parent__parent")
+        .select_related("authority")
         .prefetch_related(
             Prefetch("variants", queryset=FacilityName.objects.filter(is_public=True)),
             Prefetch("citations", queryset=Citation.objects.public().select_related("source").order_by("pk")),
@@ -45,8 +76,12 @@ def _public_facilities() -> PlaceQuerySet:
     )
 
 
-def authority_record(authority: Authority) -> dict:
-    """A public authority: its names, description and, nearest first, the public bodies above it."""
+def authority_record(authority: Authority, authorities: dict[int, Authority] | None = None) -> dict:
+    """A public authority: its names, description and, nearest first, the public bodies above it.
+
+    ``authorities``: every authority by pk (:func:`_authorities`), when many records are made at once.
+    """
+    authorities = _authorities() if authorities is None else authorities
     return {
         "id": authority.pk,
         **{field: getattr(authority, field) for field in in_every_language("name")},
@@ -54,13 +89,13 @@ def authority_record(authority: Authority) -> dict:
         "country": str(authority.country or ""),
         "parents": [
             {"id": body.pk, **{field: getattr(body, field) for field in in_every_language("name")}}
-            for body in authority.chain()[1:]
+            for body in _parents(authority, authorities)
             if body.is_public_place
         ],
     }
 
 
-def facility_record(facility: Facility) -> dict:
+def facility_record(facility: Facility, authorities: dict[int, Authority] | None = None) -> dict:
     """What the public may see of a public facility (read with :func:`_public_facilities`' prefetches)."""
     citations = [citation for citation in facility.citations.all() if citation.is_public_evidence]
     sources = {citation.source_id: citation.source for citation in citations}
@@ -74,13 +109,15 @@ def facility_record(facility: Facility) -> dict:
         "country": str(facility.country or ""),
         **{field: getattr(facility, field) for field in in_every_language("province")},
         **{field: getattr(facility, field) for field in in_every_language("county")},
-        "latitude": None if facility.latitude is None else float(facility.latitude),
-        "longitude": None if facility.longitude is None else float(facility.longitude),
+        "latitude": _coordinate(facility.latitude, facility.precision),
+        "longitude": _coordinate(facility.longitude, facility.precision),
         "precision": facility.precision,
         "opened_on": _date(facility.opened_on),
         "closed_on": _date(facility.closed_on),
         **{field: getattr(facility, field) for field in in_every_language("description")},
-        "authority": authority_record(authority) if authority is not None and authority.is_public_place else None,
+        "authority": (
+            authority_record(authority, authorities) if authority is not None and authority.is_public_place else None
+        ),
         "citations": [
             {"id": c.pk, "source": c.source_id, "locator": c.locator, "excerpt": c.excerpt} for c in citations
         ],
@@ -93,7 +130,8 @@ def public_facilities(query: str = "") -> list[dict]:
     spelling ("Yodok", "Yodeok", "요덕")."""
     facilities = _public_facilities()
     found = facilities.matching(query, public_only=True) if query.strip() else list(facilities)
-    return [facility_record(facility) for facility in found]
+    authorities = _authorities()
+    return [facility_record(facility, authorities) for facility in found]
 
 
 def public_facility(pk: int) -> dict | None:
@@ -104,8 +142,9 @@ def public_facility(pk: int) -> dict | None:
 
 def public_authorities() -> dict[int, dict]:
     """Every public authority, by pk (the names of the public list's facet and of the case pages' links)."""
-    authorities = Authority.objects.public().select_related("parent__parent").order_by("name", "pk")
-    return {authority.pk: authority_record(authority) for authority in authorities}
+    every = _authorities()
+    authorities = Authority.objects.public().order_by("name", "pk")
+    return {authority.pk: authority_record(authority, every) for authority in authorities}
 
 
 def public_facility_lines(ids: Iterable[int] | None = None) -> dict[int, dict]:
@@ -125,6 +164,6 @@ def public_facility_lines(ids: Iterable[int] | None = None) -> dict[int, dict]:
     for row in rows:
         pk = row.pop("pk")
         for axis in ("latitude", "longitude"):
-            row[axis] = None if row[axis] is None else float(row[axis])
+            row[axis] = _coordinate(row[axis], row["precision"])
         lines[pk] = row
     return lines

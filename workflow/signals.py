@@ -48,16 +48,28 @@ def source_saved(sender, instance: Source, raw=False, created=False, **kwargs):
             target=f"source {instance.pk}",
             restricted=instance.is_restricted,
         )
+    # The facility pages read their citations' sources as they are now: any change to a source shows there.
+    PublicGeneration.advance()
     if instance.is_public:
         return
     cited = Citation.objects.filter(source=instance)
-    person_ids = {*cited.values_list("person_id", flat=True), *cited.values_list("status_event__person_id", flat=True)}
+    person_ids = {
+        *cited.values_list("person_id", flat=True),
+        *cited.values_list("status_event__person_id", flat=True),
+        *cited.values_list("relation__person_id", flat=True),
+        *cited.values_list("relation__other_id", flat=True),
+    }
     _redact(person_ids - {None}, instance, f"source “{instance}” is no longer public")
 
 
 @receiver(post_save, sender=Citation)
 def citation_saved(sender, instance: Citation, raw=False, **kwargs):
-    if raw or not instance.withdrawn:
+    if raw:
+        return
+    if instance.facility_id is not None:
+        # A facility's page shows its citations as they are now.
+        PublicGeneration.advance()
+    if not instance.withdrawn:
         return
     _redact(instance.case_person_ids, instance, f"citation of “{instance.source}” withdrawn")
 
