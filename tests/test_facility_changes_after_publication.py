@@ -2,6 +2,7 @@
 who may change a source a public facility cites, what a facilities file may make public, and precise coordinates."""
 
 import io
+import re
 import json
 
 import pytest
@@ -162,3 +163,39 @@ def test_the_depth_of_the_bodies_above_an_authority_adds_no_query(client):
             body = make_authority(f"Unit {index}-{depth}", parent=body)
         make_facility(f"Camp {index + 1}", authority=body)
     assert (_queries(client, "/cases/"), _queries(client, "/facilities/")) == before
+
+
+def test_a_name_taken_off_a_case_is_taken_off_the_cases_related_to_it(client):
+    mother, son = make_publishable_case(name="Kim Mother"), make_publishable_case(name="Kim Son")
+    make_relation(mother, "parent", son, source=make_source(is_restricted=False, title="Public report"))
+    publish_case(mother)
+    publish_case(son)
+    publish_case(mother)
+    assert "Kim Son" in client.get(f"/cases/{mother.case_id}/").content.decode()
+    son.refresh_from_db()
+    son.name, son.descriptor = "", "Teenage boy, detained 2019"
+    save_with_history(son, by=None, reason="the family asked for the name to go")
+    publish_case(son)
+    page = client.get(f"/cases/{mother.case_id}/").content.decode()
+    assert "Kim Son" not in page and "Teenage boy, detained 2019" in page
+
+
+def test_a_facility_renamed_or_a_confidence_lowered_reads_so_on_the_cases_at_once(client):
+    from cases.models import Responsibility
+
+    camp, mss = make_facility("Camp 15 (informant designation)"), make_authority()
+    person = make_publishable_case(name="Lee One")
+    event = person.status_events.get()
+    event.correct(by=None, reason="the camp is known", facility=camp)
+    held = Responsibility.objects.create(status_event=event, authority=mss, confidence="confirmed")
+    publish_case(person)
+    camp.name = "Yodok political prison camp"
+    save_with_history(camp, by=None, reason="the designation came from an informant")
+    held.confidence = "possible"
+    save_with_history(held, by=None, reason="one witness only")
+    page = client.get(f"/cases/{person.case_id}/").content.decode()
+    export = b"".join(client.get("/export/cases.csv").streaming_content).decode()
+    assert "informant designation" not in page + export
+    assert "Yodok political prison camp" in page
+    assert re.search(r"Ministry of State Security(<[^>]+>)* \(confidence: Possible\)", page)
+    assert "(confidence: Confirmed)" not in page

@@ -47,9 +47,9 @@ def _coordinate(value, precision: str) -> float | None:
 
 
 def _authorities() -> dict[int, Authority]:
-    """Every authority, by pk, in one query: the chains of parent bodies are walked in memory."""
-    fields = ("pk", "parent_id", *in_every_language("name"), "is_public", "withdrawn")
-    return {authority.pk: authority for authority in Authority.objects.only(*fields)}
+    """Every authority, by pk, in one query (there are tens, not thousands): the chains of parent bodies are
+    walked in memory."""
+    return {authority.pk: authority for authority in Authority.objects.order_by("name", "pk")}
 
 
 def _parents(authority: Authority, authorities: dict[int, Authority]) -> list[Authority]:
@@ -143,8 +143,7 @@ def public_facility(pk: int) -> dict | None:
 def public_authorities() -> dict[int, dict]:
     """Every public authority, by pk (the names of the public list's facet and of the case pages' links)."""
     every = _authorities()
-    authorities = Authority.objects.public().order_by("name", "pk")
-    return {authority.pk: authority_record(authority, every) for authority in authorities}
+    return {pk: authority_record(authority, every) for pk, authority in every.items() if authority.is_public_place}
 
 
 def public_facility_lines(ids: Iterable[int] | None = None) -> dict[int, dict]:

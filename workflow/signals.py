@@ -124,18 +124,19 @@ def relation_saved(sender, instance: Relation, raw=False, created=False, **kwarg
 
 @receiver(post_save, sender=Facility)
 def facility_saved(sender, instance: Facility, raw=False, created=False, **kwargs):
-    if raw or created or instance.is_public_place:
+    # Made non-public, withdrawn, or renamed: the published cases that name it say so at once.
+    if raw or created:
         return
     person_ids = StatusEvent.objects.filter(facility=instance).values_list("person_id", flat=True)
-    _redact(set(person_ids), instance, f"facility “{instance}” is no longer public")
+    _redact(set(person_ids), instance, f"facility “{instance}” changed")
 
 
 @receiver(post_save, sender=Authority)
 def authority_saved(sender, instance: Authority, raw=False, created=False, **kwargs):
-    if raw or created or instance.is_public_place:
+    if raw or created:
         return
     person_ids = Responsibility.objects.filter(authority=instance).values_list("status_event__person_id", flat=True)
-    _redact(set(person_ids), instance, f"authority “{instance}” is no longer public")
+    _redact(set(person_ids), instance, f"authority “{instance}” changed")
 
 
 @receiver(post_save, sender=Responsibility)
@@ -182,6 +183,18 @@ def appeal_persons_changed(sender, instance, action, reverse, pk_set, **kwargs):
     else:
         person_ids = instance.__dict__.pop("_persons_before_clear", [])
     _redact(person_ids, instance, "a person was taken off an appeal")
+
+
+@receiver(post_save, sender=PublishedVersion)
+def version_published(sender, instance: PublishedVersion, raw=False, created=False, **kwargs):
+    """A case published again: the cases related to it name it as its new record does (a name taken off it is
+    taken off theirs)."""
+    if raw or not created:
+        return
+    related = {
+        pk for pair in Relation.objects.of(instance.person_id).values_list("person_id", "other_id") for pk in pair
+    }
+    _redact(related - {instance.person_id}, instance, f"related case {instance.case_id} published again")
 
 
 @receiver(post_save, sender=PublishedVersion)

@@ -693,28 +693,38 @@ def redact(
     known_names: Iterable[str],
     appeal_ids: set | None = None,
     reply_ids: set | None = None,
-    relation_ids: set | None = None,
-    place_ids: set | None = None,
+    relations: dict[int, PublicName] | None = None,
+    places: dict[tuple, dict] | None = None,
 ) -> dict:
     """``record`` without what is no longer public; never adds anything.
 
-    ``place_ids``: each event's public facility and public authorities believed responsible, as
-    ``("facility", event pk, facility pk)`` and ``("authority", event pk, authority pk)``.
+    What stays is said as it is said now: ``places`` holds each event's
+    public facility and public authorities believed responsible, keyed
+    ``("facility", event pk, facility pk)`` and ``("authority", event pk,
+    authority pk)``, each with its line as a record gives it now (a facility
+    renamed, a confidence lowered); ``relations`` the public relations by
+    pk, each with the other case as its current public record names it (a
+    family that asked for the name to go has it gone from the cases related
+    to it too).
     """
+    places, relations = places or {}, relations or {}
 
-    def still_public(kind: str, event: dict, line: dict | None) -> bool:
-        return line is not None and (kind, event["id"], line["id"]) in (place_ids or set())
+    def facility(event: dict) -> dict | None:
+        line = event["facility"]
+        return None if line is None else places.get(("facility", event["id"], line["id"]))
 
     events = [
         {
             **event,
+            **({"facility": facility(event)} if "facility" in event else {}),
             **(
-                {"facility": event["facility"] if still_public("facility", event, event["facility"]) else None}
-                if "facility" in event
-                else {}
-            ),
-            **(
-                {"responsible": [held for held in event["responsible"] if still_public("authority", event, held)]}
+                {
+                    "responsible": [
+                        places[key]
+                        for held in event["responsible"]
+                        if (key := ("authority", event["id"], held["id"])) in places
+                    ]
+                }
                 if "responsible" in event
                 else {}
             ),
@@ -729,7 +739,15 @@ def redact(
         "events": events,
     }
     if "relations" in record:
-        redacted["relations"] = [r for r in record["relations"] if r["id"] in (relation_ids or set())]
+        redacted["relations"] = [
+            {
+                **relation,
+                "name": relations[relation["id"]].name,
+                "name_native": relations[relation["id"]].name_native,
+            }
+            for relation in record["relations"]
+            if relation["id"] in relations
+        ]
     # A version published before appeals has no such key: adding an empty list would count as a change.
     if "appeals" in record:
         redacted["appeals"] = [
@@ -747,10 +765,11 @@ def redact_published_versions(person_ids: Iterable[int], *, by: User | None, rea
 
     Called whenever a source is restricted or withdrawn, a citation
     withdrawn, an event or a name variant made non-public, a reprisal risk
-    flagged, a facility or an authority made non-public, or a relation made
-    non-public or one of its cases taken off the public site, so the change
-    takes effect on the public record at once, in every version. Returns how
-    many versions changed.
+    flagged, a facility or an authority made non-public (or changed: a
+    record says it as it is now), a relation made non-public or one of its
+    cases taken off the public site or published again (its name as its
+    current record gives it), so the change takes effect on the public
+    record at once, in every version. Returns how many versions changed.
     """
     versions = list(
         PublishedVersion.objects.filter(person_id__in=set(person_ids)).select_related("person").order_by("pk")
@@ -759,13 +778,16 @@ def redact_published_versions(person_ids: Iterable[int], *, by: User | None, rea
     for person_id in {version.person_id for version in versions}:
         person = next(version.person for version in versions if version.person_id == person_id)
         relations = list(Relation.objects.of(person).select_related("person", "other"))
-        at_public_facilities = person.status_events.filter(facility__in=Facility.objects.public())
+        places: dict[tuple, dict] = {}
+        for event in person.status_events.filter(facility__in=Facility.objects.public()).select_related("facility"):
+            places[("facility", event.pk, event.facility_id)] = place_line(event.facility) or {}
         held_by_public_authorities = Responsibility.objects.filter(
             status_event__person=person, authority__in=Authority.objects.public()
-        )
-        place_ids = {("facility", *pair) for pair in at_public_facilities.values_list("pk", "facility_id")} | {
-            ("authority", *pair) for pair in held_by_public_authorities.values_list("status_event_id", "authority_id")
-        }
+        ).select_related("authority")
+        for held in held_by_public_authorities:
+            key = ("authority", held.status_event_id, held.authority_id)
+            places[key] = {**(place_line(held.authority) or {}), "confidence": held.confidence}
+        site = on_public_site({pk for relation in relations for pk in (relation.person_id, relation.other_id)})
         # The person's citations and its events' citations, each through its own index (an OR across
         # the join to the events would read every citation).
         event_ids = list(person.status_events.values_list("pk", flat=True))
@@ -778,12 +800,12 @@ def redact_published_versions(person_ids: Iterable[int], *, by: User | None, rea
                 .values_list("pk", flat=True)
             )
             | set(Citation.objects.filter(relation__in=relations).public().values_list("pk", flat=True)),
-            "relation_ids": {
-                relation.pk
+            "relations": {
+                relation.pk: site[relation.seen_from(person.pk)[1].pk]
                 for relation in relations
-                if relation_is_public(relation, on_public_site([relation.person_id, relation.other_id]))
+                if relation_is_public(relation, site)
             },
-            "place_ids": place_ids,
+            "places": places,
             "known_names": person.all_names() if person.reprisal_risk else [],
             "appeal_ids": set(person.appeals.public().values_list("pk", flat=True)),
             "reply_ids": set(AppealReply.objects.active().filter(appeal__persons=person).values_list("pk", flat=True)),
