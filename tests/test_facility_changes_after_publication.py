@@ -2,8 +2,8 @@
 who may change a source a public facility cites, what a facilities file may make public, and precise coordinates."""
 
 import io
-import re
 import json
+import re
 
 import pytest
 from django.core.cache import caches
