@@ -276,6 +276,26 @@ class TrackedAdmin(SimpleHistoryAdmin):
         return current
 
 
+class ListedInline(admin.TabularInline):
+    """Related rows listed read-only on a record's page, each linked to its own page, where it is changed over
+    the version it was read at: listing them keeps the page to a fixed number of queries however many there are."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    # What each row's listing reads with it (``select_related``).
+    listed_with: tuple[str, ...] = ()
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.listed_with)
+
+
 class LabelledTabularInline(admin.TabularInline):
     """A table of inline rows whose every input carries its column's name (``aria-label``).
 

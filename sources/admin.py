@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
-from cases.admin import TrackedAdmin, VersionedModelForm, https_url_fields, withdraw_selected
+from cases.admin import ListedInline, TrackedAdmin, VersionedModelForm, https_url_fields, withdraw_selected
 from cases.models import Facility, Person, Relation, StatusEvent
 from cases.places import PUBLISH_PERMISSION
 
@@ -155,6 +155,15 @@ class SourceForm(VersionedModelForm):
                 % {"cases": ", ".join(str(person) for person in affected)},
             )
         return cleaned_data
+
+
+class CitationListInline(ListedInline):
+    """The citations of one claim (``fk_name``: a person, a facility, a relation), listed with their sources;
+    each is added from the claim's "Cite a source" link."""
+
+    model = Citation
+    fields = readonly_fields = ("source", "locator", "excerpt", "withdrawn")
+    listed_with = ("source",)
 
 
 class CitingClaimInline(admin.TabularInline):

@@ -29,6 +29,7 @@ from cases.models import NameVariant, Person, PublicationState, Relation, Status
 from cases.search import search_persons
 from cases.vocabularies import in_every_language
 from security.admin import ReadOnlyAdmin
+from sources.admin import CitationListInline
 from sources.models import Citation
 
 from . import services
@@ -96,31 +97,13 @@ class StatusEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("person", "facility")
 
 
-class PersonCitationInline(admin.TabularInline):
-    """Sources behind what is said of the person (the summary, the identity), listed here.
+class PersonCitationInline(CitationListInline):
+    """Sources behind what is said of the person (the summary, the identity), listed here; each added and edited
+    on its own page ("Cite a source about this person")."""
 
-    Added and edited on their own page ("Cite a source about this person"), where
-    each citation is saved over the version it was read at; listing them here
-    read-only keeps this page to a fixed number of queries however many there are.
-    """
-
-    model = Citation
     fk_name = "person"
-    fields = readonly_fields = ("source", "locator", "excerpt", "withdrawn")
-    extra = 0
-    can_delete = False
-    show_change_link = True
     verbose_name = _("citation about the person")
     verbose_name_plural = _("citations about the person")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("source")
 
 
 class PersonForm(VersionedModelForm):

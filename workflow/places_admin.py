@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.admin import (
     LabelledTabularInline,
+    ListedInline,
     TrackedAdmin,
     VersionedInlineFormSet,
     VersionedModelForm,
@@ -27,7 +28,7 @@ from cases.admin import (
 from cases.models import Authority, Facility, FacilityName, Responsibility, StatusEvent
 from cases.places import PUBLISH_PERMISSION
 from cases.vocabularies import in_every_language
-from sources.models import Citation
+from sources.admin import CitationListInline
 
 from .models import PublishedAuthority, PublishedPlacement, PublishedVersion
 
@@ -201,49 +202,23 @@ class FacilityNameInline(LabelledTabularInline):
         return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
 
 
-class FacilityCitationInline(admin.TabularInline):
-    """The sources behind what is said of the facility, listed; each is added from "Cite a source about this
-    facility" and changed on its own page, saved over the version it was read at."""
+class FacilityCitationInline(CitationListInline):
+    """The sources behind what is said of the facility; each added from "Cite a source about this facility"."""
 
-    model = Citation
     fk_name = "facility"
-    fields = readonly_fields = ("source", "locator", "excerpt", "withdrawn")
-    extra = 0
-    can_delete = False
-    show_change_link = True
     verbose_name = _("citation about the facility")
     verbose_name_plural = _("citations about the facility")
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("source")
-
-
-class EventAtFacilityInline(admin.TabularInline):
-    """The status events recorded at the facility, each linked to its page (read-only here)."""
+class EventAtFacilityInline(ListedInline):
+    """The status events recorded at the facility, each linked to its page."""
 
     model = StatusEvent
     fk_name = "facility"
     fields = readonly_fields = ("person", "status", "date", "is_public", "withdrawn")
-    extra = 0
-    can_delete = False
-    show_change_link = True
+    listed_with = ("person",)
     verbose_name = _("status event at this facility")
     verbose_name_plural = _("status events at this facility")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("person")
 
 
 @admin.register(Facility)

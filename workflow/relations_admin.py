@@ -19,13 +19,14 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.admin import (
     LabelledTabularInline,
+    ListedInline,
     TrackedAdmin,
     VersionedInlineFormSet,
     VersionedModelForm,
     withdraw_selected,
 )
 from cases.models import Relation, RelationKind
-from sources.models import Citation
+from sources.admin import CitationListInline
 
 
 def closed_to(relation: Relation, user) -> bool:
@@ -133,24 +134,16 @@ class RelationInline(LabelledTabularInline):
         return super().get_queryset(request).select_related("person", "other")
 
 
-class RelationSeenFromOtherInline(admin.TabularInline):
+class RelationSeenFromOtherInline(ListedInline):
     """The relations recorded on other cases that name this person, read from this side: "this person is the
     child of …" for "… is the parent of this person". Changed on the relation's own page."""
 
     model = Relation
     fk_name = "other"
     fields = readonly_fields = ("as_seen_here", "of_person", "confidence", "is_public", "withdrawn")
-    extra = 0
-    can_delete = False
-    show_change_link = True
+    listed_with = ("person", "other")
     verbose_name = _("connection recorded on the other person's case")
     verbose_name_plural = _("connections recorded on the other person's case")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("This person's relation to the other"))
     def as_seen_here(self, relation: Relation) -> str:
@@ -163,30 +156,13 @@ class RelationSeenFromOtherInline(admin.TabularInline):
         _kind, other = relation.seen_from(relation.other_id)
         return format_html('<a href="{}">{}</a>', reverse("admin:cases_person_change", args=[other.pk]), other)
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("person", "other")
 
+class RelationCitationInline(CitationListInline):
+    """The sources behind a relation; each added from "Cite a source for this relation"."""
 
-class RelationCitationInline(admin.TabularInline):
-    """The sources behind a relation, listed; each is added from "Cite a source for this relation"."""
-
-    model = Citation
     fk_name = "relation"
-    fields = readonly_fields = ("source", "locator", "excerpt", "withdrawn")
-    extra = 0
-    can_delete = False
-    show_change_link = True
     verbose_name = _("source behind this relation")
     verbose_name_plural = _("sources behind this relation")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("source")
 
 
 @admin.register(Relation)
