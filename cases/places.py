@@ -150,15 +150,19 @@ class Authority(PlaceRecord):
             withdrawal_check("authority"),
         ]
 
-    def chain(self) -> list[Authority]:
-        """The authority and the bodies above it, nearest first."""
+    def chain(self, authorities: dict[int, Authority] | None = None) -> list[Authority]:
+        """The authority and the bodies above it, nearest first; a cycle (two saves at the same moment could
+        make one) is walked once. ``authorities``: every authority by pk, to walk in memory rather than by query."""
         chain: list[Authority] = []
         seen: set[int] = set()
         body: Authority | None = self
         while body is not None and body.pk not in seen:
             chain.append(body)
             seen.add(body.pk)
-            body = body.parent
+            if authorities is None:
+                body = body.parent
+            else:
+                body = authorities.get(body.parent_id) if body.parent_id is not None else None
         return chain
 
     def clean(self) -> None:
@@ -241,13 +245,18 @@ class Facility(PlaceRecord):
     def spellings(self, *, public_only: bool = False) -> list[str]:
         """Every name the facility is known by: its names, the romanizations of its Korean name, its variants
         (only the public ones for the public site)."""
-        variants: Iterable[FacilityName] = self.variants.all()
         return [
             *super().spellings(),
             *([self.name_hanja] if self.name_hanja else []),
             *names.place_romanizations(self.name_ko),
-            *(variant.name for variant in variants if variant.is_public or not public_only),
+            *self.other_names(public_only=public_only),
         ]
+
+    def other_names(self, *, public_only: bool) -> list[str]:
+        """The facility's other names and spellings; with ``public_only``, those the public may see (the one
+        place that decides it: ``FacilityName.is_public``). Reads ``variants`` as prefetched."""
+        variants: Iterable[FacilityName] = self.variants.all()
+        return [variant.name for variant in variants if variant.is_public or not public_only]
 
     @property
     def has_coordinates(self) -> bool:

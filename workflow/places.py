@@ -52,24 +52,12 @@ def _authorities() -> dict[int, Authority]:
     return {authority.pk: authority for authority in Authority.objects.order_by("name", "pk")}
 
 
-def _parents(authority: Authority, authorities: dict[int, Authority]) -> list[Authority]:
-    """The bodies above ``authority``, nearest first (a cycle is walked once)."""
-    parents: list[Authority] = []
-    seen = {authority.pk}
-    parent_id = authority.parent_id
-    while parent_id is not None and parent_id not in seen and parent_id in authorities:
-        seen.add(parent_id)
-        parents.append(authorities[parent_id])
-        parent_id = authorities[parent_id].parent_id
-    return parents
-
-
 def _public_facilities() -> PlaceQuerySet:
     return (
         Facility.objects.public()
         .select_related("authority")
         .prefetch_related(
-            Prefetch("variants", queryset=FacilityName.objects.filter(is_public=True)),
+            Prefetch("variants", queryset=FacilityName.objects.order_by("name")),
             Prefetch("citations", queryset=Citation.objects.public().select_related("source").order_by("pk")),
         )
         .order_by("name", "pk")
@@ -89,7 +77,7 @@ def authority_record(authority: Authority, authorities: dict[int, Authority] | N
         "country": str(authority.country or ""),
         "parents": [
             {"id": body.pk, **{field: getattr(body, field) for field in in_every_language("name")}}
-            for body in _parents(authority, authorities)
+            for body in authority.chain(authorities)[1:]
             if body.is_public_place
         ],
     }
@@ -104,7 +92,7 @@ def facility_record(facility: Facility, authorities: dict[int, Authority] | None
         "id": facility.pk,
         **{field: getattr(facility, field) for field in in_every_language("name")},
         "name_hanja": facility.name_hanja,
-        "other_names": [variant.name for variant in facility.variants.all() if variant.is_public],
+        "other_names": facility.other_names(public_only=True),
         "kind": facility.kind,
         "country": str(facility.country or ""),
         **{field: getattr(facility, field) for field in in_every_language("province")},

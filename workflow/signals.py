@@ -48,8 +48,9 @@ def source_saved(sender, instance: Source, raw=False, created=False, **kwargs):
             target=f"source {instance.pk}",
             restricted=instance.is_restricted,
         )
-    # The facility pages read their citations' sources as they are now: any change to a source shows there.
-    PublicGeneration.advance()
+    # The facility pages read their citations' sources as they are now: a change to one they cite shows there.
+    if Citation.objects.filter(source=instance, facility__isnull=False).exists():
+        PublicGeneration.advance()
     if instance.is_public:
         return
     cited = Citation.objects.filter(source=instance)
