@@ -3,6 +3,7 @@ restricted data."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterator
 from functools import cached_property
 
@@ -10,6 +11,7 @@ import django_filters
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -69,6 +71,36 @@ class _Choices(BaseChoiceIterator):
         return iter([(str(pk), self.name(pk)) for pk in self.ids()])
 
 
+class MomentField(forms.Field):
+    """A day (2026-12-01, from its start in UTC) or a moment (2026-12-01T09:30:00Z, with its offset), not after now."""
+
+    default_error_messages = {
+        "invalid": _("Write a day (2026-12-01) or a moment with its time zone (2026-12-01T09:30:00Z)."),
+        "future": _("This moment is in the future."),
+    }
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if not value:
+            return None
+        try:
+            day = parse_date(value) if len(value) == 10 else None
+            moment = parse_datetime(value) if day is None else None
+        except ValueError:
+            moment = day = None
+        if day is not None:
+            moment = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+        if moment is None or timezone.is_naive(moment):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if moment > timezone.now():
+            raise forms.ValidationError(self.error_messages["future"], code="future")
+        return moment
+
+
+class MomentFilter(django_filters.Filter):
+    field_class = MomentField
+
+
 class CaseFilterForm(forms.Form):
     def clean(self):
         cleaned_data = super().clean()
@@ -112,6 +144,8 @@ class CaseFilter(django_filters.FilterSet):
     year_to = django_filters.NumberFilter(
         label=_("First event until (year)"), field_name="first_event_year", lookup_expr="lte", min_value=1800
     )
+    # For those who mirror the data: the cases published or updated since a day or a moment (ISO 8601).
+    updated_since = MomentFilter(label=_("Published or updated since"), method="filter_updated_since")
     sort = django_filters.ChoiceFilter(label=_("Sort by"), choices=SORTS, method="no_filter", empty_label=None)
 
     class Meta:
@@ -131,6 +165,9 @@ class CaseFilter(django_filters.FilterSet):
 
     def no_filter(self, queryset, name, value):
         return queryset  # handled by the view (search ranking, ordering)
+
+    def filter_updated_since(self, queryset, name, value):
+        return queryset.filter(published_at__gte=value)
 
     def filter_fate(self, queryset, name, value):
         return queryset.filter(is_clarified=(value == "clarified"))

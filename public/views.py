@@ -138,6 +138,7 @@ def active_filters(request: HttpRequest, query: CaseQuery) -> list[ActiveFilter]
         "facility_kind": (_("Kind of facility"), lambda value: str(FacilityKind(value).label)),
         "facility": (_("Facility"), query.places.facility_name),
         "authority": (_("Authority believed responsible"), query.places.authority_name),
+        "updated_since": (_("Published or updated since"), lambda value: value.isoformat()),
     }
     chips = []
     for name, (label, shown) in labels.items():

@@ -61,6 +61,10 @@ class PublishedVersion(models.Model):
     status_since = models.CharField(_("status since"), max_length=20, blank=True)
     is_synthetic = models.BooleanField(_("synthetic demo data"), default=False)
     first_event_year = models.PositiveSmallIntegerField(_("year of the first event"), null=True, blank=True)
+    # The statistics' years (public.statistics): of the first arrest, abduction, disappearance, detention or
+    # forced repatriation the record dates (Status.loss_of_liberty), and of its latest dated event.
+    taken_year = models.PositiveSmallIntegerField(_("year of arrest or disappearance"), null=True, blank=True)
+    latest_year = models.PositiveSmallIntegerField(_("year of the latest information"), null=True, blank=True)
     categories = models.ManyToManyField(Category, blank=True, related_name="+")
 
     history = HistoricalRecords()

@@ -558,6 +558,11 @@ def denormalise(version: PublishedVersion) -> None:
     """Copy the record's values that the public list filters and sorts on to the version's columns."""
     record = version.record
     dated = [PartialDate.parse(event["date"], allow_future=True) for event in record["events"] if event["date"]]
+    taken = [
+        PartialDate.parse(event["date"], allow_future=True)
+        for event in record["events"]
+        if event["date"] and event["status"] in Status.loss_of_liberty()
+    ]
     since = PartialDate.parse(record["status_since"], allow_future=True) if record["status_since"] else None
     version.case_id = record["case_id"]
     version.name = record["name"]
@@ -569,6 +574,8 @@ def denormalise(version: PublishedVersion) -> None:
     version.status_since = record["status_since"] or ""
     version.is_synthetic = bool(record.get("synthetic"))
     version.first_event_year = min(date.first_day for date in dated if date).year if dated else None
+    version.taken_year = min(date.first_day for date in taken if date).year if taken else None
+    version.latest_year = max(date.first_day for date in dated if date).year if dated else None
 
 
 IndexRows = tuple[
