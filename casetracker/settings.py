@@ -161,6 +161,34 @@ if ORGANISATION_CONTACT and not re.fullmatch(_E_MAIL_OR_HTTPS, ORGANISATION_CONT
         "families are told to write there."
     )
 
+# The public data releases (/data/, public/releases.py). The licence they are published under, by its SPDX
+# identifier: one of these, each with its name and the address of its text.
+DATA_RELEASE_LICENSES = {
+    "CC-BY-4.0": ("Creative Commons Attribution 4.0 International", "https://creativecommons.org/licenses/by/4.0/"),
+    "CC-BY-SA-4.0": (
+        "Creative Commons Attribution-ShareAlike 4.0 International",
+        "https://creativecommons.org/licenses/by-sa/4.0/",
+    ),
+    "CC0-1.0": ("Creative Commons Zero v1.0 Universal", "https://creativecommons.org/publicdomain/zero/1.0/"),
+    "ODbL-1.0": ("Open Data Commons Open Database License 1.0", "https://opendatacommons.org/licenses/odbl/1-0/"),
+}
+DATA_RELEASE_LICENSE = env_str("DATA_RELEASE_LICENSE", "CC-BY-4.0").strip()
+if DATA_RELEASE_LICENSE not in DATA_RELEASE_LICENSES:
+    raise ImproperlyConfigured(
+        f"DATA_RELEASE_LICENSE={DATA_RELEASE_LICENSE!r} must be one of: {', '.join(DATA_RELEASE_LICENSES)}."
+    )
+# A new release after every publication, withdrawal and redaction, built when the change commits. A large
+# collection turns it off and runs `manage.py build_data_release` at night instead.
+DATA_RELEASE_AFTER_PUBLICATION = env_bool("DATA_RELEASE_AFTER_PUBLICATION", True)
+# The public site's address (https://…, no trailing slash): the releases' links to the case pages are written
+# with it. Unset, they are the pages' paths on the site ("/cases/KP-0001/versions/1/").
+DATA_RELEASE_SITE_URL = env_str("DATA_RELEASE_SITE_URL").strip().rstrip("/")
+if DATA_RELEASE_SITE_URL and not re.fullmatch(r"https?://[^\s/?#<>\"]+(/[^\s?#<>\"]*)?", DATA_RELEASE_SITE_URL):
+    raise ImproperlyConfigured(
+        f"DATA_RELEASE_SITE_URL={DATA_RELEASE_SITE_URL!r} must be the public site's address, such as "
+        "https://whereabouts.example.org."
+    )
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

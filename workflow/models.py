@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 
 from django.conf import settings
-from django.db import models
-from django.db.models import F, Q
+from django.core.files.storage import default_storage
+from django.db import models, transaction
+from django.db.models import F, Min, Q
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -229,3 +232,109 @@ class PublicGeneration(models.Model):
         now = timezone.now()
         if not cls.objects.filter(pk=1).update(generation=F("generation") + 1, changed_at=now):
             cls.objects.get_or_create(pk=1, defaults={"generation": 1, "changed_at": now})
+
+
+# Sent after the commit of a transaction that published, withdrew, redacted or erased published versions
+# (workflow.signals, workflow.services.publish_many, DataRelease.withdraw_containing). The public layer builds a
+# new data release then, when DATA_RELEASE_AFTER_PUBLICATION is on (public/apps.py): workflow never imports it.
+public_records_changed = Signal()
+
+
+def announce_public_records_changed() -> None:
+    """Send :data:`public_records_changed` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: public_records_changed.send(sender=PublishedVersion), robust=True)
+
+
+class DataReleaseQuerySet(models.QuerySet):
+    def listed(self) -> DataReleaseQuerySet:
+        """Releases the /data/ page lists, newest first: every finished one, the withdrawn ones marked."""
+        return self.filter(built_at__isnull=False).order_by("-number")
+
+    def available(self) -> DataReleaseQuerySet:
+        """Finished releases not withdrawn: the ones whose files may be downloaded."""
+        return self.listed().filter(withdrawn_at=None)
+
+
+class DataRelease(models.Model):
+    """A dated, numbered download of every published case (a Frictionless data package, public/releases.py).
+
+    Its files live in the shared storage (``releases/<number>/``), served
+    only through the /data/ views. A release holds copies of public
+    records: when one of them changes or leaves the public site, every
+    release that may hold it is withdrawn at once and its files deleted
+    (:meth:`withdraw_containing`); the listing keeps its number and date.
+    """
+
+    class Withdrawal(models.TextChoices):
+        CASE_CHANGED = (
+            "case_changed",
+            _("Withdrawn because a case in it changed or left the public site; a newer release replaces it."),
+        )
+        BUILD_FAILED = "build_failed", _("The release could not be completed.")
+
+    number = models.PositiveIntegerField(_("release number"), unique=True)
+    created_at = models.DateTimeField(_("started at"), default=timezone.now)
+    # Null while the release is being written: it is not listed until then.
+    built_at = models.DateTimeField(_("built at"), null=True, blank=True)
+    # The public data's generation (PublicGeneration) when the records were read.
+    generation = models.PositiveBigIntegerField(_("public data generation"), default=0)
+    case_count = models.PositiveIntegerField(_("cases"), default=0)
+    licence = models.CharField(_("licence"), max_length=40)
+    # One entry per file: name, path (in the storage), bytes, sha256, rows (tables), media_type.
+    files = models.JSONField(_("files"), default=list)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawn_reason = models.CharField(_("why withdrawn"), max_length=30, choices=Withdrawal, blank=True)
+
+    objects = DataReleaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("data release")
+        verbose_name_plural = _("data releases")
+
+    def __str__(self) -> str:
+        return f"data release {self.number}"
+
+    @property
+    def folder(self) -> str:
+        """Where its files are kept in the shared storage."""
+        return f"releases/{self.number}/"
+
+    def file(self, name: str) -> dict | None:
+        """The entry of its file called ``name``, or None."""
+        return next((entry for entry in self.files if entry["name"] == name), None)
+
+    def delete_files(self) -> None:
+        """Delete its files from the storage: those it lists, and any a build left behind in its folder."""
+        paths = {entry["path"] for entry in self.files}
+        with contextlib.suppress(FileNotFoundError, NotImplementedError):
+            paths |= {self.folder + name for name in default_storage.listdir(self.folder)[1]}
+        for path in paths:
+            default_storage.delete(path)
+
+    @classmethod
+    def withdraw_containing(cls, person_ids, *, reason: str = Withdrawal.CASE_CHANGED) -> int:
+        """Withdraw every release that may hold a record of these persons: the one rule, for every path that
+        rewrites, withdraws or erases published versions (redaction, withdrawal, purge).
+
+        "May hold": finished after the person's first publication, or still
+        being written. The rows are marked in the caller's transaction; the
+        files are deleted after it commits (a rolled-back change keeps
+        them). Call it before the versions are deleted. Returns how many.
+        """
+        first = PublishedVersion.objects.filter(person_id__in=set(person_ids)).aggregate(first=Min("published_at"))
+        if first["first"] is None:
+            return 0
+        releases = cls.objects.filter(withdrawn_at=None).filter(Q(built_at=None) | Q(built_at__gte=first["first"]))
+        pks = list(releases.values_list("pk", flat=True))
+        if not pks:
+            return 0
+        cls.objects.filter(pk__in=pks).update(withdrawn_at=timezone.now(), withdrawn_reason=reason)
+
+        def delete_files() -> None:
+            for release in cls.objects.filter(pk__in=pks):
+                release.delete_files()
+
+        transaction.on_commit(delete_files, robust=True)
+        announce_public_records_changed()
+        return len(pks)

@@ -39,7 +39,7 @@ from security.audit import record as audit
 from security.models import AuditEvent
 from sources.models import Citation
 
-from .models import PublicGeneration, PublishedVersion
+from .models import DataRelease, PublicGeneration, PublishedVersion, announce_public_records_changed
 from .snapshots import (
     LOOKUP_BATCH,
     CaseRows,
@@ -352,6 +352,8 @@ def publish_many(persons: Iterable[Person], *, by: User | None, reason: str) -> 
     for version in versions:
         audit(AuditEvent.Action.PUBLISHED, actor=by, target=f"{version.case_id} v{version.number}")
     PublicGeneration.advance()
+    # Inserted in bulk, the versions send no post_save: a data release is built after them all the same.
+    announce_public_records_changed()
     return versions
 
 
@@ -369,6 +371,7 @@ def withdraw(person: Person, *, by: User | None, reason: str) -> Person:
         version.withdrawn_at = now
         save_with_history(version, by=by, reason=reason)
         reindex(version)
+    DataRelease.withdraw_containing([person.pk])
     _set_state(person, PublicationState.WITHDRAWN, by=by, reason=reason)
     audit(AuditEvent.Action.WITHDRAWN, actor=by, target=person.case_id, reason=reason)
     return person

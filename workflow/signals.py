@@ -26,7 +26,7 @@ from security.audit import record as audit
 from security.models import AuditEvent
 from sources.models import Citation, Source
 
-from .models import PublicGeneration, PublishedVersion
+from .models import PublicGeneration, PublishedVersion, announce_public_records_changed
 from .snapshots import redact_published_versions
 
 
@@ -209,3 +209,12 @@ def public_data_changed(sender, raw=False, **kwargs):
     """Whatever the public sees changed: cached counts and ETags start again (PublicGeneration)."""
     if not raw:
         PublicGeneration.advance()
+
+
+@receiver(post_save, sender=PublishedVersion)
+@receiver(post_delete, sender=PublishedVersion)
+def published_records_changed(sender, raw=False, **kwargs):
+    """A version published, superseded, withdrawn, redacted or erased: announced after the commit (a new data
+    release may be built then, public/apps.py)."""
+    if not raw:
+        announce_public_records_changed()

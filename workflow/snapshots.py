@@ -44,6 +44,7 @@ from cases.vocabularies import TEXT_LANGUAGES, in_every_language, language_name
 from sources.models import Citation, Source
 
 from .models import (
+    DataRelease,
     PublishedAppeal,
     PublishedAuthority,
     PublishedName,
@@ -781,7 +782,7 @@ def redact_published_versions(person_ids: Iterable[int], *, by: User | None, rea
     versions = list(
         PublishedVersion.objects.filter(person_id__in=set(person_ids)).select_related("person").order_by("pk")
     )
-    changed = 0
+    changed, redacted = 0, set()
     for person_id in {version.person_id for version in versions}:
         person = next(version.person for version in versions if version.person_id == person_id)
         relations = list(Relation.objects.of(person).select_related("person", "other"))
@@ -825,4 +826,7 @@ def redact_published_versions(person_ids: Iterable[int], *, by: User | None, rea
                 save_with_history(version, by=by, reason=reason)
                 reindex(version)
                 changed += 1
+                redacted.add(person_id)
+    # The data releases that hold these records as they were are withdrawn with them.
+    DataRelease.withdraw_containing(redacted)
     return changed

@@ -8,7 +8,7 @@ from cases.models import NameVariant, Person, Relation, Responsibility, StatusEv
 from security.audit import record
 from security.models import AuditEvent
 from sources.models import Citation
-from workflow.models import PublishedVersion
+from workflow.models import DataRelease, PublishedVersion
 from workflow.snapshots import redact_published_versions
 
 
@@ -68,6 +68,7 @@ class Command(BaseCommand):
         )
         Citation.objects.filter(pk__in=list(citations.values_list("pk", flat=True))).purge()
         version_ids = list(versions.values_list("pk", flat=True))
+        DataRelease.withdraw_containing([person.pk])  # while its versions still say when it was first published
         versions.delete()
         PublishedVersion.history.filter(id__in=version_ids).delete()
         NameVariant.objects.filter(person=person).delete()
