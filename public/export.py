@@ -1,4 +1,10 @@
-"""The public CSV export of the published cases, with the list's filters."""
+"""The public CSV exports of the published cases and of their events, with the list's filters.
+
+Vocabularies are written as their stored values in every column (``arrested``, ``abductee``, ``KP``,
+``outstanding``), as the API, the statistics' data and the data releases write them; the README lists them.
+"""
+
+from collections.abc import Iterator
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -6,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from cases.spreadsheet import csv_lines
-from cases.vocabularies import Status
+from cases.vocabularies import Status, in_every_language
 
 from .caching import public_page
 from .queries import CaseQuery
@@ -50,6 +56,73 @@ def places(record: dict) -> tuple[str, str, str]:
     return "; ".join(facilities), "; ".join(authorities), "; ".join(related)
 
 
+EVENT_COLUMNS = [
+    "case_id",
+    "version",
+    "url",
+    "event_id",
+    "status",
+    "date",
+    "place",
+    "place_ko",
+    "place_ja",
+    "description",
+    "description_ko",
+    "description_ja",
+    "facility_id",
+    "facility",
+    "facility_kind",
+    "authority_ids",
+    "authorities",
+    "confidence",
+    "source_ids",
+]
+
+
+def event_rows(version, url: str) -> Iterator[tuple]:
+    """A version's public events in the order of its timeline, with where they happened and by whom."""
+    record = version.record
+    sources_of = {citation["id"]: citation["source"] for citation in record["citations"]}
+    for event in record["events"]:
+        facility = event.get("facility") or {}  # a version published before facilities has none
+        responsible = event.get("responsible", [])
+        yield (
+            record["case_id"],
+            version.number,
+            url,
+            event["id"],
+            event["status"],
+            event["date"] or "",
+            *(event.get(field, "") for field in in_every_language("place")),
+            *(event.get(field, "") for field in in_every_language("description")),
+            facility.get("id", ""),
+            facility.get("name", ""),
+            facility.get("kind", ""),
+            "; ".join(str(held["id"]) for held in responsible),
+            "; ".join(held["name"] for held in responsible),
+            event["confidence"],
+            "; ".join(str(pk) for pk in dict.fromkeys(sources_of[pk] for pk in event["citations"] if pk in sources_of)),
+        )
+
+
+@require_safe
+@public_page
+def export_events_csv(request: HttpRequest) -> HttpResponseBase:
+    """The public events of the cases the list's filters give, one row each: dates at their own precision."""
+    query = CaseQuery(request.GET, request=request)
+    if not query.valid:
+        return HttpResponse("\n".join(query.errors), status=400, content_type="text/plain; charset=utf-8")
+    base = request.build_absolute_uri("/")[:-1]
+
+    def rows():
+        for version in query.results().only("record", "number", "case_id").iterator(chunk_size=500):
+            yield from event_rows(version, base + reverse("public:case_version", args=[version.case_id, version.number]))
+
+    response = StreamingHttpResponse(csv_lines(EVENT_COLUMNS, rows()), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="whereabouts-events.csv"'
+    return response
+
+
 @require_safe
 @public_page
 def export_csv(request: HttpRequest) -> HttpResponseBase:
@@ -71,7 +144,7 @@ def export_csv(request: HttpRequest) -> HttpResponseBase:
                 record["sex"],
                 record["birth_date"],
                 record["nationality"],
-                "; ".join(category["name"] for category in record["categories"]),
+                "; ".join(category["slug"] for category in record["categories"]),
                 record["status"],
                 record["status_since"],
                 record["last_confirmed"],

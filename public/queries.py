@@ -99,8 +99,12 @@ class CaseQuery:
                 return queryset.order_by(rank, "case_id")
         return queryset.order_by(*ORDERINGS[sort or "name"])
 
-    def facets(self) -> dict:
-        """How many results each filter value would give, with the other filters as they are."""
+    def facet_counts(self) -> dict[str, list[tuple[str, str, int]]]:
+        """How many results each filter value would give, with the other filters as they are.
+
+        For each filter, its values as ``(value, label, count)`` in the order people read them: the list's
+        facets (:meth:`facets`) and the statistics' charts (``public.statistics``) are these same numbers.
+        """
         if not self.valid:
             return {}
 
@@ -131,33 +135,54 @@ class CaseQuery:
         if self.query:
             self.search_ids()
         status, fate, category, nationality, facility, kind, authority = self._cached("facets", self.filter_key, counts)
-        self.nationality_counts = {code: n for code, n in nationality.items() if code}
         # Only the facilities and authorities public now are named (a count of one made non-public since the
         # last publication would otherwise show; the redaction takes it out of the index anyway).
-        self.facility_counts = {pk: n for pk, n in facility.items() if pk in self.places.facilities}
-        self.authority_counts = {pk: n for pk, n in authority.items() if pk in self.places.authorities}
+        facility_names = {pk: self.places.facility_name(pk) for pk in facility if pk in self.places.facilities}
+        authority_names = {pk: self.places.authority_name(pk) for pk in authority if pk in self.places.authorities}
         return {
-            "status": [(self.link("status", v), label, status.get(v, 0)) for v, label in Status.choices],
-            "fate": [(self.link("fate", v), label, fate.get(v == "clarified", 0)) for v, label in FATES],
-            "category": [
-                (self.link("category", c.slug), str(c), category.get(c.slug, 0)) for c in Category.objects.all()
-            ],
+            "fate": [(v, str(label), fate.get(v == "clarified", 0)) for v, label in FATES],
+            "status": [(v, str(label), status.get(v, 0)) for v, label in Status.choices],
+            "category": [(c.slug, str(c), category.get(c.slug, 0)) for c in Category.objects.all()],
             "nationality": sorted(
-                ((self.link("nationality", code), countries.name(code), n) for code, n in nationality.items() if code),
+                ((code, str(countries.name(code)), n) for code, n in nationality.items() if code),
                 key=lambda facet: facet[1],
             ),
-            "facility_kind": [
-                (self.link("facility_kind", v), label, kind.get(v, 0)) for v, label in FacilityKind.choices
-            ],
-            "facility": [
-                (self.link("facility", str(pk)), self.places.facility_name(pk), n)
-                for pk, n in sorted(self.facility_counts.items(), key=lambda item: self.places.facility_name(item[0]))
-            ],
-            "authority": [
-                (self.link("authority", str(pk)), self.places.authority_name(pk), n)
-                for pk, n in sorted(self.authority_counts.items(), key=lambda item: self.places.authority_name(item[0]))
-            ],
+            "facility_kind": [(v, str(label), kind.get(v, 0)) for v, label in FacilityKind.choices],
+            "facility": sorted(
+                ((str(pk), name, facility[pk]) for pk, name in facility_names.items()), key=lambda facet: facet[1]
+            ),
+            "authority": sorted(
+                ((str(pk), name, authority[pk]) for pk, name in authority_names.items()), key=lambda facet: facet[1]
+            ),
         }
+
+    def facets(self) -> dict:
+        """The list's facets: for each filter, ``(address, label, count)`` of its values (:meth:`facet_counts`)."""
+        counts = self.facet_counts()
+        if not counts:
+            return {}
+        self.nationality_counts = {code: n for code, _label, n in counts["nationality"]}
+        self.facility_counts = {int(pk): n for pk, _label, n in counts["facility"]}
+        self.authority_counts = {int(pk): n for pk, _label, n in counts["authority"]}
+        return {
+            name: [(self.link(name, value), label, n) for value, label, n in values] for name, values in counts.items()
+        }
+
+    def year_counts(self) -> dict[str, dict[int | None, int]]:
+        """The results by year of arrest or disappearance, and by year of the latest information (None: unknown)."""
+        if not self.valid:
+            return {}
+
+        def counts():
+            results = self.results().order_by()
+            return {
+                field: dict(results.values_list(field).annotate(n=Count("*")))
+                for field in ("taken_year", "latest_year")
+            }
+
+        if self.query:
+            self.search_ids()
+        return self._cached("years", self.filter_key, counts)
 
     def link(self, name: str, value: str) -> str:
         """The list's address with one filter set to ``value`` and the others kept."""

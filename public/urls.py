@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from . import api, export, facilities, feeds, views
+from . import api, export, facilities, feeds, openapi, statistics, views
 from .caching import public_page
 
 app_name = "public"
@@ -22,9 +22,16 @@ urlpatterns = [
     path("facilities/<int:facility_id>/", facilities.facility_detail, name="facility_detail"),
     path("feed/", feeds.readable_in_browsers(require_safe(public_page(feeds.PublishedChangesFeed()))), name="feed"),
     path("feed.xsl", feeds.feed_stylesheet, name="feed_stylesheet"),
+    path("api/", openapi.api_page, name="api_page"),
+    path("api/openapi.json", openapi.api_description, name="api_description"),
     path("api/cases/", api.api_case_list, name="api_case_list"),
     path("api/cases/<str:case_id>/", api.api_case_detail, name="api_case_detail"),
     path("export/cases.csv", export.export_csv, name="export_csv"),
+    path("export/events.csv", export.export_events_csv, name="events_csv"),
+    path("statistics/", statistics.statistics_page, name="statistics"),
+    path("statistics/<slug:chart>.csv", statistics.chart_csv, name="statistics_csv"),
+    path("statistics/<slug:chart>.json", statistics.chart_json, name="statistics_json"),
+    path("api/statistics/", statistics.api_statistics, name="api_statistics"),
     path("about/", views.about, name="about"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),

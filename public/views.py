@@ -107,7 +107,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "ignored": query.ignored,
         "querystring": _querystring(request),
         # The footer's and the list's "Data as CSV/JSON" give these cases: the same filters, every page.
-        "data_querystring": _data_querystring(request, query),
+        "data_querystring": data_querystring(request, query),
+        # The statistics of the same cases (their order counts for nothing there).
+        "statistics_querystring": data_querystring(request, query, without=("sort",)),
     }
     return render(request, "public/case_list.html", context, status=200 if query.valid else 400)
 
@@ -169,17 +171,24 @@ def _address(request: HttpRequest, params: dict[str, list[str]]) -> str:
     return f"{request.path}?{query.urlencode()}" if query else request.path
 
 
-def _data_querystring(request: HttpRequest, query: CaseQuery) -> str:
+def data_querystring(request: HttpRequest, query: CaseQuery, *, without: tuple[str, ...] = ()) -> str:
     """The list's filters, search and order as the JSON API and the CSV export take them (not the page)."""
     if not query.valid:
         return ""
     params = QueryDict(mutable=True)
     for key, values in _known(request, query).items():
-        params.setlist(key, values)
+        if key not in without:
+            params.setlist(key, values)
     return params.urlencode()
 
 
-def _filters_html(request: HttpRequest, query: CaseQuery, *, active: int) -> str:
+def filters_form(request: HttpRequest, query: CaseQuery, *, action: str) -> str:
+    """The list's filter form sending its search to ``action`` (the statistics page), without the list's counts
+    beside it (the charts are those counts)."""
+    return _filters_html(request, query, active=0, action=action)
+
+
+def _filters_html(request: HttpRequest, query: CaseQuery, *, active: int, action: str = "") -> str:
     """The filter form with its counts: the same for every page of a search, so rendered once for all of them."""
 
     def rendered() -> str:
@@ -205,13 +214,19 @@ def _filters_html(request: HttpRequest, query: CaseQuery, *, active: int) -> str
                 if selected and selected not in offered:
                     offered[selected] = named(selected)
                 field.choices = sorted(offered.items(), key=lambda item: item[1])  # after its "Any …"
-        context = {"filter": query.filterset, "facets": facets, "active": active, "open": not query.valid}
+        context = {
+            "filter": query.filterset,
+            "facets": facets if not action else {},
+            "active": active,
+            "open": not query.valid,
+            "action": action,
+        }
         return render_to_string("public/_list_filters.html", context, request)
 
     if not query.valid:
         return mark_safe(rendered())  # noqa: S308 (our own template's output, escaped by it)
     # In the page's language: its labels, and the counts' country and category names, are translated.
-    key = f"{get_language()} {query.key('page')}"
+    key = f"{get_language()} {action} {query.key('page')}"
     return mark_safe(cached(request, "filters", key, rendered))  # noqa: S308 (as above)
 
 
