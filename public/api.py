@@ -1,6 +1,11 @@
-"""The public JSON API: published records as they are stored, with their addresses (see the README)."""
+"""The public JSON API: published records as they are stored, with their addresses (see the README).
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+Described by public/openapi.py (/api/openapi.json): a change of what these views take or answer changes it too.
+"""
+
+from functools import wraps
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
@@ -19,7 +24,26 @@ def _api_case(request: HttpRequest, version: PublishedVersion) -> dict:
     }
 
 
+def json_not_found(view):
+    """A 404 said in JSON, ``{"errors": [...]}`` like a 400, rather than the site's HTML page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Http404 as error:
+            return JsonResponse({"errors": [str(error)]}, status=404, json_dumps_params={"ensure_ascii": False})
+
+    return wrapper
+
+
+def link_header(links: dict[str, str | None]) -> str:
+    """The pages' addresses as an RFC 8288 ``Link`` header: ``<…?page=3>; rel="next", <…?page=1>; rel="prev"``."""
+    return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)
+
+
 @require_safe
+@json_not_found
 @public_page
 def api_case_list(request: HttpRequest) -> HttpResponse:
     query = CaseQuery(request.GET, request=request)
@@ -34,21 +58,27 @@ def api_case_list(request: HttpRequest) -> HttpResponse:
         params["page"] = number
         return request.build_absolute_uri(f"{reverse('public:api_case_list')}?{params.urlencode()}")
 
-    return JsonResponse(
+    next_page = link(page.next_page_number() if page.has_next() else None)
+    previous_page = link(page.previous_page_number() if page.has_previous() else None)
+    response = JsonResponse(
         {
             "count": page.paginator.count,
             "page": page.number,
             "pages": page.paginator.num_pages,
-            "next": link(page.next_page_number() if page.has_next() else None),
-            "previous": link(page.previous_page_number() if page.has_previous() else None),
+            "next": next_page,
+            "previous": previous_page,
             "ignored_parameters": query.ignored,
             "results": [_api_case(request, version) for version in page.object_list],
         },
         json_dumps_params={"ensure_ascii": False},
     )
+    if links := link_header({"next": next_page, "prev": previous_page}):
+        response["Link"] = links
+    return response
 
 
 @require_safe
+@json_not_found
 @public_page
 def api_case_detail(request: HttpRequest, case_id: str) -> HttpResponse:
     version = current_case(case_id)

@@ -43,6 +43,8 @@ _STARTED = str(int(time.time()))
 _STARTED_AT = datetime.datetime.fromtimestamp(int(_STARTED), tz=datetime.UTC)
 # Seconds an entry is kept at most; a new generation makes it unused sooner.
 TIMEOUT = 3600
+# The headers a view sets that a page kept in the cache is served with too (the API's pages, a file's name).
+KEPT_HEADERS = ("Link", "Content-Disposition")
 
 T = TypeVar("T")
 
@@ -80,11 +82,15 @@ def _rendered_once(view):
         key = f"public:page:{generation(request)[0]}:{digest}"
         kept = caches["pages"].get(key)
         if kept is not None:
-            content, content_type = kept
-            return HttpResponse(content, content_type=content_type)
+            content, content_type, *headers = kept  # entries kept before the headers were have none
+            response = HttpResponse(content, content_type=content_type)
+            for name, value in (headers[0] if headers else {}).items():
+                response[name] = value
+            return response
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.streaming:
-            caches["pages"].set(key, (response.content, response["Content-Type"]), TIMEOUT)
+            headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
+            caches["pages"].set(key, (response.content, response["Content-Type"], headers), TIMEOUT)
         return response
 
     return wrapper
