@@ -45,8 +45,9 @@ from sources.vocabularies import SourceKind
 
 from .api import API_PAGE_SIZE
 from .caching import public_page
-from .export import CSV_COLUMNS
+from .export import CSV_COLUMNS, EVENT_COLUMNS
 from .filters import FATES, SORTS
+from .statistics import CHART_KINDS
 
 OPENAPI_VERSION = "3.1.0"
 # The version of the API's contract: raised when a field is removed or changes meaning (adding one is no change).
@@ -199,6 +200,25 @@ def schemas() -> dict:
     case_with_versions["properties"]["versions"] = {"type": "array", "items": ref("Version")}
     case_with_versions["required"].append("versions")
     page_link = nullable({"type": "string", "format": "uri"})
+    chart = obj(
+        {
+            "chart": {"type": "string", "enum": list(CHART_KINDS)},
+            "title": {"type": "string"},
+            "how_counted": text(_("How the cases are counted.")),
+            "rows": {"type": "array", "items": ref("ChartRow")},
+            "csv": {"type": "string", "format": "uri", "description": _("The same numbers, as CSV.")},
+            "json": {"type": "string", "format": "uri", "description": _("The same numbers, as JSON.")},
+        },
+        description=_("One chart of the statistics: a count of the cases for each value."),
+    )
+    counted = {
+        "total": {"type": "integer", "minimum": 0, "description": _("How many cases are counted.")},
+        "ignored_parameters": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": _("Parameters of the request that the API does not know, and ignored."),
+        },
+    }
     return {
         "Case": case,
         "CaseWithVersions": case_with_versions,
@@ -302,6 +322,21 @@ def schemas() -> dict:
             },
             ["id", "title", "kind", "publisher", "published_on", "url", "archived_url"],
         ),
+        "Chart": chart,
+        "CountedChart": obj(
+            {**counted, **chart["properties"]},
+            description=_("One chart, with how many cases it counts."),
+        ),
+        "ChartRow": obj(
+            {
+                "value": nullable(
+                    text(_("The value as the data writes it (a status key, a year), or null for a year not known."))
+                ),
+                "label": text(_("The value, in words.")),
+                "count": {"type": "integer", "minimum": 0},
+            }
+        ),
+        "Statistics": obj({**counted, "charts": {"type": "array", "items": ref("Chart")}}),
         "Errors": obj(
             {"errors": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
             description=_("Why the request was refused, one message a problem."),
@@ -477,6 +512,70 @@ def cases_csv() -> dict:
     }
 
 
+def events_csv() -> dict:
+    return {
+        "get": operation(
+            "exportEventsCsv",
+            _("Public events, as CSV"),
+            _(
+                "The public events of the cases the filters give, one row an event, dates at their own precision: "
+                "UTF-8 with a byte-order mark, with the columns %(columns)s."
+            )
+            % {"columns": ", ".join(EVENT_COLUMNS)},
+            parameters=case_filters(),
+            responses={"200": csv_response(_("The events, one row each.")), "400": text_error_response()},
+        )
+    }
+
+
+def statistics() -> dict:
+    return {
+        "get": operation(
+            "getStatistics",
+            _("Statistics"),
+            _("Every chart of the statistics page, for the cases the filters give."),
+            parameters=case_filters(),
+            responses={
+                "200": json_response(_("The charts."), ref("Statistics")),
+                "400": error_response(_("A filter's value is invalid.")),
+            },
+        )
+    }
+
+
+def chart_parameter() -> dict:
+    return parameter(
+        "chart", _("The chart."), {"type": "string", "enum": list(CHART_KINDS)}, next(iter(CHART_KINDS)), where="path"
+    )
+
+
+def chart_json() -> dict:
+    return {
+        "get": operation(
+            "getChart",
+            _("One chart's numbers, as JSON"),
+            _("The numbers of one chart of the statistics page, for the cases the filters give."),
+            parameters=[chart_parameter(), *case_filters()],
+            responses={
+                "200": json_response(_("The chart."), ref("CountedChart")),
+                "400": error_response(_("A filter's value is invalid.")),
+            },
+        )
+    }
+
+
+def chart_csv() -> dict:
+    return {
+        "get": operation(
+            "getChartCsv",
+            _("One chart's numbers, as CSV"),
+            _("The numbers of one chart, with the columns value, label, count."),
+            parameters=[chart_parameter(), *case_filters()],
+            responses={"200": csv_response(_("The chart's rows.")), "400": text_error_response()},
+        )
+    }
+
+
 def description_document() -> dict:
     return {
         "get": operation(
@@ -499,6 +598,10 @@ PATHS: dict[str, Callable[[], dict]] = {
     "/api/cases/": case_list,
     "/api/cases/{case_id}/": case_detail,
     "/export/cases.csv": cases_csv,
+    "/export/events.csv": events_csv,
+    "/api/statistics/": statistics,
+    "/statistics/{chart}.json": chart_json,
+    "/statistics/{chart}.csv": chart_csv,
     "/api/openapi.json": description_document,
 }
 

@@ -28,8 +28,10 @@ from django.utils import translation
 from django.utils.log import log_response
 from django.utils.translation import gettext as _
 
-# The public JSON API answers its errors as JSON (README, "JSON API").
+# The public data answer their errors in their own format, in every language (/ko/api/…): the JSON API and a
+# .json file as JSON (README, "JSON API"), the exports and a .csv file as plain text, one reason a line.
 API_PREFIX = "/api/"
+EXPORT_PREFIX = "/export/"
 
 # Every C0 control character (U+0000 to U+001F).
 _CONTROL = re.compile(r"[\x00-\x1f]")
@@ -99,14 +101,20 @@ def describe(what: str, name: str, control: re.Match) -> str:
 
 
 def refused(request, reason: str) -> HttpResponse:
-    """The 400 answer, saying what is wrong: the 400 page, or for the JSON API its own ``{"errors": [...]}``.
+    """The 400 answer, saying what is wrong: the 400 page, or for the public data their own (``{"errors": [...]}``
+    for the JSON, plain text for the CSV).
 
     Rendered without the request's context processors: they would read the
     session, whose key may be the very cookie refused.
     """
     response: HttpResponse
-    if request.path_info.startswith(API_PREFIX):
+    path = request.path_info
+    if language := translation.get_language_from_path(path):
+        path = path.removeprefix(f"/{language}")
+    if path.startswith(API_PREFIX) or path.endswith(".json"):
         response = JsonResponse({"errors": [reason]}, status=400)
+    elif path.startswith(EXPORT_PREFIX) or path.endswith(".csv"):
+        response = HttpResponseBadRequest(reason, content_type="text/plain; charset=utf-8")
     else:
         context = {"reason": reason, "LANGUAGE_CODE": translation.get_language()}
         response = HttpResponseBadRequest(loader.render_to_string("400.html", context))
