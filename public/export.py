@@ -116,7 +116,9 @@ def export_events_csv(request: HttpRequest) -> HttpResponseBase:
 
     def rows():
         for version in query.results().only("record", "number", "case_id").iterator(chunk_size=500):
-            yield from event_rows(version, base + reverse("public:case_version", args=[version.case_id, version.number]))
+            yield from event_rows(
+                version, base + reverse("public:case_version", args=[version.case_id, version.number])
+            )
 
     response = StreamingHttpResponse(csv_lines(EVENT_COLUMNS, rows()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="whereabouts-events.csv"'

@@ -11,8 +11,8 @@ import django_filters
 from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.choices import BaseChoiceIterator
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 

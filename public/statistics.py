@@ -277,7 +277,9 @@ def _year_bars(counts: dict[int | None, int]) -> list[Bar]:
     """A column for every year from the first to the last (empty years too: time is drawn to scale), then the
     cases whose year is unknown."""
     known = [year for year in counts if year is not None]
-    bars = [Bar(str(year), str(year), counts.get(year, 0)) for year in range(min(known), max(known) + 1)] if known else []
+    bars = (
+        [Bar(str(year), str(year), counts.get(year, 0)) for year in range(min(known), max(known) + 1)] if known else []
+    )
     if counts.get(None):
         bars.append(Bar("", _("Year unknown"), counts[None]))
     return bars
@@ -311,9 +313,14 @@ def statistics_page(request: HttpRequest) -> HttpResponse:
     return render(request, "public/statistics.html", context, status=200 if query.valid else 400)
 
 
-def _chart_or_404(query: CaseQuery, slug: str) -> Chart:
+def _known_chart(slug: str) -> ChartKind:
     if slug not in CHART_KINDS:
         raise Http404(_("There is no such chart."))
+    return CHART_KINDS[slug]
+
+
+def _chart(query: CaseQuery, slug: str) -> Chart:
+    """The chart ``slug`` of a valid search (an empty one when the site has nothing to chart there)."""
     found = [chart for chart in charts(query) if chart.slug == slug]
     return found[0] if found else Chart(CHART_KINDS[slug], [])
 
@@ -321,11 +328,11 @@ def _chart_or_404(query: CaseQuery, slug: str) -> Chart:
 @require_safe
 @public_page
 def chart_json(request: HttpRequest, chart: str) -> HttpResponse:
+    _known_chart(chart)
     query = CaseQuery(request.GET, request=request)
     if not query.valid:
-        _chart_or_404(query, chart)
         return JsonResponse({"errors": query.errors}, status=400)
-    drawn = _chart_or_404(query, chart)
+    drawn = _chart(query, chart)
     data = {
         "total": query.count(),
         "ignored_parameters": query.ignored,
@@ -337,13 +344,15 @@ def chart_json(request: HttpRequest, chart: str) -> HttpResponse:
 @require_safe
 @public_page
 def chart_csv(request: HttpRequest, chart: str) -> HttpResponse:
+    _known_chart(chart)
     query = CaseQuery(request.GET, request=request)
     if not query.valid:
-        _chart_or_404(query, chart)
         return HttpResponse("\n".join(query.errors), status=400, content_type="text/plain; charset=utf-8")
-    drawn = _chart_or_404(query, chart)
+    drawn = _chart(query, chart)
     rows = ((bar.value, bar.label, bar.count) for bar in drawn.bars)
-    response = HttpResponse("".join(csv_lines(["value", "label", "count"], rows)), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(
+        "".join(csv_lines(["value", "label", "count"], rows)), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="whereabouts-statistics-{drawn.slug}.csv"'
     return response
 
