@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from . import api, export, facilities, feeds, openapi, statistics, views
+from . import api, data, export, facilities, feeds, openapi, statistics, views
 from .caching import public_page
 
 app_name = "public"
@@ -32,6 +32,9 @@ urlpatterns = [
     path("statistics/<slug:chart>.csv", statistics.chart_csv, name="statistics_csv"),
     path("statistics/<slug:chart>.json", statistics.chart_json, name="statistics_json"),
     path("api/statistics/", statistics.api_statistics, name="api_statistics"),
+    path("data/", data.data_releases, name="data_releases"),
+    path("data/latest/<str:filename>", data.data_release_latest, name="data_release_latest"),
+    path("data/<int:number>/<str:filename>", data.data_release_file, name="data_release_file"),
     path("about/", views.about, name="about"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", views.healthz, name="healthz"),
