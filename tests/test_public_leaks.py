@@ -379,20 +379,38 @@ def test_no_public_response_contains_a_restricted_value(client, prefix):
         "/api/cases/?category=nonsense",
         "/export/cases.csv?nationality=XX",
         "/no-such-page/",
+        # The statistics, every chart's data and the events, with and without filters.
+        "/statistics/",
+        "/api/statistics/",
+        "/export/events.csv",
+        "/statistics/?status=nonsense",
+        "/api/statistics/?updated_since=2000-01-01",
+        "/export/events.csv?updated_since=2000-01-01",
     }
+    for chart in ("fate", "status", "category", "nationality", "arrest-year", "latest-year"):
+        seeds |= {f"/statistics/{chart}.csv", f"/statistics/{chart}.json", f"/statistics/{chart}.json?fate=outstanding"}
+    for chart in ("facility-kind", "facility", "authority"):
+        seeds |= {f"/statistics/{chart}.csv", f"/statistics/{chart}.json"}
     # (The sentinel itself is not searched for here: the page rightly echoes what the visitor typed.)
     for query in ("Hidden Name", "Real Name", "비밀", "김비밀", "withdrawn case", "testimony"):
         seeds |= {f"/cases/?q={query}", f"/api/cases/?q={query}", f"/export/cases.csv?q={query}"}
+        seeds |= {f"/statistics/?q={query}", f"/api/statistics/?q={query}", f"/export/events.csv?q={query}"}
     for value, _ in Status.choices:
         seeds.add(f"/cases/?status={value}")
     # Every facility and authority, public or not, by its page and as a filter of the list, the API and the CSV.
     for facility in ("camp", "hidden", "hidden_later", "withdrawn"):
         pk = places[facility].pk
         seeds |= {f"/facilities/{pk}/", f"/cases/?facility={pk}", f"/api/cases/?facility={pk}"}
-        seeds.add(f"/export/cases.csv?facility={pk}")
+        seeds |= {f"/export/cases.csv?facility={pk}", f"/export/events.csv?facility={pk}"}
+        seeds |= {
+            f"/statistics/?facility={pk}",
+            f"/api/statistics/?facility={pk}",
+            f"/statistics/facility.csv?facility={pk}",
+        }
     for authority in ("mss", "hidden_unit", "unit_hidden_later"):
         pk = places[authority].pk
         seeds |= {f"/cases/?authority={pk}", f"/api/cases/?authority={pk}", f"/export/cases.csv?authority={pk}"}
+        seeds |= {f"/statistics/?authority={pk}", f"/statistics/authority.json?authority={pk}"}
     for value, _ in FacilityKind.choices:
         seeds |= {f"/cases/?facility_kind={value}", f"/api/cases/?facility_kind={value}"}
     for query in (
@@ -414,7 +432,7 @@ def test_no_public_response_contains_a_restricted_value(client, prefix):
 
     seeds = {url if url == "/healthz" else prefix + url for url in seeds}
     seen, queue, statuses = set(), deque(sorted(seeds)), {}
-    while queue and len(seen) < 400:
+    while queue and len(seen) < 600:
         url = queue.popleft()
         if url in seen:
             continue
