@@ -280,6 +280,11 @@ def main() -> None:
         "list, a different page each request (uncached)": [f"/cases/?page={n}" for n in range(1, pages_count + 1)],
         "search, a different name each request (uncached)": [f"/cases/?q={urllib.parse.quote_plus(n)}" for n in names],
         "case page, a different case each request (uncached)": [f"/cases/{case_id}/" for case_id in case_ids],
+        "statistics, a different search each request (uncached)": [
+            f"/statistics/?status={status}&year_from={year}"
+            for status in ("detained", "disappeared", "political_prison_camp", "released")
+            for year in range(1950, 2025)
+        ],
     }
 
     pages = {
@@ -297,6 +302,9 @@ def main() -> None:
         "facilities (map and list)": "/facilities/",
         "facility page, the most cases": f"/facilities/{busiest_facility}/",
         "list, filtered by kind of facility": "/cases/?facility_kind=kwanliso",
+        "statistics": "/statistics/",
+        "statistics, filtered": "/statistics/?status=detained&nationality=KP",
+        "statistics as JSON": "/api/statistics/",
         "Atom feed": "/feed/",
         "JSON API": "/api/cases/",
         "JSON API, one case": f"/api/cases/{sample}/",
