@@ -483,6 +483,9 @@ def public_pages() -> dict[str, tuple[str, int]]:
         "facility-search": ("/facilities/?q=Yodeok", 200),
         "facility": (f"/facilities/{facility}/", 200),
         "facility-not-found": ("/facilities/999999/", 404),
+        "statistics": ("/statistics/", 200),
+        "statistics-filtered": ("/statistics/?nationality=KP&status=disappeared&facility_kind=kwanliso", 200),
+        "statistics-bad-filter": ("/statistics/?year_from=1700", 400),
     }
 
 
@@ -515,4 +518,6 @@ def translated_pages() -> dict[str, tuple[str, int]]:
         "ko-case-with-facilities": (f"/ko/cases/{held}/", 200),
         "ja-facilities": ("/ja/facilities/?q=온성", 200),
         "ja-facility": (f"/ja/facilities/{facility}/", 200),
+        "ko-statistics": ("/ko/statistics/", 200),
+        "ja-statistics": ("/ja/statistics/?nationality=KP", 200),
     }
