@@ -11,7 +11,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -25,14 +26,14 @@ from .release_tables import DICTIONARY_NAME, FILE_TITLES, citation, licence, zip
 SHOWN_INLINE = (".json", ".md", ".txt", "")
 
 
-def _revalidated(response: HttpResponse) -> HttpResponse:
+def _revalidated(response: HttpResponseBase) -> HttpResponseBase:
     """Kept by proxies and browsers, but asked for again each time: a withdrawn release disappears at once."""
     patch_cache_control(response, public=True, max_age=0, no_cache=True)
     return response
 
 
 @require_safe
-def data_releases(request: HttpRequest) -> HttpResponse:
+def data_releases(request: HttpRequest) -> HttpResponseBase:
     releases = list(DataRelease.objects.listed())
     listed = [
         {
@@ -65,7 +66,7 @@ def _available(number: int) -> DataRelease:
 
 
 @require_safe
-def data_release_file(request: HttpRequest, number: int, filename: str) -> HttpResponse:
+def data_release_file(request: HttpRequest, number: int, filename: str) -> HttpResponseBase:
     """One file of a release, streamed from the storage, its SHA-256 as its ETag."""
     entry = _available(number).file(filename)
     if entry is None:
@@ -86,7 +87,7 @@ def data_release_file(request: HttpRequest, number: int, filename: str) -> HttpR
 
 
 @require_safe
-def data_release_latest(request: HttpRequest, filename: str) -> HttpResponse:
+def data_release_latest(request: HttpRequest, filename: str) -> HttpResponseBase:
     """A file of the newest release not withdrawn, by a fixed address (the zip: by the name "latest.zip")."""
     release = DataRelease.objects.available().first()
     if release is None:

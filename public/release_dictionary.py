@@ -64,7 +64,7 @@ def _table_section(table: Table, rows: int) -> list[str]:
             values.append("always given")
         if column.unique:
             values.append("unique")
-        lines.append(f"| `{column.name}` | {column.type} | {_cell(column.description)} | {'; '.join(values)} |")
+        lines.append(f"| `{column.name}` | {column.datatype} | {_cell(column.description)} | {'; '.join(values)} |")
     return [*lines, ""]
 
 

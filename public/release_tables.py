@@ -61,7 +61,7 @@ class Column:
 
     name: str
     description: str
-    type: str = "string"
+    datatype: str = "string"
     required: bool = False
     unique: bool = False
     vocabulary: type[TextChoices] | None = None
@@ -77,8 +77,8 @@ class Column:
             constraints["enum"] = [value for value in self.vocabulary.values if value]
         if self.pattern:
             constraints["pattern"] = self.pattern
-        field: dict[str, Any] = {"name": self.name, "type": self.type, "description": self.description}
-        if self.type == "datetime":
+        field: dict[str, Any] = {"name": self.name, "type": self.datatype, "description": self.description}
+        if self.datatype == "datetime":
             field["format"] = "%Y-%m-%dT%H:%M:%SZ"
         if constraints:
             field["constraints"] = constraints
