@@ -179,13 +179,21 @@ class Chart:
 
 
 # The drawing's units (its viewBox); the page scales it to the screen's width.
-WIDTH, LABEL_END, BAR_START, BAR_END, ROW = 640, 232, 240, 580, 26
-PLOT_TOP, PLOT_BOTTOM, PLOT_LEFT, PLOT_RIGHT = 24, 180, 8, 632
-LONGEST_LABEL = 30
+# Narrow, so that its words stay readable on a phone's width (about 12 px there).
+WIDTH, LABEL_END, BAR_START, BAR_END, ROW, BAR = 400, 150, 156, 364, 22, 16
+PLOT_TOP, PLOT_BOTTOM, PLOT_LEFT, PLOT_RIGHT = 22, 150, 6, 394
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= LONGEST_LABEL else label[: LONGEST_LABEL - 1] + "…"
+def _short(label: str, room: float = LABEL_END - 4) -> str:
+    """The label, cut with "…" to the room left of the bars (the table beside has it whole). Hangul, kana and
+    Hanja are about a letter's height wide; Latin letters about half of it (and W, M a little more)."""
+    width, kept = 0.0, ""
+    for letter in label:
+        width += 12 if ord(letter) >= 0x1100 else 8.5 if letter in "WMmw@" else 6.8
+        if width > room - 12:
+            return kept.rstrip() + "…"
+        kept += letter
+    return label
 
 
 def _bars(bars: list[Bar], most: int) -> dict[str, Any]:
@@ -197,8 +205,8 @@ def _bars(bars: list[Bar], most: int) -> dict[str, Any]:
             {
                 "bar": bar,
                 "label": _short(bar.label),
-                "y": y + 4,
-                "text_y": y + 17,
+                "y": y + 3,
+                "text_y": y + 15,
                 "length": length,
                 "count_x": BAR_START + length + 6,
             }
@@ -208,6 +216,7 @@ def _bars(bars: list[Bar], most: int) -> dict[str, Any]:
         "height": len(bars) * ROW + 4,
         "label_end": LABEL_END,
         "bar_start": BAR_START,
+        "bar_height": BAR,
         "rows": rows,
     }
 
@@ -216,7 +225,7 @@ def _columns(bars: list[Bar], most: int) -> dict[str, Any]:
     slots = len(bars) + (1 if bars and not bars[-1].value else 0)  # a gap before "year unknown"
     step = (PLOT_RIGHT - PLOT_LEFT) / max(slots, 1)
     years = [bar for bar in bars if bar.value]
-    every = next((n for n in (1, 2, 5, 10, 20, 25, 50) if len(years) / n <= 12), 100)
+    every = next((n for n in (1, 2, 5, 10, 20, 25, 50) if len(years) / n <= 7), 100)
     columns = []
     for i, bar in enumerate(bars):
         slot = i + (1 if not bar.value else 0)
@@ -233,14 +242,14 @@ def _columns(bars: list[Bar], most: int) -> dict[str, Any]:
                 "height": height,
                 "middle": round(x + step / 2, 1),
                 "label": (bar.value or _("unknown")) if labelled else "",
-                "count_shown": slots <= 24 and bar.count,
+                "count_shown": slots <= 14 and bar.count,
             }
         )
     return {
         "width": WIDTH,
         "height": PLOT_BOTTOM + 24,
         "baseline": PLOT_BOTTOM,
-        "label_y": PLOT_BOTTOM + 16,
+        "label_y": PLOT_BOTTOM + 15,
         "most_y": PLOT_TOP - 6,
         "left": PLOT_LEFT,
         "right": PLOT_RIGHT,
