@@ -348,7 +348,7 @@ def schemas() -> dict:
 
 
 def parameter(name: str, description: str, schema: dict, example=None, *, where: str = "query") -> dict:
-    found = {"name": name, "in": where, "description": description, "schema": schema}
+    found: dict = {"name": name, "in": where, "description": description, "schema": schema}
     if where == "path":
         found["required"] = True
     if example is not None:

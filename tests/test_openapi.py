@@ -396,6 +396,11 @@ def test_the_footer_links_to_the_api_page(client, address):
     assert f'href="{reverse("public:api_page")}"' in client.get(address).content.decode()
 
 
+def test_the_about_page_leads_to_the_api_page(client):
+    html = client.get("/ko/about/").content.decode()
+    assert 'href="/ko/api/"' in html.split("<footer", 1)[0]
+
+
 def test_the_api_page_lists_the_status_values_with_their_labels(client):
     html = client.get("/api/").content.decode()
     for value in Status.values:
