@@ -102,7 +102,6 @@ def test_no_data_address_shows_a_restricted_value(client, planted, prefix):
         seen.add(address)
         response = client.get(address, follow=True)
         body = b"".join(response.streaming_content) if response.streaming else response.content
-        response.close()
         statuses[address] = response.status_code
         assert response.status_code < 500, address
         for where, text in contents(body, address).items():
