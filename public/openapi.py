@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -52,8 +53,6 @@ from .statistics import CHART_KINDS
 OPENAPI_VERSION = "3.1.0"
 # The version of the API's contract: raised when a field is removed or changes meaning (adding one is no change).
 API_VERSION = "1.0"
-# The terms of the public data: the same for the API, the CSV and the data releases.
-LICENCE = {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}
 # A partial date as a record writes it: a year, a month or a day, "~" when approximate ("2014-10~").
 PARTIAL_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?~?$"
 # A case ID: the prefix (CASE_ID_PREFIX when it was allocated) and a number ("KP-0001").
@@ -359,14 +358,14 @@ def parameter(name: str, description: str, schema: dict, example=None, *, where:
 def case_filters() -> list[dict]:
     """The list's filters (public.filters.CaseFilter), as the JSON list and the CSV take them."""
     this_year = timezone.localdate().year
-    categories = list(Category.objects.values_list("slug", flat=True))
-    category = {"type": "string", **({"enum": categories} if categories else {})}
+    categories = [(category.slug, str(category)) for category in Category.objects.all()]
+    category = choice(categories) if categories else {"type": "string"}
     year = {"type": "integer", "minimum": 1800, "maximum": this_year}
     return [
         parameter("q", _("A name, in any spelling or script."), {"type": "string", "maxLength": 200}, "Kim Kook-ki"),
         parameter("status", _("The current status."), choice(Status), Status.DETAINED.value),
         parameter("fate", _("Whether the person's fate is outstanding or clarified."), choice(FATES), "outstanding"),
-        parameter("category", _("A category, by its slug."), category, categories[0] if categories else None),
+        parameter("category", _("A category, by its slug."), category, categories[0][0] if categories else None),
         parameter(
             "nationality",
             _("A nationality: an ISO 3166-1 alpha-2 code."),
@@ -606,6 +605,12 @@ PATHS: dict[str, Callable[[], dict]] = {
 }
 
 
+def licence() -> dict:
+    """The terms of the public data, the same for the API, the CSV and the data releases (DATA_RELEASE_LICENSE)."""
+    title, url = settings.DATA_RELEASE_LICENSES[settings.DATA_RELEASE_LICENSE]
+    return {"name": title, "url": url}
+
+
 def description() -> dict:
     """The whole OpenAPI document, in the active language."""
     return {
@@ -619,7 +624,7 @@ def description() -> dict:
                 "made public, each fact with its sources. A case withdrawn leaves every answer at once. Cite a "
                 "case by its ID and version, with the address of that version."
             ),
-            "license": LICENCE,
+            "license": licence(),
         },
         "servers": [{"url": "/"}],
         "paths": {path: describe() for path, describe in PATHS.items()},
@@ -667,16 +672,23 @@ def api_page(request: HttpRequest) -> HttpResponse:
 
 
 def endpoints(document: dict) -> Iterator[dict]:
-    """Each operation of the document, in words for the API page."""
+    """Each operation of the document, in words for the API page.
+
+    A query parameter is described once, where it first appears; the operations after name it with a link
+    there (the list's filters, which the exports and the statistics take too).
+    """
+    first: dict[str, tuple[str, str]] = {}
     for path, item in document["paths"].items():
         for method, described in item.items():
-            yield {
-                "method": method.upper(),
-                "path": path,
-                "anchor": described["operationId"],
-                "summary": described["summary"],
-                "description": described["description"],
-                "parameters": [
+            label, anchor = f"{method.upper()} {path}", described["operationId"]
+            parameters, shared = [], {}
+            for p in described["parameters"]:
+                if p["in"] == "query" and p["name"] in first:
+                    shared.setdefault(first[p["name"]], []).append(p["name"])
+                    continue
+                if p["in"] == "query":
+                    first[p["name"]] = (anchor, label)
+                parameters.append(
                     {
                         "name": p["name"],
                         "in_path": p["in"] == "path",
@@ -685,8 +697,15 @@ def endpoints(document: dict) -> Iterator[dict]:
                         "values": list(p["schema"].get("x-enumDescriptions", {}).items()),
                         "example": p.get("example"),
                     }
-                    for p in described["parameters"]
-                ],
+                )
+            yield {
+                "method": method.upper(),
+                "path": path,
+                "anchor": anchor,
+                "summary": described["summary"],
+                "description": described["description"],
+                "parameters": parameters,
+                "shared": [(where, where_label, names) for (where, where_label), names in shared.items()],
                 "responses": [
                     (status, response["description"], list(response.get("content", {})))
                     for status, response in described["responses"].items()
