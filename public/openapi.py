@@ -681,7 +681,8 @@ def endpoints(document: dict) -> Iterator[dict]:
     for path, item in document["paths"].items():
         for method, described in item.items():
             label, anchor = f"{method.upper()} {path}", described["operationId"]
-            parameters, shared = [], {}
+            parameters: list[dict] = []
+            shared: dict[tuple[str, str], list[str]] = {}
             for p in described["parameters"]:
                 if p["in"] == "query" and p["name"] in first:
                     shared.setdefault(first[p["name"]], []).append(p["name"])
