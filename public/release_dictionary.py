@@ -79,8 +79,8 @@ def data_dictionary(number: int, built: datetime.datetime, rows: dict[str, int],
     lines = [
         f"# Whereabouts data release {number}: data dictionary",
         "",
-        f"Built on {built:%d %B %Y at %H:%M} UTC from the cases published on the Whereabouts public site at that "
-        f"moment: {rows[CASES.name]} cases. It holds what the public case pages showed then, and nothing else.",
+        f"Built on {built.day} {built:%B %Y at %H:%M} UTC from the cases published on the Whereabouts public site "
+        f"at that moment: {rows[CASES.name]} cases. It holds what the public case pages showed then, and nothing else.",
         "",
         f"Licence: {licence()['title']} ({licence()['path']}). Cite it as:",
         "",

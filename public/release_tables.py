@@ -322,11 +322,11 @@ def licence() -> dict:
 
 def citation(number: int, built: datetime.date) -> str:
     """How to cite a release (the /data/ page, the licence file and the data dictionary say it alike)."""
-    who = settings.ORGANISATION_NAME or "Whereabouts"
+    who = f"{settings.ORGANISATION_NAME}, " if settings.ORGANISATION_NAME else ""
     where = (
         f" {settings.DATA_RELEASE_SITE_URL}{reverse('public:data_releases')}" if settings.DATA_RELEASE_SITE_URL else ""
     )
-    return f"{who}, Whereabouts data release {number} ({built.isoformat()}).{where} {licence()['title']}."
+    return f"{who}Whereabouts data release {number} ({built.isoformat()}).{where} {licence()['title']}."
 
 
 # --- Rows: what a record puts in each table. ---
