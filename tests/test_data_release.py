@@ -434,3 +434,18 @@ def test_the_build_reads_the_records_in_chunks(monkeypatch, django_assert_max_nu
         publish_case(person)
     with django_assert_max_num_queries(queries + 2):  # SQLite reads each further chunk with one more query
         build_release()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DATA_RELEASE_LICENSE": "MIT"}, "DATA_RELEASE_LICENSE='MIT' must be one of: CC-BY-4.0"),
+        ({"DATA_RELEASE_AFTER_PUBLICATION": "nightly"}, "DATA_RELEASE_AFTER_PUBLICATION='nightly' is not a boolean"),
+        ({"DATA_RELEASE_SITE_URL": "whereabouts.example.org"}, "DATA_RELEASE_SITE_URL='whereabouts.example.org'"),
+    ],
+)
+def test_invalid_release_settings_stop_the_start(env, message):
+    from .test_settings import start
+
+    result = start(SECRET_KEY="x" * 50, **env)
+    assert result.returncode != 0 and message in result.stderr
