@@ -575,6 +575,86 @@ def chart_csv() -> dict:
     }
 
 
+# A release's files, by their media types (public.releases writes them).
+RELEASE_MEDIA_TYPES = [
+    "text/csv",
+    "application/jsonl",
+    "application/json",
+    "text/markdown",
+    "text/plain",
+    "application/zip",
+]
+
+
+def release_file_parameter() -> dict:
+    return parameter(
+        "filename",
+        _("A file of the release, as /data/ lists it (datapackage.json, cases.csv, the zip…)."),
+        {"type": "string"},
+        "datapackage.json",
+        where="path",
+    )
+
+
+def page_not_found() -> dict:
+    return {
+        "description": _("No such release or file, or the release was withdrawn."),
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+
+
+def bad_address() -> dict:
+    return {
+        "description": _("The address holds a control character."),
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    }
+
+
+def release_file() -> dict:
+    return {
+        "get": operation(
+            "getDataReleaseFile",
+            _("One file of a data release"),
+            _(
+                "A file of a numbered data release (a Frictionless data package), with its SHA-256 as its ETag. "
+                "A withdrawn release's files are gone."
+            ),
+            parameters=[
+                parameter("number", _("The release's number."), {"type": "integer", "minimum": 1}, 1, where="path"),
+                release_file_parameter(),
+            ],
+            responses={
+                "200": {
+                    "description": _("The file."),
+                    "content": {media_type: {"schema": {}} for media_type in RELEASE_MEDIA_TYPES},
+                },
+                "304": {"description": _("The file has not changed since the copy you have (its ETag).")},
+                "400": bad_address(),
+                "404": page_not_found(),
+            },
+        )
+    }
+
+
+def latest_release_file() -> dict:
+    return {
+        "get": operation(
+            "getLatestDataReleaseFile",
+            _("A file of the newest data release"),
+            _("Redirects to the file of the newest release not withdrawn; latest.zip is its zip."),
+            parameters=[release_file_parameter()],
+            responses={
+                "302": {
+                    "description": _("The file's address in the newest release."),
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                },
+                "400": bad_address(),
+                "404": page_not_found(),
+            },
+        )
+    }
+
+
 def description_document() -> dict:
     return {
         "get": operation(
@@ -602,6 +682,8 @@ PATHS: dict[str, Callable[[], dict]] = {
     "/statistics/{chart}.json": chart_json,
     "/statistics/{chart}.csv": chart_csv,
     "/api/openapi.json": description_document,
+    "/data/{number}/{filename}": release_file,
+    "/data/latest/{filename}": latest_release_file,
 }
 
 

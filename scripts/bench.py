@@ -53,6 +53,9 @@ def env(database_url: str) -> dict:
         "BENCHMARK_VIEW": "1",
         "DATABASE_CONN_MAX_AGE": "600",
         "LOG_LEVEL": "WARNING",
+        # A collection this large builds its data release nightly (README), timed on its own below.
+        "DATA_RELEASE_AFTER_PUBLICATION": "0",
+        "MEDIA_ROOT": str(Path(tempfile.gettempdir()) / "whereabouts-bench-media"),
     }
 
 
@@ -133,6 +136,19 @@ if big is None:
     submit_for_review(big, by=None)
     publish(big, by=None)
 print(big.case_id)
+"""
+
+RELEASE = """
+import resource, time
+from django.core.management import call_command
+from workflow.models import DataRelease
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+call_command("build_data_release", "--quiet")
+seconds = time.perf_counter() - start
+release = DataRelease.objects.order_by("-number").first()
+size = sum(entry["bytes"] for entry in release.files)
+print(f"{seconds:.1f} {before} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} {release.case_count} {size}")
 """
 
 TIMINGS = """
@@ -253,6 +269,9 @@ def main() -> None:
     manage(url, "collectstatic", "--noinput", "--verbosity", "0")
     big_case = shell(url, BIG_CASE).splitlines()[-1]
     record_ms, publish_ms = shell(url, TIMINGS).splitlines()[-1].split()
+    release_seconds, release_before, release_peak, release_cases, release_bytes = (
+        shell(url, RELEASE).splitlines()[-1].split()
+    )
     sample = shell(
         url,
         "from workflow.models import PublishedVersion as V; print(V.objects.current().order_by('pk').first().case_id)",
@@ -368,6 +387,9 @@ def main() -> None:
         f"- CSV export of every published case ({rows - 1:,} rows): {export_seconds:.1f} s "
         f"({(rows - 1) / export_seconds:,.0f} rows/s); worker memory {before / 1024:.0f} MiB before, "
         f"{peak / 1024:.0f} MiB at its peak while streaming.",
+        f"- Data release (build_data_release) of {int(release_cases):,} cases: {release_seconds} s, "
+        f"{int(release_bytes) / 1048576:,.0f} MiB of files; process memory {int(release_before) / 1024:.0f} MiB "
+        f"before, {int(release_peak) / 1024:.0f} MiB at its peak.",
         f"- Import of {args.import_rows:,} synthetic rows (scripts/import_file.py) into an empty database: "
         + (f"{import_seconds:.0f} s." if import_seconds is not None else "not measured (--import-rows 0)."),
         *([f"- {generated} (generate_demo_data)."] if generated else []),

@@ -127,14 +127,15 @@ def test_the_description_is_in_the_pages_language_and_the_same_in_every_one(clie
 
 
 def public_data_routes() -> list[str]:
-    """The public site's data addresses, as OpenAPI writes them: under api/ or export/, or a .json or .csv file."""
+    """The public site's data addresses, as OpenAPI writes them: under api/, export/ or data/<…> (a release's
+    files), or a .json or .csv file."""
     found = []
     for pattern in public_urls.urlpatterns:
         assert isinstance(pattern, URLPattern)
         route = str(pattern.pattern)
         if pattern.name == "api_page":  # the page for people, about the API
             continue
-        if route.startswith(("api/", "export/")) or route.endswith((".json", ".csv")):
+        if route.startswith(("api/", "export/", "data/<", "data/latest/")) or route.endswith((".json", ".csv")):
             found.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route))
     return found
 
