@@ -281,6 +281,8 @@ def facility_detail(request: HttpRequest, facility_id: int) -> HttpResponse:
         "held": held,
         "page_obj": page,
         "map": _map([place], title=_("Where %(name)s is") % {"name": facility.name}, listed=False) if place else "",
+        # The footer's "Data as CSV/JSON" give the cases held here, as the list filtered by the facility would.
+        "data_querystring": f"facility={facility_id}",
     }
     return render(request, "public/facility_detail.html", context)
 

@@ -162,3 +162,13 @@ def test_a_bad_updated_since_gets_a_clear_message(client, held, value, message):
     assert message in json.loads(response.content)["errors"][0]
     assert client.get("/export/events.csv", {"updated_since": value}).status_code == 400
     assert message in client.get("/cases/", {"updated_since": value}).content.decode()
+
+
+def test_a_facility_page_links_the_data_and_statistics_of_the_cases_held_there(client, held):
+    camp = held["camp"].pk
+    html = client.get(f"/facilities/{camp}/").content.decode()
+    for address in ("/export/cases.csv", "/api/cases/"):
+        assert f'href="{address}?facility={camp}"' in html, address
+    assert f'href="/statistics/?facility={camp}"' in html
+    _, rows = rows_of(client.get(f"/export/cases.csv?facility={camp}"))
+    assert [row["case_id"] for row in rows] == [held["one"].case_id]
