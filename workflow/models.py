@@ -100,6 +100,9 @@ class PublishedVersion(models.Model):
             models.Index(fields=["status"], name="pv_current_status", condition=CURRENT),
             models.Index(fields=["is_clarified"], name="pv_current_fate", condition=CURRENT),
             models.Index(fields=["nationality"], name="pv_current_nationality", condition=CURRENT),
+            # The statistics' years (public.statistics), counted the same way.
+            models.Index(fields=["taken_year"], name="pv_current_taken_year", condition=CURRENT),
+            models.Index(fields=["latest_year"], name="pv_current_latest_year", condition=CURRENT),
             # The feed: every public version, newest first.
             models.Index(fields=["-published_at", "-id"], name="pv_public_by_date", condition=Q(withdrawn_at=None)),
         ]
