@@ -204,8 +204,8 @@ def _rows(
     for person_id, name in variants.values_list("person_id", "name"):
         other_names[person_id].append(name)
     memberships = Person.categories.through.objects.filter(person__in=ids).order_by("category__name")
-    for person_id, name in memberships.values_list("person_id", "category__name"):
-        categories[person_id].append(name)
+    for person_id, slug in memberships.values_list("person_id", "category__slug"):
+        categories[person_id].append(slug)
     events = StatusEvent.objects.active().filter(person__in=ids).order_by("person_id", *TIMELINE_ORDER)
     for event in events.values("pk", "person_id", "status", "date", "place", "confidence", "is_public", "facility_id"):
         event["facility"] = facility_names.get(event.pop("facility_id"))
@@ -308,7 +308,7 @@ def public_rows() -> Iterator[dict]:
             sex=record["sex"],
             birth_date=_text(record["birth_date"]),
             nationality=record["nationality"],
-            categories=[category["name"] for category in record["categories"]],
+            categories=[category["slug"] for category in record["categories"]],
             summary=record["summary"],
             status=record["status"],
             event=events[-1] if events else None,

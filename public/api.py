@@ -21,6 +21,8 @@ def _api_case(request: HttpRequest, version: PublishedVersion) -> dict:
     return {
         **version.record,
         "url": request.build_absolute_uri(reverse("public:case_version", args=[version.case_id, version.number])),
+        # When what it shows last changed: its publication, or a redaction since (what updated_since reads).
+        "changed_at": (version.changed_at or version.published_at).isoformat(),
     }
 
 

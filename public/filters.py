@@ -4,6 +4,7 @@ restricted data."""
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable, Iterator
 from functools import cached_property
 
@@ -72,10 +73,16 @@ class _Choices(BaseChoiceIterator):
 
 
 class MomentField(forms.Field):
-    """A day (2026-12-01, from its start in UTC) or a moment (2026-12-01T09:30:00Z, with its offset), not after now."""
+    """A day (2026-12-01, from its start in UTC) or a moment (2026-12-01T09:30:00Z, with its offset), from 1800
+    (as the years of the list) and not after now; in UTC."""
 
+    EARLIEST = datetime.datetime(1800, 1, 1, tzinfo=datetime.UTC)
     default_error_messages = {
-        "invalid": _("Write a day (2026-12-01) or a moment with its time zone (2026-12-01T09:30:00Z)."),
+        "invalid": _(
+            "Write a day (2026-12-01) or a moment with its time zone (2026-12-01T09:30:00Z, or "
+            "2026-12-01T18:30:00%2B09:00 in an address, where + is written %2B)."
+        ),
+        "early": _("Write a moment from 1800 on."),
         "future": _("This moment is in the future."),
     }
 
@@ -83,15 +90,21 @@ class MomentField(forms.Field):
         value = (value or "").strip()
         if not value:
             return None
+        # "+09:00" typed into an address arrives as " 09:00" (a + is a space there): it can mean nothing else.
+        value = re.sub(r" (\d\d:?\d\d)$", r"+\1", value)
         try:
             day = parse_date(value) if len(value) == 10 else None
             moment = parse_datetime(value) if day is None else None
-        except ValueError:
-            moment = day = None
-        if day is not None:
-            moment = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+            if day is not None:
+                moment = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+            if moment is not None and not timezone.is_naive(moment):
+                moment = moment.astimezone(datetime.UTC)
+        except (ValueError, OverflowError):
+            moment = None
         if moment is None or timezone.is_naive(moment):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if moment < self.EARLIEST:
+            raise forms.ValidationError(self.error_messages["early"], code="early")
         if moment > timezone.now():
             raise forms.ValidationError(self.error_messages["future"], code="future")
         return moment
@@ -167,7 +180,8 @@ class CaseFilter(django_filters.FilterSet):
         return queryset  # handled by the view (search ranking, ordering)
 
     def filter_updated_since(self, queryset, name, value):
-        return queryset.filter(published_at__gte=value)
+        # A redaction changes what a version shows without a new publication: it counts as an update.
+        return queryset.filter(changed_at__gte=value)
 
     def filter_fate(self, queryset, name, value):
         return queryset.filter(is_clarified=(value == "clarified"))

@@ -194,7 +194,19 @@ def schemas() -> dict:
         "sources",
     ]
     url = {"type": "string", "format": "uri", "description": _("The address of this version's page.")}
-    case = obj({**record, "url": url}, [*always, "url"], _("A published case: its current public record."))
+    changed = {
+        "type": "string",
+        "format": "date-time",
+        "description": _(
+            "When what this version shows last changed: its publication, or a later redaction (a source "
+            "restricted, a name withheld); what updated_since compares."
+        ),
+    }
+    case = obj(
+        {**record, "url": url, "changed_at": changed},
+        [*always, "url", "changed_at"],
+        _("A published case: its current public record."),
+    )
     case_with_versions = copy.deepcopy(case)
     case_with_versions["properties"]["versions"] = {"type": "array", "items": ref("Version")}
     case_with_versions["required"].append("versions")

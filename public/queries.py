@@ -141,7 +141,11 @@ class CaseQuery:
         authority_names = {pk: self.places.authority_name(pk) for pk in authority if pk in self.places.authorities}
         return {
             "fate": [(v, str(label), fate.get(v == "clarified", 0)) for v, label in FATES],
-            "status": [(v, str(label), status.get(v, 0)) for v, label in Status.choices],
+            "status": [
+                *((v, str(label), status.get(v, 0)) for v, label in Status.choices),
+                # A case whose record holds no public event has no status (the statistics count it too).
+                *([("", _("No status: no public event"), status[""])] if status.get("") else []),
+            ],
             "category": [(c.slug, str(c), category.get(c.slug, 0)) for c in Category.objects.all()],
             "nationality": sorted(
                 ((code, str(countries.name(code)), n) for code, n in nationality.items() if code),
@@ -165,7 +169,8 @@ class CaseQuery:
         self.facility_counts = {int(pk): n for pk, _label, n in counts["facility"]}
         self.authority_counts = {int(pk): n for pk, _label, n in counts["authority"]}
         return {
-            name: [(self.link(name, value), label, n) for value, label, n in values] for name, values in counts.items()
+            name: [(self.link(name, value), label, n) for value, label, n in values if value != ""]
+            for name, values in counts.items()
         }
 
     def year_counts(self) -> dict[str, dict[int | None, int]]:

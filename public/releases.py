@@ -234,6 +234,9 @@ def _started() -> DataRelease:
     for _attempt in range(5):
         try:
             with transaction.atomic():
+                # Not while a withdrawal or a redaction is on its way: it would miss this release, and this
+                # release would read the records before it (DataRelease.withdraw_containing takes the lock too).
+                PublicGeneration.lock()
                 number = (DataRelease.objects.aggregate(last=Max("number"))["last"] or 0) + 1
                 return DataRelease.objects.create(
                     number=number, generation=PublicGeneration.current()[0], licence=settings.DATA_RELEASE_LICENSE
@@ -241,6 +244,24 @@ def _started() -> DataRelease:
         except IntegrityError:  # another build took the number at the same moment
             continue
     raise RuntimeError("No number could be allocated to a new data release.")
+
+
+# A release still unfinished this long after it began was abandoned (its process stopped: a restart, a worker
+# killed for its time): it is marked failed and its files deleted, so that it no longer holds back a new one.
+ABANDONED_AFTER = datetime.timedelta(hours=2)
+
+
+def abandon_stale_builds() -> int:
+    """Mark the releases abandoned half-way as failed and delete what they wrote; returns how many."""
+    stale = list(
+        DataRelease.objects.filter(built_at=None, withdrawn_at=None, created_at__lt=timezone.now() - ABANDONED_AFTER)
+    )
+    for release in stale:
+        DataRelease.objects.filter(pk=release.pk).update(
+            withdrawn_at=timezone.now(), withdrawn_reason=DataRelease.Withdrawal.BUILD_FAILED
+        )
+        release.delete_files()
+    return len(stale)
 
 
 def build_release(progress: Callable = iter) -> DataRelease:
@@ -251,6 +272,7 @@ def build_release(progress: Callable = iter) -> DataRelease:
     its files deleted, and never listed as available. ``progress`` wraps
     the records as they are read (a progress bar).
     """
+    abandon_stale_builds()
     release = _started()
     try:
         with translation.override("en"), tempfile.TemporaryDirectory(prefix="whereabouts-release-") as folder:
@@ -282,6 +304,7 @@ def build_after_change(**kwargs) -> None:
     one and no release of the public data as it is now is available or being written."""
     if not settings.DATA_RELEASE_AFTER_PUBLICATION:
         return
+    abandon_stale_builds()
     generation = PublicGeneration.current()[0]
     if DataRelease.objects.filter(generation=generation, withdrawn_at=None).exists():
         return

@@ -266,8 +266,15 @@ def charts(query: CaseQuery) -> list[Chart]:
         else:
             chosen = cleaned.get(kind.facet)
             chosen = getattr(chosen, "slug", chosen)  # a Category
+            # A value the list cannot filter by (no status: no public event) has no link.
             bars = [
-                Bar(value, label, n, query.link(kind.facet, value), selected=str(chosen or "") == value)
+                Bar(
+                    value,
+                    label,
+                    n,
+                    query.link(kind.facet, value) if value else "",
+                    bool(chosen) and str(chosen) == value,
+                )
                 for value, label, n in counts[kind.facet]
             ]
         chart = Chart(kind, bars)

@@ -78,7 +78,7 @@ def test_the_csv_has_exactly_the_import_columns_and_every_value():
         "sex": "female",
         "birth_date": "1970~",
         "nationality": "KP",
-        "categories": "Abductee; Missionary",
+        "categories": "abductee; missionary",
         "religion": "'-",
         "summary": '\'=HYPERLINK("http://evil.example")\nSecond line, with a comma.',
         "internal_notes": "'@restricted note",

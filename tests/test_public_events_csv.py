@@ -9,6 +9,7 @@ import json
 import pytest
 from django.utils import timezone
 
+from cases.history import save_with_history
 from cases.models import Category, Responsibility, Status
 from workflow.models import PublishedVersion
 
@@ -129,9 +130,8 @@ def test_vocabularies_are_written_the_same_way_in_every_column(client, held):
 
 
 def test_updated_since_gives_what_was_published_or_updated_since_a_day_or_a_moment(client, held):
-    PublishedVersion.objects.filter(person=held["two"]).update(
-        published_at=timezone.now() - datetime.timedelta(days=10)
-    )
+    ten_days_ago = timezone.now() - datetime.timedelta(days=10)
+    PublishedVersion.objects.filter(person=held["two"]).update(published_at=ten_days_ago, changed_at=ten_days_ago)
     week_ago = (timezone.now() - datetime.timedelta(days=7)).date().isoformat()
     for address in ("/api/cases/", "/export/cases.csv", "/export/events.csv"):
         response = client.get(address, {"updated_since": week_ago})
@@ -172,3 +172,21 @@ def test_a_facility_page_links_the_data_and_statistics_of_the_cases_held_there(c
     assert f'href="/statistics/?facility={camp}"' in html
     _, rows = rows_of(client.get(f"/export/cases.csv?facility={camp}"))
     assert [row["case_id"] for row in rows] == [held["one"].case_id]
+
+
+def test_a_redaction_counts_as_an_update_for_those_who_mirror_the_data(client, held):
+    """A mirror asking what changed since its last visit learns of a record redacted since (an event made
+    non-public here), though no one published it again."""
+    PublishedVersion.objects.update(
+        published_at=timezone.now() - datetime.timedelta(days=10),
+        changed_at=timezone.now() - datetime.timedelta(days=10),
+    )
+    since = (timezone.now() - datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert json.loads(client.get("/api/cases/", {"updated_since": since}).content)["count"] == 0
+    arrest = held["arrest"]
+    arrest.is_public = False
+    save_with_history(arrest, by=None, reason="the family asked")
+    found = json.loads(client.get("/api/cases/", {"updated_since": since}).content)["results"]
+    assert [case["case_id"] for case in found] == [held["one"].case_id]
+    assert "Hyesan" not in json.dumps(found)
+    assert datetime.datetime.fromisoformat(found[0]["changed_at"]) > timezone.now() - datetime.timedelta(minutes=1)

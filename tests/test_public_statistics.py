@@ -15,6 +15,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from cases.models import Category, Responsibility, Status
+from workflow.models import PublishedVersion
 
 from .factories import make_authority, make_citation, make_event, make_facility, make_person, make_source, publish_case
 
@@ -308,3 +309,14 @@ def test_the_statistics_count_the_same_with_many_more_cases(client, cases):
         html = client.get("/statistics/?facility_kind=kwanliso").content.decode()
     assert len(many) == len(few)
     assert "22 published cases counted" in html
+
+
+def test_a_case_with_no_public_event_is_counted_as_having_no_status(client, cases):
+    """The status chart adds up to the cases counted, as the fate chart does (such a case is outstanding)."""
+    PublishedVersion.objects.filter(person=cases["g"]).update(status="")
+    status = chart(client, "status")
+    assert status["rows"][-1] == {"value": None, "label": "No status: no public event", "count": 1}
+    assert sum(row["count"] for row in status["rows"]) == sum(row["count"] for row in chart(client, "fate")["rows"])
+    html = client.get("/statistics/").content.decode()
+    assert '<th scope="row">No status: no public event</th>' in html  # no link: the list cannot filter by it
+    assert "No status" not in client.get("/cases/").content.decode()

@@ -46,6 +46,9 @@ class PublishedVersion(models.Model):
     number = models.PositiveIntegerField(_("version"))
     is_current = models.BooleanField(_("current"), default=True)
     published_at = models.DateTimeField(_("published at"))
+    # When what this version shows last changed: its publication, or the latest redaction of it (a restricted
+    # source, a name withheld…). Those who mirror the data ask for what changed since (``updated_since``).
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -100,6 +103,8 @@ class PublishedVersion(models.Model):
             models.Index(fields=["status"], name="pv_current_status", condition=CURRENT),
             models.Index(fields=["is_clarified"], name="pv_current_fate", condition=CURRENT),
             models.Index(fields=["nationality"], name="pv_current_nationality", condition=CURRENT),
+            # What changed since a moment (updated_since), for those who mirror the data.
+            models.Index(fields=["changed_at"], name="pv_current_changed", condition=CURRENT),
             # The statistics' years (public.statistics), counted the same way.
             models.Index(fields=["taken_year"], name="pv_current_taken_year", condition=CURRENT),
             models.Index(fields=["latest_year"], name="pv_current_latest_year", condition=CURRENT),
@@ -230,6 +235,13 @@ class PublicGeneration(models.Model):
         return row or (0, None)
 
     @classmethod
+    def lock(cls) -> None:
+        """Hold the generation's row until the transaction ends: a data release begins only once no change to
+        the public records is on its way (DataRelease.withdraw_containing and public.releases take it)."""
+        cls.objects.get_or_create(pk=1)
+        cls.objects.select_for_update().filter(pk=1).first()
+
+    @classmethod
     def advance(cls) -> None:
         """Raise the number, in the current transaction (a rolled-back change leaves it as it was)."""
         now = timezone.now()
@@ -325,6 +337,9 @@ class DataRelease(models.Model):
         files are deleted after it commits (a rolled-back change keeps
         them). Call it before the versions are deleted. Returns how many.
         """
+        # A release that begins now waits for this transaction (public.releases takes the same lock): it reads
+        # the records as they are after it, or it is among those withdrawn here.
+        PublicGeneration.lock()
         first = PublishedVersion.objects.filter(person_id__in=set(person_ids)).aggregate(first=Min("published_at"))
         if first["first"] is None:
             return 0

@@ -241,6 +241,7 @@ def next_version(
         person=person,
         number=number,
         published_at=at,
+        changed_at=at,
         published_by=by,
         record=rows.record(person, number=number, published_at=at),
     )

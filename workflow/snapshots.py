@@ -822,6 +822,7 @@ def redact_published_versions(person_ids: Iterable[int], *, by: User | None, rea
             record = redact(version.record, person, **allowed)
             if record != version.record:
                 version.record = record
+                version.changed_at = timezone.now()
                 denormalise(version)
                 save_with_history(version, by=by, reason=reason)
                 reindex(version)
