@@ -448,14 +448,20 @@ def text_error_response() -> dict:
     }
 
 
-def operation(operation_id: str, summary: str, description: str, *, parameters: list, responses: dict) -> dict:
-    return {
+def operation(
+    operation_id: str, summary: str, description: str, *, parameters: list, responses: dict, columns=()
+) -> dict:
+    """An operation; ``columns``, a CSV's columns in their order (the extension ``x-columns``)."""
+    described = {
         "operationId": operation_id,
         "summary": summary,
         "description": description,
         "parameters": [p for p in parameters if p],
         "responses": responses,
     }
+    if columns:
+        described["x-columns"] = list(columns)
+    return described
 
 
 # --- Paths ----------------------------------------------------------------------------------------------------------
@@ -514,11 +520,11 @@ def cases_csv() -> dict:
             _("Published cases, as CSV"),
             _(
                 "The same cases as the JSON list, with the same filters, all at once: UTF-8 with a byte-order mark, "
-                "one row a case, with the columns %(columns)s."
-            )
-            % {"columns": ", ".join(CSV_COLUMNS)},
+                "one row a case."
+            ),
             parameters=case_filters(),
             responses={"200": csv_response(_("The cases, one row each.")), "400": text_error_response()},
+            columns=CSV_COLUMNS,
         )
     }
 
@@ -530,11 +536,11 @@ def events_csv() -> dict:
             _("Public events, as CSV"),
             _(
                 "The public events of the cases the filters give, one row an event, dates at their own precision: "
-                "UTF-8 with a byte-order mark, with the columns %(columns)s."
-            )
-            % {"columns": ", ".join(EVENT_COLUMNS)},
+                "UTF-8 with a byte-order mark."
+            ),
             parameters=case_filters(),
             responses={"200": csv_response(_("The events, one row each.")), "400": text_error_response()},
+            columns=EVENT_COLUMNS,
         )
     }
 
@@ -580,9 +586,10 @@ def chart_csv() -> dict:
         "get": operation(
             "getChartCsv",
             _("One chart's numbers, as CSV"),
-            _("The numbers of one chart, with the columns value, label, count."),
+            _("The numbers of one chart, one row a value."),
             parameters=[chart_parameter(), *case_filters()],
             responses={"200": csv_response(_("The chart's rows.")), "400": text_error_response()},
+            columns=["value", "label", "count"],
         )
     }
 
@@ -598,12 +605,12 @@ RELEASE_MEDIA_TYPES = [
 ]
 
 
-def release_file_parameter() -> dict:
+def release_file_parameter(example: str = "datapackage.json") -> dict:
     return parameter(
         "filename",
-        _("A file of the release, as /data/ lists it (datapackage.json, cases.csv, the zip…)."),
+        _("The name of one of the release's files, as the list of releases gives it."),
         {"type": "string"},
-        "datapackage.json",
+        example,
         where="path",
     )
 
@@ -653,8 +660,11 @@ def latest_release_file() -> dict:
         "get": operation(
             "getLatestDataReleaseFile",
             _("A file of the newest data release"),
-            _("Redirects to the file of the newest release not withdrawn; latest.zip is its zip."),
-            parameters=[release_file_parameter()],
+            _(
+                "Redirects to that file of the newest release that is not withdrawn; the name in the example gives "
+                "the zip of the whole release."
+            ),
+            parameters=[release_file_parameter("latest.zip")],
             responses={
                 "302": {
                     "description": _("The file's address in the newest release."),
@@ -789,7 +799,7 @@ def endpoints(document: dict) -> Iterator[dict]:
                         "in_path": p["in"] == "path",
                         "description": p["description"],
                         "kind": kind(p["schema"]),
-                        "values": list(p["schema"].get("x-enumDescriptions", {}).items()),
+                        "values": values(p["schema"]),
                         "example": p.get("example"),
                     }
                 )
@@ -800,6 +810,7 @@ def endpoints(document: dict) -> Iterator[dict]:
                 "summary": described["summary"],
                 "description": described["description"],
                 "parameters": parameters,
+                "columns": described.get("x-columns", []),
                 "shared": [(where, where_label, names) for (where, where_label), names in shared.items()],
                 "responses": [
                     (status, response["description"], list(response.get("content", {})))
@@ -812,13 +823,22 @@ def endpoints(document: dict) -> Iterator[dict]:
 LISTED_VALUES = 20
 
 
+def values(schema: dict) -> list[tuple[str, str]]:
+    """A parameter's values with their labels, when they are few enough to list (a chart's: without labels)."""
+    listed = schema.get("enum")
+    if listed is None or len(listed) > LISTED_VALUES:
+        return []
+    labels = schema.get("x-enumDescriptions", {})
+    return [(value, labels.get(value, "")) for value in listed]
+
+
 def kind(schema: dict) -> str:
     """What a parameter takes, in words."""
     values = schema.get("enum")
     if values is not None and len(values) > LISTED_VALUES:
         return _("one of %(count)s codes") % {"count": len(values)}
     if values is not None:
-        return _("one of the values listed") if "x-enumDescriptions" in schema else ", ".join(values)
+        return _("one of the values listed")
     if "anyOf" in schema:
         return _("a day (2026-12-01) or a moment with its time zone (2026-12-01T09:30:00Z)")
     if schema.get("type") == "integer":

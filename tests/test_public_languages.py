@@ -42,10 +42,15 @@ SAME_IN_EVERY_LANGUAGE = {
     "OHCHR",
     "ID",
     "URL",
+    "API",
     "KP",
     "km",  # the map's scale: an SI symbol, written so in Korean and Japanese too
 }
 SAME_IN_EVERY_LANGUAGE |= {"Kim", "Kook", "ki", "Gim", "Guk", "gi"}
+# The technical names the data pages (the API described, the data releases) name as they are written in any
+# language: standards, formats and the values a program reads.
+SAME_IN_EVERY_LANGUAGE |= {"OpenAPI", "UTC", "UTF", "ISO", "alpha", "slug", "id", "null", "BOM", "ETag", "SHA"}
+SAME_IN_EVERY_LANGUAGE |= {"Frictionless", "zip", "JSONL", "Lines", "pandas", "Excel", "LibreOffice"}
 SCRIPT = {"ko": re.compile(r"[\uac00-\ud7af]"), "ja": re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")}
 
 
