@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 from workflow.models import PublishedVersion
 
 from .caching import public_page
-from .queries import CaseQuery, current_case, paginate
+from .queries import CaseQuery, current_case, paginate, refused
 
 API_PAGE_SIZE = 50
 
@@ -50,7 +50,7 @@ def link_header(links: dict[str, str | None]) -> str:
 def api_case_list(request: HttpRequest) -> HttpResponse:
     query = CaseQuery(request.GET, request=request)
     if not query.valid:
-        return JsonResponse({"errors": query.errors}, status=400)
+        return refused(query, as_json=True)
     page = paginate(request, query.results(), API_PAGE_SIZE, count=query.count(), ids_first=True)
 
     def link(number):

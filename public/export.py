@@ -6,7 +6,7 @@ Vocabularies are written as their stored values in every column (``arrested``, `
 
 from collections.abc import Iterator
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -15,7 +15,7 @@ from cases.spreadsheet import csv_lines
 from cases.vocabularies import Status, in_every_language
 
 from .caching import public_page
-from .queries import CaseQuery
+from .queries import CaseQuery, refused
 
 CSV_COLUMNS = [
     "case_id",
@@ -111,7 +111,7 @@ def export_events_csv(request: HttpRequest) -> HttpResponseBase:
     """The public events of the cases the list's filters give, one row each: dates at their own precision."""
     query = CaseQuery(request.GET, request=request)
     if not query.valid:
-        return HttpResponse("\n".join(query.errors), status=400, content_type="text/plain; charset=utf-8")
+        return refused(query, as_json=False)
     base = request.build_absolute_uri("/")[:-1]
 
     def rows():
@@ -130,7 +130,7 @@ def export_events_csv(request: HttpRequest) -> HttpResponseBase:
 def export_csv(request: HttpRequest) -> HttpResponseBase:
     query = CaseQuery(request.GET, request=request)
     if not query.valid:
-        return HttpResponse("\n".join(query.errors), status=400, content_type="text/plain; charset=utf-8")
+        return refused(query, as_json=False)
     base = request.build_absolute_uri("/")[:-1]
 
     def rows():

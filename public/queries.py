@@ -6,7 +6,7 @@ the CSV export (``public.export``), so the three cannot disagree.
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Case, Count, IntegerField, QuerySet, When
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django_countries import countries
 
@@ -195,6 +195,14 @@ class CaseQuery:
         params.pop("page", None)
         params[name] = value
         return "?" + params.urlencode()
+
+
+def refused(query: CaseQuery, *, as_json: bool) -> HttpResponse:
+    """The answer of a data address to filters it cannot use: 400 with one message a filter, in the data's own
+    format (``{"errors": [...]}`` for JSON, one line each for a CSV)."""
+    if as_json:
+        return JsonResponse({"errors": query.errors}, status=400)
+    return HttpResponse("\n".join(query.errors), status=400, content_type="text/plain; charset=utf-8")
 
 
 class IdsFirstPaginator(Paginator):

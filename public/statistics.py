@@ -28,7 +28,7 @@ from django.views.decorators.http import require_safe
 from cases.spreadsheet import csv_lines
 
 from .caching import public_page
-from .queries import CaseQuery
+from .queries import CaseQuery, refused
 from .views import active_filters, data_querystring, filters_form
 
 
@@ -342,7 +342,7 @@ def chart_json(request: HttpRequest, chart: str) -> HttpResponse:
     _known_chart(chart)
     query = CaseQuery(request.GET, request=request)
     if not query.valid:
-        return JsonResponse({"errors": query.errors}, status=400)
+        return refused(query, as_json=True)
     drawn = _chart(query, chart)
     data = {
         "total": query.count(),
@@ -358,7 +358,7 @@ def chart_csv(request: HttpRequest, chart: str) -> HttpResponse:
     _known_chart(chart)
     query = CaseQuery(request.GET, request=request)
     if not query.valid:
-        return HttpResponse("\n".join(query.errors), status=400, content_type="text/plain; charset=utf-8")
+        return refused(query, as_json=False)
     drawn = _chart(query, chart)
     rows = ((bar.value, bar.label, bar.count) for bar in drawn.bars)
     response = HttpResponse(
@@ -373,7 +373,7 @@ def chart_csv(request: HttpRequest, chart: str) -> HttpResponse:
 def api_statistics(request: HttpRequest) -> HttpResponse:
     query = CaseQuery(request.GET, request=request)
     if not query.valid:
-        return JsonResponse({"errors": query.errors}, status=400)
+        return refused(query, as_json=True)
     querystring = _filter_querystring(request, query)
     data = {
         "total": query.count(),

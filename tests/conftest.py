@@ -1,5 +1,7 @@
 """Shared fixtures and small ``make_*`` helpers for test data."""
 
+import threading
+
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import caches
@@ -30,6 +32,21 @@ from .factories import (  # noqa: F401
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL=postgres://…)"
 )
+
+
+def in_thread(target, errors: list) -> threading.Thread:
+    """A thread running ``target`` on its own database connection (closed after), its exception kept in
+    ``errors`` for the test to fail on: two people's requests at the same moment."""
+
+    def run():
+        try:
+            target()
+        except Exception as error:  # reported to the test, which fails on it
+            errors.append(error)
+        finally:
+            connection.close()
+
+    return threading.Thread(target=run)
 
 
 @pytest.fixture

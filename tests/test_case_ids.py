@@ -3,13 +3,13 @@
 import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import override_settings
 
 from cases.history import save_with_history
 from cases.models import Person, PublicationState
 
-from .conftest import make_person, postgresql_only
+from .conftest import in_thread, make_person, postgresql_only
 
 pytestmark = pytest.mark.django_db
 
@@ -45,18 +45,6 @@ def test_ids_beyond_four_digits_keep_growing():
     assert make_person().case_id == "KP-10000"
 
 
-def _in_thread(target, errors: list) -> threading.Thread:
-    def run():
-        try:
-            target()
-        except Exception as error:  # reported to the test, which fails on it
-            errors.append(error)
-        finally:
-            connection.close()
-
-    return threading.Thread(target=run)
-
-
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_second_connection_waits_for_the_first_and_gets_the_next_id():
@@ -73,7 +61,7 @@ def test_second_connection_waits_for_the_first_and_gets_the_next_id():
         first_has_id.wait(10)
         ids["second"] = make_person(name="Second").case_id
 
-    threads = [_in_thread(first, errors), _in_thread(second, errors)]
+    threads = [in_thread(first, errors), in_thread(second, errors)]
     for thread in threads:
         thread.start()
     first_has_id.wait(10)
@@ -98,7 +86,7 @@ def test_many_concurrent_creations_get_distinct_contiguous_ids():
         for _ in range(10):
             make_person()
 
-    threads = [_in_thread(create_ten, errors) for _ in range(4)]
+    threads = [in_thread(create_ten, errors) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from cases.models import Person
@@ -15,7 +15,7 @@ from public.releases import build_after_change, build_release
 from workflow.models import DataRelease, PublicGeneration
 from workflow.services import withdraw
 
-from .conftest import postgresql_only
+from .conftest import in_thread, postgresql_only
 from .factories import make_publishable_case, publish_case
 
 
@@ -25,18 +25,6 @@ def storage(settings, tmp_path):
         **settings.STORAGES,
         "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path / "media")}},
     }
-
-
-def _in_thread(target, errors: list) -> threading.Thread:
-    def run():
-        try:
-            target()
-        except Exception as error:  # reported to the test, which fails on it
-            errors.append(error)
-        finally:
-            connection.close()
-
-    return threading.Thread(target=run)
 
 
 @postgresql_only
@@ -58,7 +46,7 @@ def test_a_release_begun_during_a_withdrawal_waits_for_it_and_leaves_the_case_ou
         withdrawing.wait(10)
         built["release"] = build_release()
 
-    threads = [_in_thread(editor, errors), _in_thread(nightly_build, errors)]
+    threads = [in_thread(editor, errors), in_thread(nightly_build, errors)]
     for thread in threads:
         thread.start()
     withdrawing.wait(10)
