@@ -486,6 +486,8 @@ def public_pages() -> dict[str, tuple[str, int]]:
         "statistics": ("/statistics/", 200),
         "statistics-filtered": ("/statistics/?nationality=KP&status=disappeared&facility_kind=kwanliso", 200),
         "statistics-bad-filter": ("/statistics/?year_from=1700", 400),
+        "api": ("/api/", 200),
+        "data-releases": ("/data/", 200),
     }
 
 
@@ -520,4 +522,6 @@ def translated_pages() -> dict[str, tuple[str, int]]:
         "ja-facility": (f"/ja/facilities/{facility}/", 200),
         "ko-statistics": ("/ko/statistics/", 200),
         "ja-statistics": ("/ja/statistics/?nationality=KP", 200),
+        "ko-api": ("/ko/api/", 200),
+        "ja-data-releases": ("/ja/data/", 200),
     }
