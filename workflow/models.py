@@ -337,10 +337,13 @@ class DataRelease(models.Model):
         files are deleted after it commits (a rolled-back change keeps
         them). Call it before the versions are deleted. Returns how many.
         """
+        person_ids = set(person_ids)
+        if not person_ids:
+            return 0
         # A release that begins now waits for this transaction (public.releases takes the same lock): it reads
         # the records as they are after it, or it is among those withdrawn here.
         PublicGeneration.lock()
-        first = PublishedVersion.objects.filter(person_id__in=set(person_ids)).aggregate(first=Min("published_at"))
+        first = PublishedVersion.objects.filter(person_id__in=person_ids).aggregate(first=Min("published_at"))
         if first["first"] is None:
             return 0
         releases = cls.objects.filter(withdrawn_at=None).filter(Q(built_at=None) | Q(built_at__gte=first["first"]))
