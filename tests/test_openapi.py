@@ -391,7 +391,13 @@ def test_the_api_page_has_no_inline_script_or_style(client):
     html = client.get("/api/").content.decode()
     assert not re.search(r"<script(?![^>]*\ssrc=)", html)
     assert " style=" not in html and "<style" not in html
-    assert re.search(r'<table class="facility-table">\s*<caption>', html)
+    # Each parameter table has its caption, which names the box it scrolls in on a phone.
+    tables = re.findall(
+        r'<div class="table-scroll" role="region" tabindex="0" aria-labelledby="([^"]+)">\s*'
+        r'<table class="facility-table api-parameters">\s*<caption id="([^"]+)">',
+        html,
+    )
+    assert tables and all(box == caption for box, caption in tables)
 
 
 @pytest.mark.parametrize("address", ["/", "/cases/", "/about/"])
