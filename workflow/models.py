@@ -7,7 +7,7 @@ import datetime
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Min, Q
 from django.dispatch import Signal
 from django.utils import timezone
@@ -242,11 +242,69 @@ class PublicGeneration(models.Model):
         cls.objects.select_for_update().filter(pk=1).first()
 
     @classmethod
-    def advance(cls) -> None:
-        """Raise the number, in the current transaction (a rolled-back change leaves it as it was)."""
+    def advance(cls, *, pages_of: Q | None = None) -> None:
+        """Raise the number, in the current transaction (a rolled-back change leaves it as it was).
+
+        ``pages_of`` selects the published versions whose kept pages (:class:`PublishedRendering`) the change
+        makes stale: they are dropped after the raise, in the same transaction, so that a page rendered from
+        what the transaction changes is never kept (PublishedRendering.keep).
+        """
         now = timezone.now()
         if not cls.objects.filter(pk=1).update(generation=F("generation") + 1, changed_at=now):
             cls.objects.get_or_create(pk=1, defaults={"generation": 1, "changed_at": now})
+        if pages_of is not None:
+            PublishedRendering.objects.filter(version__in=PublishedVersion.objects.filter(pages_of)).delete()
+
+
+class PublishedRendering(models.Model):
+    """A current version's public case page in one language, rendered once and served as it was rendered.
+
+    A published version changes only by a redaction, so its page is the same
+    for every reader until then (public.rendering). It is kept without the
+    site's address and the day it is read, which are written in when it is
+    served, and with the build it was rendered by (casetracker.build): a new
+    deployment renders pages anew. A change to what a page shows drops it in
+    the same transaction (:meth:`PublicGeneration.advance`).
+    """
+
+    version = models.ForeignKey(PublishedVersion, on_delete=models.CASCADE, related_name="renderings")
+    language = models.CharField(max_length=10)
+    build = models.CharField(max_length=64)
+    html = models.TextField()
+    rendered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("kept public page")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "language"], name="publishedrendering_one_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} ({self.language})"
+
+    @classmethod
+    def keep(cls, version: PublishedVersion, language: str, build: str, html: str, *, generation: int) -> bool:
+        """Keep ``html``, rendered from ``version`` when the generation was ``generation``, unless the public
+        data has changed since: a change under way waits for this (the generation's row lock), and one made
+        meanwhile would have dropped it before it was kept. Whether it was kept."""
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # FOR SHARE: readers keeping pages do not wait for one another, only for a change.
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT generation FROM {PublicGeneration._meta.db_table} WHERE id = 1 FOR SHARE"  # noqa: S608 (our own table)
+                    )
+                    row = cursor.fetchone()
+            else:  # SQLite: one writer at a time, and this is it until the end of the transaction.
+                row = PublicGeneration.objects.filter(pk=1).values_list("generation").first()
+            if (row[0] if row else 0) != generation:
+                return False
+            cls.objects.update_or_create(
+                version=version,
+                language=language,
+                defaults={"build": build, "html": html, "rendered_at": timezone.now()},
+            )
+        return True
 
 
 # Sent after the commit of a transaction that published, withdrew, redacted or erased published versions

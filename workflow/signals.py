@@ -6,6 +6,7 @@ Only restrictions act here: making something public again reaches the public
 only through an editor's next publication.
 """
 
+from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
@@ -198,17 +199,32 @@ def version_published(sender, instance: PublishedVersion, raw=False, created=Fal
     _redact(related - {instance.person_id}, instance, f"related case {instance.case_id} published again")
 
 
-@receiver(post_save, sender=PublishedVersion)
-@receiver(post_delete, sender=PublishedVersion)
 @receiver(post_save, sender=Category)
-@receiver(post_save, sender=Facility)
 @receiver(post_save, sender=Authority)
-@receiver(post_save, sender=FacilityName)
-@receiver(post_delete, sender=FacilityName)
 def public_data_changed(sender, raw=False, **kwargs):
     """Whatever the public sees changed: cached counts and ETags start again (PublicGeneration)."""
     if not raw:
         PublicGeneration.advance()
+
+
+@receiver(post_save, sender=PublishedVersion)
+@receiver(post_delete, sender=PublishedVersion)
+def version_changed(sender, instance: PublishedVersion, raw=False, **kwargs):
+    """A version published, superseded, withdrawn, redacted or erased: its case's kept pages go too (the
+    version's own, and the others', which list the versions)."""
+    if not raw:
+        PublicGeneration.advance(pages_of=Q(person_id=instance.person_id))
+
+
+@receiver(post_save, sender=Facility)
+@receiver(post_save, sender=FacilityName)
+@receiver(post_delete, sender=FacilityName)
+def facility_changed(sender, instance, raw=False, **kwargs):
+    """A facility or one of its names changed: the kept pages of the cases held there go too (a case's map draws
+    its facilities as they are now, public.facilities.case_map)."""
+    if not raw:
+        facility_id = instance.pk if sender is Facility else instance.facility_id
+        PublicGeneration.advance(pages_of=Q(placements__facility_id=facility_id))
 
 
 @receiver(post_save, sender=PublishedVersion)
