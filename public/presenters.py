@@ -341,12 +341,13 @@ class CasePage:
         return [appeal_sentence(line) for line in self.record.get("appeals", [])]
 
     def timeline(self) -> dict:
-        """Positions for a small SVG drawing of the dated events, from the first to today."""
+        """Positions for a small SVG drawing of the dated events, from the first to the day this version was
+        published (what the record knows): the same drawing on every day it is read (public.rendering)."""
         dated = [(event, event.date) for event in self.events if event.date is not None]
         if not dated:
             return {}
         start = dated[0][1].first_day
-        end = max(timezone.localdate(), dated[-1][1].first_day)
+        end = max(timezone.localtime(self.version.published_at).date(), dated[-1][1].first_day)
         span = max((end - start).days, 1)
         usable = self.WIDTH - 2 * self.MARGIN
         marks = [
@@ -479,8 +480,9 @@ def appeal_sentence(line: dict) -> str:
     return pgettext("appeal", "%(appeal)s — %(answer)s") % {"appeal": done, "answer": appeal_answer(line)}
 
 
-def cite_as(page: CasePage, url: str) -> str:
-    """The reference to copy, with the day it was read: the page itself is kept per day (public/caching.py)."""
+def cite_as(page: CasePage, url: str, *, accessed: str | None = None) -> str:
+    """The reference to copy, with the day it was read (``accessed``: what stands for it in a page kept for
+    every day, public.rendering)."""
     text = _(
         "Whereabouts, case %(case_id)s: %(name)s, version %(version)s, published %(date)s. %(url)s "
         "(accessed %(accessed)s)"
@@ -491,5 +493,5 @@ def cite_as(page: CasePage, url: str) -> str:
         "version": page.version.number,
         "date": date_format(timezone.localtime(page.published_at).date(), "DATE_FORMAT"),
         "url": url,
-        "accessed": date_format(timezone.localdate(), "DATE_FORMAT"),
+        "accessed": accessed if accessed is not None else date_format(timezone.localdate(), "DATE_FORMAT"),
     }

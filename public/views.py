@@ -16,7 +16,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -29,11 +28,10 @@ from django_countries import countries
 from cases.vocabularies import FacilityKind, Status
 from workflow.models import PublishedAppeal, PublishedSource, PublishedVersion
 
+from . import rendering
 from .caching import cached, public_page
-from .facilities import case_map
 from .filters import ANY_COUNTRY, FATES
-from .presenters import CasePage, cite_as
-from .queries import CaseQuery, current_case, paginate, public_version
+from .queries import CaseQuery, paginate, public_version
 
 PAGE_SIZE = 25
 
@@ -236,43 +234,16 @@ def _querystring(request: HttpRequest) -> str:
     return params.urlencode()
 
 
-def _case_context(request: HttpRequest, version: PublishedVersion) -> dict:
-    page = CasePage(version)
-    url = request.build_absolute_uri(reverse("public:case_version", args=[version.case_id, version.number]))
-    versions = PublishedVersion.objects.public().filter(case_id=version.case_id).order_by("-number")
-    return {
-        "case": page,
-        "version": version,
-        "versions": versions.only("case_id", "number", "published_at", "is_current"),
-        "cite_as": cite_as(page, url),
-        "permalink": url,
-        "og_locale": _og_locales(),
-        "case_map": case_map(page),
-    }
-
-
-# Open Graph names a language with its territory (ll_TT). The English pages write British English.
-OG_LOCALES = {"en": "en_GB", "ko": "ko_KR", "ja": "ja_JP"}
-
-
-def _og_locales() -> dict:
-    current = get_language() or settings.LANGUAGE_CODE
-    return {
-        "current": OG_LOCALES.get(current, current),
-        "alternates": [OG_LOCALES.get(code, code) for code, _name in settings.LANGUAGES if code != current],
-    }
-
-
 @require_safe
 @public_page
 def case_detail(request: HttpRequest, case_id: str) -> HttpResponse:
-    return render(request, "public/case_detail.html", _case_context(request, current_case(case_id)))
+    return rendering.case_page(request, case_id)
 
 
 @require_safe
 @public_page
 def case_version(request: HttpRequest, case_id: str, number: int) -> HttpResponse:
-    return render(request, "public/case_detail.html", _case_context(request, public_version(case_id, number)))
+    return render(request, "public/case_detail.html", rendering.case_context(request, public_version(case_id, number)))
 
 
 @require_safe

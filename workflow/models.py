@@ -299,10 +299,12 @@ class PublishedRendering(models.Model):
                 row = PublicGeneration.objects.filter(pk=1).values_list("generation").first()
             if (row[0] if row else 0) != generation:
                 return False
-            cls.objects.update_or_create(
-                version=version,
-                language=language,
-                defaults={"build": build, "html": html, "rendered_at": timezone.now()},
+            page = cls(version=version, language=language, build=build, html=html, rendered_at=timezone.now())
+            cls.objects.bulk_create(
+                [page],
+                update_conflicts=True,
+                unique_fields=["version", "language"],
+                update_fields=["build", "html", "rendered_at"],
             )
         return True
 
