@@ -89,7 +89,7 @@ def appeals_count_text(appeals: int, cases: int) -> str:
 @public_page
 def case_list(request: HttpRequest) -> HttpResponse:
     query = CaseQuery(request.GET, request=request)
-    # A row shows the version's columns, never its whole record (public/_case_row.html).
+    # A row shows the version's columns, never its whole record (public_records.case_rows).
     rows = query.results().defer("record")
     page = paginate(request, rows, PAGE_SIZE, count=query.count() if query.valid else None, ids_first=query.valid)
     chips = active_filters(request, query)

@@ -236,3 +236,14 @@ def test_render_public_pages_keeps_every_page_not_yet_kept(capsys):
     assert capsys.readouterr().out == ""
     with pytest.raises(CommandError, match="Unknown language xx"):
         call_command("render_public_pages", "--language", "xx")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="processes side by side: PostgreSQL")
+def test_render_public_pages_in_several_processes(capsys):
+    people = [publish_case(make_publishable_case(name=f"Kim Processes {n}")) for n in range(5)]
+    PublishedRendering.objects.all().delete()  # those kept at publication (the commits here are real)
+    call_command("render_public_pages", "--processes", "2", "--language", "en")
+    assert "5 pages kept for 5 cases (en)." in capsys.readouterr().out
+    assert PublishedRendering.objects.filter(version__person__in=people, language="en").count() == 5
+    assert PublicGeneration.current()[0] > 0  # the command's own connection is usable after the processes

@@ -5,9 +5,10 @@ import re
 from django import template
 from django.conf import settings
 from django.urls import Resolver404, resolve, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, override
+from django.utils.translation import gettext as _
 
 from cases.names import script_language
 from cases.partial_dates import PartialDate, display_partial_date
@@ -121,3 +122,39 @@ def map_legend() -> list:
 def map_attribution() -> str:
     """Where the maps' outline comes from."""
     return maps.attribution()
+
+
+@register.simple_tag
+def case_rows(cases) -> str:
+    """The rows of a list of cases (the list, the home page's latest, a source's cases): each version's own
+    columns, never its record. Written here rather than in a template included once a row: a page of 25 rows
+    costs a tenth of the time, and the list's pages are mostly pages nobody has just read."""
+    synthetic = format_html(' <span class="synthetic">{}</span>', _("(synthetic)"))
+    fates = {True: ("clarified", _("Fate clarified")), False: ("outstanding", _("Outstanding"))}
+    rows = []
+    for case in cases:
+        if case.status:
+            status = status_label(case.status)
+            if case.status_since:
+                status += " · " + _("since %(date)s") % {"date": partial_date(case.status_since)}
+        else:
+            status = _("No public status yet")
+        fate, fate_label = fates[bool(case.is_clarified)]
+        rows.append(
+            (
+                reverse("public:case_detail", args=[case.case_id]),
+                person_name(case.name, case.name_native),
+                synthetic if case.is_synthetic else "",
+                case.case_id,
+                status,
+                fate,
+                fate_label,
+            )
+        )
+    return format_html_join(
+        "",
+        '<li class="case">\n  <span class="case-title"><a class="case-name" href="{}">{}</a>{}</span>\n'
+        '  <span class="case-id">{}</span>\n  <span class="case-status">{}</span>\n'
+        '  <span class="case-fate fate-{}">{}</span>\n</li>',
+        rows,
+    )
