@@ -272,6 +272,21 @@ def main() -> None:
     release_seconds, release_before, release_peak, release_cases, release_bytes = (
         shell(url, RELEASE).splitlines()[-1].split()
     )
+    # What a deployment runs: every case page kept (public.rendering), in English, the language measured here.
+    start = time.perf_counter()
+    manage(url, "render_public_pages", "--language", "en", "--processes", str(os.cpu_count() or 1), "--quiet")
+    render_seconds = time.perf_counter() - start
+    kept_pages, kept_bytes = (
+        shell(
+            url,
+            "from django.db import connection; from workflow.models import PublishedRendering as R\n"
+            "with connection.cursor() as c:\n"
+            "    c.execute('SELECT COUNT(*), COALESCE(SUM(pg_column_size(html)), 0) FROM ' + R._meta.db_table)\n"
+            "    print(*c.fetchone())",
+        )
+        .splitlines()[-1]
+        .split()
+    )
     sample = shell(
         url,
         "from workflow.models import PublishedVersion as V; print(V.objects.current().order_by('pk').first().case_id)",
@@ -369,7 +384,8 @@ def main() -> None:
         f"- Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with `make bench PERSONS={args.persons}`",
         "- Each page: one first request, timed alone (it renders the page and, after a change of the public data, "
         "its counts, for the cache), then wrk on the same address: many readers of one page, served from the "
-        "page cache. The rows marked *uncached* ask for a different page, name or case each request.",
+        "page cache. The rows marked *uncached* ask for a different page, name or case each request: nothing "
+        "in the process's caches (a case page comes from the pages kept in the database).",
         "",
         "| page | requests/s per worker | ratio to bare view | median ms | p95 ms | non-2xx | first request ms |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -387,6 +403,9 @@ def main() -> None:
         f"- CSV export of every published case ({rows - 1:,} rows): {export_seconds:.1f} s "
         f"({(rows - 1) / export_seconds:,.0f} rows/s); worker memory {before / 1024:.0f} MiB before, "
         f"{peak / 1024:.0f} MiB at its peak while streaming.",
+        f"- Case pages kept in English (render_public_pages, {os.cpu_count()} processes, after the data was "
+        f"generated): {render_seconds:.0f} s; {int(kept_pages):,} pages kept, {int(kept_bytes) / 1048576:,.0f} MiB "
+        "in PostgreSQL.",
         f"- Data release (build_data_release) of {int(release_cases):,} cases: {release_seconds} s, "
         f"{int(release_bytes) / 1048576:,.0f} MiB of files; process memory {int(release_before) / 1024:.0f} MiB "
         f"before, {int(release_peak) / 1024:.0f} MiB at its peak.",
