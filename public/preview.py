@@ -13,12 +13,10 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from workflow.models import PublishedVersion
 from workflow.preview import preview_case
 from workflow.services import record_digest
 
-from .facilities import case_map
-from .presenters import CasePage, cite_as
+from . import rendering
 
 
 @require_safe
@@ -27,19 +25,13 @@ from .presenters import CasePage, cite_as
 def publication_preview(request: HttpRequest, case_id: str) -> HttpResponse:
     result = preview_case(case_id, request.user)  # type: ignore[arg-type]  # signed in (login_required)
     version = result.version
-    page = CasePage(version)
-    url = request.build_absolute_uri(reverse("public:case_version", args=[version.case_id, version.number]))
-    published = PublishedVersion.objects.public().filter(case_id=version.case_id).order_by("-number")
-    context = {
-        "preview": result,
-        "case": page,
-        "version": version,
-        "versions": [version, *published.only("case_id", "number", "published_at", "is_current")],
-        "cite_as": cite_as(page, url),
-        "permalink": url,
-        "case_map": case_map(page),
-        "previewed": record_digest(version.record),
-        "publish_url": reverse("admin:cases_person_workflow", args=[result.person.pk, "publish"]),
-        "person_url": reverse("admin:cases_person_change", args=[result.person.pk]),
-    }
+    context = rendering.case_context(request, version)
+    context.update(
+        preview=result,
+        # The version publishing would make, before those already published.
+        versions=[version, *context["versions"]],
+        previewed=record_digest(version.record),
+        publish_url=reverse("admin:cases_person_workflow", args=[result.person.pk, "publish"]),
+        person_url=reverse("admin:cases_person_change", args=[result.person.pk]),
+    )
     return render(request, "public/preview.html", context)
