@@ -10,6 +10,7 @@ import re
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -85,6 +86,54 @@ def database_from_url(url: str) -> dict[str, Any]:
     return config
 
 
+def caches_from_url(url: str) -> dict[str, dict[str, Any]]:
+    """CACHES from CACHE_URL: empty, a cache in each process; a Redis URL, one cache shared by every worker."""
+    page_entries = env_int("PUBLIC_PAGE_CACHE_ENTRIES", 2000, minimum=1)
+    if not url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "whereabouts",
+                "OPTIONS": {"MAX_ENTRIES": 5000},
+            },
+            "pages": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "whereabouts-pages",
+                "OPTIONS": {"MAX_ENTRIES": page_entries},
+            },
+        }
+    shown = re.sub(r"(//[^/@]*?:)[^/@]*@", r"\1***@", url)  # the password stays out of the message
+    parts = urlsplit(url)
+    if parts.scheme not in {"redis", "rediss", "unix"} or re.search(r"[\s,;]", url):
+        raise ImproperlyConfigured(
+            f"CACHE_URL={shown!r}: only one redis://HOST:PORT/DB, rediss://HOST:PORT/DB or "
+            "unix:///PATH/TO/redis.sock?db=DB URL is supported."
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ImproperlyConfigured(f"CACHE_URL={shown!r} has a port that is not a number from 1 to 65535.")
+    if parts.scheme == "unix":
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if not parts.path.startswith("/") or parts.hostname:
+            raise ImproperlyConfigured(f"CACHE_URL={shown!r} names no socket: use unix:///PATH/TO/redis.sock?db=DB.")
+        database, others = query.pop("db", "0"), query
+    else:
+        if not parts.hostname:
+            raise ImproperlyConfigured(f"CACHE_URL={shown!r} names no host: use redis://HOST:PORT/DB.")
+        database, others = parts.path.removeprefix("/") or "0", dict(parse_qsl(parts.query, keep_blank_values=True))
+    if not database.isdigit():
+        raise ImproperlyConfigured(f"CACHE_URL={shown!r}: the database must be a number, as in redis://HOST:6379/0.")
+    if others:
+        raise ImproperlyConfigured(f"CACHE_URL={shown!r}: options ({', '.join(others)}) are not supported.")
+    # Redis down or unreachable costs a request at most a second before public/caching.py computes the page.
+    options = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "OPTIONS": options}
+    return {"default": {**redis, "KEY_PREFIX": "whereabouts"}, "pages": {**redis, "KEY_PREFIX": "whereabouts-pages"}}
+
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
@@ -124,21 +173,12 @@ ANNIVERSARY_DAYS = env_int("ANNIVERSARY_DAYS", 30, minimum=0)
 # cheap 304 until the data changes), so a redaction is seen at once. More
 # absorbs a bigger spike, but a redacted page may be served that long.
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 0)
-# Public pages, counts and search results, per process, under the public
-# data's generation (public/caching.py); nothing restricted is ever cached.
-# PUBLIC_PAGE_CACHE_ENTRIES pages of some 5-50 KB each per worker.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "whereabouts",
-        "OPTIONS": {"MAX_ENTRIES": 5000},
-    },
-    "pages": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "whereabouts-pages",
-        "OPTIONS": {"MAX_ENTRIES": env_int("PUBLIC_PAGE_CACHE_ENTRIES", 2000, minimum=1)},
-    },
-}
+# Public pages, counts and search results, under the public data's generation
+# (public/caching.py); nothing restricted is ever cached. Unset CACHE_URL: per
+# process, PUBLIC_PAGE_CACHE_ENTRIES pages of some 5-50 KB each per worker; a
+# Redis URL: shared by every worker and server (the generation stays in the
+# database, so a redaction reaches them all at once).
+CACHES = caches_from_url(env_str("CACHE_URL").strip())
 # Serve /bench/bare, the fixed-string view that make bench compares every page with.
 BENCHMARK_VIEW = env_bool("BENCHMARK_VIEW", False)
 # Uploaded copies of sources larger than this are refused.

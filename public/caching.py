@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -47,6 +48,8 @@ TIMEOUT = 3600
 KEPT_HEADERS = ("Link", "Content-Disposition")
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+_MISSING = object()
 
 
 def generation(request: HttpRequest) -> tuple[int, datetime.datetime | None]:
@@ -56,10 +59,26 @@ def generation(request: HttpRequest) -> tuple[int, datetime.datetime | None]:
     return request._public_generation  # type: ignore[attr-defined]
 
 
+def _or_without_cache(operation: Callable[[], T], fallback: T) -> T:
+    """``operation()`` on a cache, or ``fallback`` if the cache fails (a shared cache down or unreachable, see
+    CACHE_URL): the page is then computed as if nothing were kept, never a server error."""
+    try:
+        return operation()
+    except Exception as error:  # each backend raises its own errors (Redis: ConnectionError, TimeoutError, …)
+        logger.warning("Cache unavailable, public page computed without it: %r", error)
+        return fallback
+
+
 def cached(request: HttpRequest, kind: str, key: str, compute: Callable[[], T]) -> T:
     """``compute()``, or what it gave for the same ``kind`` and ``key`` in this generation."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return cache.get_or_set(f"public:{kind}:{generation(request)[0]}:{digest}", compute, TIMEOUT)  # type: ignore[return-value]
+    name = f"public:{kind}:{generation(request)[0]}:{digest}"
+    kept = _or_without_cache(lambda: cache.get(name, _MISSING), _MISSING)
+    if kept is not _MISSING:
+        return kept  # type: ignore[return-value]
+    value = compute()
+    _or_without_cache(lambda: cache.set(name, value, TIMEOUT), None)
+    return value
 
 
 def _etag(request: HttpRequest, *args, **kwargs) -> str:
@@ -80,7 +99,7 @@ def _rendered_once(view):
         # The day too: a timeline is drawn up to today, and the year filters stop at this year.
         digest = hashlib.sha256(f"{get_language()} {timezone.localdate()} {address}".encode()).hexdigest()[:32]
         key = f"public:page:{generation(request)[0]}:{digest}"
-        kept = caches["pages"].get(key)
+        kept = _or_without_cache(lambda: caches["pages"].get(key), None)
         if kept is not None:
             content, content_type, *headers = kept  # entries kept before the headers were have none
             response = HttpResponse(content, content_type=content_type)
@@ -90,7 +109,8 @@ def _rendered_once(view):
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.streaming:
             headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-            caches["pages"].set(key, (response.content, response["Content-Type"], headers), TIMEOUT)
+            entry = (response.content, response["Content-Type"], headers)
+            _or_without_cache(lambda: caches["pages"].set(key, entry, TIMEOUT), None)
         return response
 
     return wrapper

@@ -1,12 +1,17 @@
 """Shared fixtures and small ``make_*`` helpers for test data."""
 
+import os
 import threading
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import caches
 from django.db import connection
+from django.test import override_settings
 from django.utils import translation
+
+from casetracker.settings import caches_from_url
 
 # The helpers live in tests/factories.py; they are named here too for the modules that import them from conftest.
 from .factories import (  # noqa: F401
@@ -125,11 +130,34 @@ def _english_outside_requests():
     translation.activate(django_settings.LANGUAGE_CODE)
 
 
+# The Redis database that tests/test_shared_cache.py uses when CACHE_URL is not set (the worker's number is added).
+REDIS_TEST_URL = "redis://127.0.0.1:6379/8"
+
+
+def redis_cache_url() -> str:
+    """CACHE_URL (else REDIS_TEST_URL) with the pytest-xdist worker's number added to its database: Redis's
+    clear() empties a whole database, so parallel workers each need one of their own (Redis has 16 by default)."""
+    url = os.environ.get("CACHE_URL", "").strip() or REDIS_TEST_URL
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = dict(parse_qsl(parts.query))
+        query["db"] = str(int(query.get("db", "0")) + worker)
+        return parts._replace(query=urlencode(query)).geturl()
+    return parts._replace(path=f"/{int(parts.path.removeprefix('/') or 0) + worker}").geturl()
+
+
+if os.environ.get("CACHE_URL", "").strip():
+    # For the whole run, never undone; the settings fixture and override_settings start from it.
+    override_settings(CACHES=caches_from_url(redis_cache_url())).enable()
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # The public pages cache counts under the public data's generation
     # (public/caching.py); a rolled-back test starts the generation again,
-    # so each test starts with an empty cache, as a new process does.
+    # so each test starts with an empty cache, as a new process does. With CACHE_URL, this empties the
+    # worker's Redis database (redis_cache_url).
     for alias in ("default", "pages"):
         caches[alias].clear()
     yield
