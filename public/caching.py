@@ -1,6 +1,6 @@
 """Caching on the public site, keyed by what the public may see (workflow.PublicGeneration).
 
-Three layers, all safe for a redaction:
+Four layers, all safe for a redaction:
 
 * in the server, whole public pages (what the public sees is the same for
   everyone: a page depends only on its address) are kept in the ``pages``
@@ -11,12 +11,15 @@ Three layers, all safe for a redaction:
   publication, a withdrawal or a redaction raises the generation, so the
   next request computes everything again and nothing stale is served;
 * for proxies and browsers, the public pages carry an ``ETag`` (the
-  generation, the day and the process's start) and ``Last-Modified`` (the
-  last change), with ``Cache-Control: public, max-age=PUBLIC_CACHE_SECONDS``
+  generation, the day and the deployment, public.build) and
+  ``Last-Modified`` (the last change), with ``Cache-Control: public, max-age=PUBLIC_CACHE_SECONDS``
   (0 by default, with ``no-cache``: a proxy keeps the page but asks each
   time, and gets a ``304 Not Modified`` for the price of one query until the
   data changes). A longer max-age absorbs a bigger spike at the price of
-  serving a redacted page for up to that many seconds: the README says so.
+  serving a redacted page for up to that many seconds: the README says so;
+* under them all, in the database, each current case page is kept with its
+  version (public.rendering), so a page nobody has just read, on any server,
+  costs one indexed read; a change drops it in the transaction that makes it.
 """
 
 from __future__ import annotations
@@ -39,9 +42,11 @@ from django.views.decorators.http import condition
 
 from workflow.models import PublicGeneration
 
-# A restart (every deployment) changes the ETags and Last-Modified: new templates are never hidden behind a 304.
-_STARTED = str(int(time.time()))
-_STARTED_AT = datetime.datetime.fromtimestamp(int(_STARTED), tz=datetime.UTC)
+from .build import build_id
+
+# A restart (every deployment) changes Last-Modified, and a deployment the ETags: new templates are never hidden
+# behind a 304.
+_STARTED_AT = datetime.datetime.fromtimestamp(int(time.time()), tz=datetime.UTC)
 # Seconds an entry is kept at most; a new generation makes it unused sooner.
 TIMEOUT = 3600
 # The headers a view sets that a page kept in the cache is served with too (the API's pages, a file's name).
@@ -82,7 +87,8 @@ def cached(request: HttpRequest, kind: str, key: str, compute: Callable[[], T]) 
 
 
 def _etag(request: HttpRequest, *args, **kwargs) -> str:
-    return f'"{generation(request)[0]}-{timezone.localdate().isoformat()}-{_STARTED}"'
+    # The deployment (public.build), not the process: every server and worker gives a page the same ETag.
+    return f'"{generation(request)[0]}-{timezone.localdate().isoformat()}-{build_id()}"'
 
 
 def _last_modified(request: HttpRequest, *args, **kwargs) -> datetime.datetime:

@@ -299,8 +299,10 @@ class PublishedRendering(models.Model):
                 row = PublicGeneration.objects.filter(pk=1).values_list("generation").first()
             if (row[0] if row else 0) != generation:
                 return False
-            page = cls(version=version, language=language, build=build, html=html, rendered_at=timezone.now())
-            cls.objects.bulk_create(
+            page = PublishedRendering(
+                version=version, language=language, build=build, html=html, rendered_at=timezone.now()
+            )
+            PublishedRendering.objects.bulk_create(
                 [page],
                 update_conflicts=True,
                 unique_fields=["version", "language"],
