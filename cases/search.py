@@ -17,21 +17,34 @@ Matches in steps, best first:
    set of candidates within that family name;
 
 then re-ranks everything found with rapidfuzz.
+
+A table that stores the canonical family name (``NameTable.given``: the
+public names) is searched by its *given name*, the folded key without the
+family name, within the family name: steps 2 and 3 compare given names only,
+so that the trigrams every "Kim" shares never make every Kim a candidate. On
+PostgreSQL one GIN index on (family, given name trigrams) serves both
+(migration 0022); each step reads at most ``MAX_RESULTS`` rows.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import reduce
 
+from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Length, Substr
 from rapidfuzz import fuzz
 
 from . import names
 from .models import NameVariant
 
 MAX_RESULTS = 200
+# Misspellings re-ranked per search on PostgreSQL: the most similar given names of the family.
+MAX_FUZZY_RESULTS = 50
 # Candidates scored in Python per fuzzy search when the database has no trigram index.
 MAX_FUZZY_CANDIDATES = 5000
 FUZZY_CUTOFF = 80.0
@@ -53,6 +66,9 @@ class NameTable:
     key: str = "key"
     folded: str = "folded"
     family: str | None = "family"
+    # Search the given name within the family name (steps 2 and 3): only for a table whose ``family`` column
+    # holds the family name its folded key begins with.
+    given: bool = False
 
     def values(self, rows: QuerySet) -> QuerySet:
         return rows.values_list(self.id, self.key, self.folded)
@@ -64,6 +80,13 @@ class NameTable:
             return self.rows.filter(**{self.family: family})
         return self.rows.filter(**{f"{self.folded}__startswith": family})
 
+    def given_names(self, family: str) -> QuerySet:
+        """The rows within ``family`` (all rows for none), each with ``given_name``: its folded key without the
+        family name (the expression the PostgreSQL index of migration 0022 holds, written the same way)."""
+        assert self.family is not None, "a table searched by the given name has a family name column"
+        rows = self.within_family(family)
+        return rows.annotate(given_name=Substr(self.folded, Length(F(self.family)) + 1))
+
 
 def search(query: str, tables: Sequence[NameTable], *, limit: int = MAX_RESULTS) -> list[int]:
     """Ids of the rows of ``tables`` whose names match ``query``, best match first (at most ``limit``)."""
@@ -71,6 +94,8 @@ def search(query: str, tables: Sequence[NameTable], *, limit: int = MAX_RESULTS)
     if not key:
         return []
     family = names.split_family(query)[0]
+    if not family and key.isascii() and key in names.SURNAMES:
+        family = names.SURNAMES[key]  # a family name alone
     scores: dict[int, float] = {}
 
     def similarity(row_key: str, row_folded: str) -> float:
@@ -112,6 +137,9 @@ def _steps(table: NameTable, key: str, folded: str, family: str) -> Iterator[tup
     """The queries of each step over one table, with the step's bonus."""
     yield table.values(table.rows.filter(**{table.key: key})), EXACT
     yield table.values(table.rows.filter(**{table.folded: folded}).exclude(**{table.key: key})), FOLDED
+    if table.given:
+        yield from _given_name_steps(table, key, folded, family)
+        return
     if len(key) >= 3:
         yield table.values(table.rows.filter(**{f"{table.key}__contains": key}))[:MAX_RESULTS], CONTAINED
     same_family = table.within_family(family)
@@ -120,3 +148,31 @@ def _steps(table: NameTable, key: str, folded: str, family: str) -> Iterator[tup
         yield table.values(similar)[:MAX_RESULTS], FUZZY
     else:
         yield table.values(same_family)[:MAX_FUZZY_CANDIDATES], FUZZY
+
+
+def _given_name_steps(table: NameTable, key: str, folded: str, family: str) -> Iterator[tuple[QuerySet, float]]:
+    """Steps 2 and 3 by the given name within the family name: candidates that do not grow with the family.
+
+    A family name alone ("Kim") contains every name of that family: at most ``MAX_RESULTS`` of them.
+    """
+    given = folded[len(family) :] if folded.startswith(family) else folded
+    if not given:
+        if family:
+            yield table.values(table.within_family(family))[:MAX_RESULTS], CONTAINED
+        return
+    # The whole query may also be a given name whose first syllable is spelled like a family name ("Chun-gil").
+    alone = names.fold_given(key) if key.isascii() else key
+    contained = [Q(given_name__contains=alone)] if len(alone) >= 3 else []
+    if len(given) >= 3:
+        within = Q(**{str(table.family): family}) if family else Q()
+        contained.append(Q(given_name__contains=given) & within)
+    if contained:
+        yield table.values(table.given_names("").filter(reduce(operator.or_, contained)))[:MAX_RESULTS], CONTAINED
+    rows = table.given_names(family)
+    if connection.vendor == "postgresql":
+        # The most similar first: of the given names of the family that share enough trigrams, the best few.
+        similar = rows.filter(given_name__trigram_similar=given)
+        similar = similar.annotate(similarity=TrigramSimilarity("given_name", given)).order_by("-similarity")
+        yield table.values(similar)[:MAX_FUZZY_RESULTS], FUZZY
+    else:
+        yield table.values(table.within_family(family))[:MAX_FUZZY_CANDIDATES], FUZZY

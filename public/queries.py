@@ -4,14 +4,17 @@ Shared by the HTML list (``public.views``), the JSON API (``public.api``) and
 the CSV export (``public.export``), so the three cannot disagree.
 """
 
+from collections import Counter, defaultdict
+
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import Case, Count, IntegerField, QuerySet, When
+from django.db.models import CharField, Count, QuerySet, Value
+from django.db.models.functions import Cast, Concat, StrIndex
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django_countries import countries
 
 from cases.vocabularies import Category, FacilityKind, Status
-from workflow.models import PublishedVersion
+from workflow.models import PublishedAuthority, PublishedPlacement, PublishedVersion
 
 from .caching import cached
 from .filters import FATES, ORDERINGS, CaseFilter, PlaceNames
@@ -49,6 +52,7 @@ class CaseQuery:
         known = set(self.filterset.filters) | {"page"}
         self.ignored = sorted(name for name in params if name not in known)
         self._search_ids = search_ids
+        self._facet_rows: dict[str, list[tuple]] | None = None
 
     @property
     def errors(self) -> list[str]:
@@ -84,6 +88,9 @@ class CaseQuery:
         return self.key("page", "sort")
 
     def count(self) -> int:
+        if self.query and self.valid:
+            # A search's results are at most a few hundred: counted with its facets (one query less).
+            return self._cached("count", self.filter_key, lambda: len(self._search_facet_rows()[self.filter_key]))
         return self._cached("count", self.filter_key, lambda: self.results().order_by().count())
 
     def results(self):
@@ -95,7 +102,9 @@ class CaseQuery:
             ids = self.search_ids()
             queryset = queryset.filter(pk__in=ids)
             if sort in ("", "relevance"):
-                rank = Case(*(When(pk=pk, then=i) for i, pk in enumerate(ids)), output_field=IntegerField())
+                # Where the id stands in ",12,5,31,": the search's order, in one expression however many ids.
+                listed = Value("," + ",".join(map(str, ids)) + ",")
+                rank = StrIndex(listed, Concat(Value(","), Cast("pk", CharField()), Value(",")))
                 return queryset.order_by(rank, "case_id")
         return queryset.order_by(*ORDERINGS[sort or "name"])
 
@@ -108,32 +117,11 @@ class CaseQuery:
         if not self.valid:
             return {}
 
-        def others(name: str):
-            params = self.params.copy()
-            params.pop(name, None)
-            return CaseQuery(params, self._search_ids, places=self.places).results().order_by()
-
-        def counts():
-            # COUNT(*) lets PostgreSQL count from the partial indexes alone (pv_current_status…). A case held at
-            # two facilities of one kind, or at one facility in two events, counts once: COUNT(DISTINCT).
-            return [
-                dict(others("status").values_list("status").annotate(n=Count("*"))),
-                dict(others("fate").values_list("is_clarified").annotate(n=Count("*"))),
-                dict(others("category").values_list("categories__slug").annotate(n=Count("*"))),
-                dict(others("nationality").values_list("nationality").annotate(n=Count("*"))),
-                dict(others("facility").values_list("placements__facility_id").annotate(n=Count("pk", distinct=True))),
-                dict(
-                    others("facility_kind")
-                    .values_list("placements__facility_kind")
-                    .annotate(n=Count("pk", distinct=True))
-                ),
-                dict(
-                    others("authority").values_list("authorities__authority_id").annotate(n=Count("pk", distinct=True))
-                ),
-            ]
-
         if self.query:
             self.search_ids()
+        # A search's results are at most a few hundred: counted in Python from their values (one query each
+        # for the values instead of seven counting queries); the whole list's by SQL.
+        counts = self._search_facet_counts if self.query else self._sql_facet_counts
         status, fate, category, nationality, facility, kind, authority = self._cached("facets", self.filter_key, counts)
         # Only the facilities and authorities public now are named (a count of one made non-public since the
         # last publication would otherwise show; the redaction takes it out of the index anyway).
@@ -159,6 +147,86 @@ class CaseQuery:
                 ((str(pk), name, authority[pk]) for pk, name in authority_names.items()), key=lambda facet: facet[1]
             ),
         }
+
+    def _sql_facet_counts(self) -> list[dict]:
+        """:meth:`facet_counts`'s seven counts, one query each."""
+
+        def others(name: str):
+            return self._without(name).results().order_by()
+
+        # COUNT(*) lets PostgreSQL count from the partial indexes alone (pv_current_status…). A case held at
+        # two facilities of one kind, or at one facility in two events, counts once: COUNT(DISTINCT).
+        return [
+            dict(others("status").values_list("status").annotate(n=Count("*"))),
+            dict(others("fate").values_list("is_clarified").annotate(n=Count("*"))),
+            dict(others("category").values_list("categories__slug").annotate(n=Count("*"))),
+            dict(others("nationality").values_list("nationality").annotate(n=Count("*"))),
+            dict(others("facility").values_list("placements__facility_id").annotate(n=Count("pk", distinct=True))),
+            dict(
+                others("facility_kind").values_list("placements__facility_kind").annotate(n=Count("pk", distinct=True))
+            ),
+            dict(others("authority").values_list("authorities__authority_id").annotate(n=Count("pk", distinct=True))),
+        ]
+
+    FACETS = ("status", "fate", "category", "nationality", "facility", "facility_kind", "authority")
+
+    def _without(self, name: str) -> "CaseQuery":
+        params = self.params.copy()
+        params.pop(name, None)
+        return CaseQuery(params, self._search_ids, places=self.places)
+
+    def _search_facet_rows(self) -> dict[str, list[tuple]]:
+        """For a search: the results with the filters as they are, and without each facet's own filter in use,
+        as ``(pk, status, is_clarified, nationality)`` rows by their :attr:`filter_key`. At most the search's
+        few hundred ids each: one query per distinct set of filters (one for a search alone)."""
+        if self._facet_rows is None:
+            queries = {self.filter_key: self}
+            for name in self.FACETS:
+                if self.key("page", "sort", name) not in queries:  # a filter in use: the results without it
+                    queries[self.key("page", "sort", name)] = self._without(name)
+            self._facet_rows = {
+                key: list(query.results().order_by().values_list("pk", "status", "is_clarified", "nationality"))
+                for key, query in queries.items()
+            }
+        return self._facet_rows
+
+    def _search_facet_counts(self) -> list[dict]:
+        """:meth:`facet_counts`'s seven counts for a search, counted here from the few hundred results' values
+        rather than by seven queries over them: the same numbers (tests/test_search_long_tail.py compares)."""
+        rows = self._search_facet_rows()
+        pks = {row[0] for found in rows.values() for row in found}
+        categories, facilities, kinds, authorities = (defaultdict(set) for _ in range(4))
+        through = PublishedVersion.categories.through
+        for pk, slug in through.objects.filter(publishedversion_id__in=pks).values_list(
+            "publishedversion_id", "category__slug"
+        ):
+            categories[pk].add(slug)
+        for pk, facility, kind in PublishedPlacement.objects.filter(version_id__in=pks).values_list(
+            "version_id", "facility_id", "facility_kind"
+        ):
+            facilities[pk].add(facility)
+            kinds[pk].add(kind)
+        for pk, authority in PublishedAuthority.objects.filter(version_id__in=pks).values_list(
+            "version_id", "authority_id"
+        ):
+            authorities[pk].add(authority)
+
+        def found(name: str) -> list[tuple]:
+            return rows[self.key("page", "sort", name)]
+
+        def each(name: str, values) -> dict:
+            # As the SQL's LEFT JOIN and GROUP BY: one count per value a result has, None for a result with none.
+            return dict(Counter(value for row in found(name) for value in (values.get(row[0]) or {None})))
+
+        return [
+            dict(Counter(row[1] for row in found("status"))),
+            dict(Counter(row[2] for row in found("fate"))),
+            each("category", categories),
+            dict(Counter(row[3] for row in found("nationality"))),
+            each("facility", facilities),
+            each("facility_kind", kinds),
+            each("authority", authorities),
+        ]
 
     def facets(self) -> dict:
         """The list's facets: for each filter, ``(address, label, count)`` of its values (:meth:`facet_counts`)."""

@@ -16,5 +16,5 @@ from workflow.models import PublishedName
 
 def search(query: str, versions: QuerySet) -> list[int]:
     """Ids of ``versions`` whose public names match ``query``, best match first."""
-    names = engine.NameTable(PublishedName.objects.filter(version__in=versions), id="version_id")
+    names = engine.NameTable(PublishedName.objects.filter(version__in=versions), id="version_id", given=True)
     return engine.search(query, [names])

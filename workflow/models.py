@@ -125,8 +125,10 @@ class PublishedName(models.Model):
 
     version = models.ForeignKey(PublishedVersion, on_delete=models.CASCADE, related_name="names")
     name = models.CharField(max_length=200)
-    # Exact and folded matches (public.search). On PostgreSQL ``key`` also has
-    # a GIN trigram index for the fuzzy step (migration 0004).
+    # Exact and folded matches (public.search). On PostgreSQL a GIN index on
+    # (family, the given name's trigrams: the folded key without the family
+    # name) serves the contained and fuzzy steps (migration 0022); the older
+    # trigram index on the whole key (0004) no longer serves the search.
     key = models.CharField(max_length=200, db_index=True)
     folded = models.CharField(max_length=200, db_index=True)
     # Canonical family name: the fuzzy step compares names within one family name.
