@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from functools import cache
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -81,13 +82,12 @@ def og_locales() -> dict:
 def case_page(request: HttpRequest, case_id: str) -> HttpResponse:
     """The page of the current version of ``case_id`` in the request's language: kept, or rendered and kept."""
     language = translation.get_language() or settings.LANGUAGE_CODE
-    kept = (
-        PublishedRendering.objects.filter(
-            version__in=PublishedVersion.objects.current().filter(case_id=case_id), language=language, build=build_id()
-        )
-        .values_list("html", flat=True)
-        .first()
-    )
+    sql, params = _kept_page_query()
+    values = {_CASE: case_id, _LANGUAGE: language, _BUILD: build_id()}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [values.get(param, param) for param in params])
+        row = cursor.fetchone()
+    kept = row[0] if row else None
     if kept is None:
         # Read before the record: a change after it leaves the page unkept (PublishedRendering.keep).
         number = generation(request)[0]
@@ -95,6 +95,20 @@ def case_page(request: HttpRequest, case_id: str) -> HttpResponse:
         kept = render(version)
         keep(version, language, kept, generation=number)
     return served(request, kept)
+
+
+# What stands for the case ID, the language and the build in the kept page's compiled query.
+_CASE, _LANGUAGE, _BUILD = "\ue000case", "\ue000language", "\ue000build"
+
+
+@cache
+def _kept_page_query() -> tuple[str, tuple]:
+    """The query of a current case's kept page, compiled once: the ORM took three times as long to compile it
+    as the database to answer it. Compiled from the ORM all the same, so that which versions are current is
+    said in one place (PublishedVersion.objects.current)."""
+    current = PublishedVersion.objects.current().filter(case_id=_CASE)
+    pages = PublishedRendering.objects.filter(version__in=current, language=_LANGUAGE, build=_BUILD)
+    return pages.values_list("html")[:1].query.sql_with_params()
 
 
 def render(version: PublishedVersion) -> str:
