@@ -118,12 +118,14 @@ def render(version: PublishedVersion) -> str:
     return render_to_string("public/case_detail.html", context, request)
 
 
-def keep(version: PublishedVersion, language: str, html: str, *, generation: int) -> None:
-    # A page not kept is rendered again by its next reader; this reader has it already.
+def keep(version: PublishedVersion, language: str, html: str, *, generation: int) -> bool:
+    """Keep the page unless the data changed since ``generation`` was read; whether it was kept. A page not kept
+    is rendered again by its next reader."""
     try:
-        PublishedRendering.keep(version, language, build_id(), html, generation=generation)
+        return PublishedRendering.keep(version, language, build_id(), html, generation=generation)
     except Exception:
         logger.warning("The page of %s (%s) could not be kept.", version, language, exc_info=True)
+        return False
 
 
 def served(request: HttpRequest, html: str) -> HttpResponse:
@@ -150,7 +152,7 @@ def keep_pages(versions: Iterable[int], *, languages: Iterable[str] | None = Non
                     except Exception:
                         logger.warning("The page of %s (%s) could not be rendered.", version, language, exc_info=True)
                         continue
-                kept += PublishedRendering.keep(version, language, build_id(), html, generation=number)
+                kept += keep(version, language, html, generation=number)
             if progress is not None:
                 progress(1)
     return kept
