@@ -275,7 +275,7 @@ class SourceAdmin(TrackedAdmin):
 
     @admin.display(description=_("download"))
     def download(self, source: Source) -> str:
-        if not source.document:
+        if not source.document or source.pk is None:  # nothing stored yet: an add form shown again with its errors
             return "—"
         return format_html(
             '<a href="{}">{}</a>',

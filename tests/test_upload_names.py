@@ -244,3 +244,12 @@ def test_a_caseworker_sees_the_name_without_a_link_to_a_storage_address(client):
     assert "testimony.pdf" in html
     assert source.document.name not in html
     assert 'type="file"' not in html
+
+
+def test_an_add_page_sent_back_with_an_error_and_a_file_is_shown_again_not_a_server_error(admin_client):
+    page = admin_client.get(ADD_URL)
+    document = SimpleUploadedFile("report.pdf", PDF, content_type="application/pdf")
+    response = admin_client.post(ADD_URL, admin_form_data(page, title="", document=document))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["title"]
+    assert not Source.objects.exists()
