@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DEV_ENV := DEBUG=1 DATABASE_URL=$${DATABASE_URL:-sqlite:///db.sqlite3} STAFF_2FA_REQUIRED=$${STAFF_2FA_REQUIRED:-0}
 
-.PHONY: run test lint format migrations-check install bench messages translations-check outline
+.PHONY: run test lint format migrations-check install bench messages translations-check outline cluster cluster-stop cluster-test
 
 install: $(INSTALLED)
 
@@ -42,6 +42,21 @@ format: $(INSTALLED)
 
 migrations-check: $(INSTALLED)
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+# A whole site on loopback (deploy/cluster.py; root, Debian's PostgreSQL, nginx and Redis): nginx on
+# http://127.0.0.1:8100 in front of two app servers, a PostgreSQL primary and its streaming replica,
+# Redis and an S3-compatible store. `make cluster-test` brings up a fresh one, runs tests/cluster/
+# against it and takes it down.
+cluster: $(INSTALLED)
+	$(PY) deploy/cluster.py up
+
+cluster-stop: $(INSTALLED)
+	$(PY) deploy/cluster.py down
+
+cluster-test: $(INSTALLED)
+	$(PY) deploy/cluster.py up --fresh
+	WHEREABOUTS_CLUSTER=1 $(PY) -m pytest -p no:cacheprovider -q tests/cluster; \
+	  status=$$?; $(PY) deploy/cluster.py destroy; exit $$status
 
 # The benchmark report (docs/bench-<N>.md): PostgreSQL, gunicorn and wrk (apt-get install wrk).
 PERSONS ?= 100000
