@@ -126,9 +126,8 @@ def start_primary() -> None:
     if clusters()[PRIMARY] != "online":
         run("pg_ctlcluster", "--skip-systemctl-redirect", version, PRIMARY, "start")
     wait_for(PORTS["primary"], "the PostgreSQL primary")
-    exists = as_postgres(
-        "psql", "-h", HOST, "-p", str(PORTS["primary"]), "-tAc", f"select 1 from pg_database where datname='{DATABASE}'"
-    )
+    query = f"select 1 from pg_database where datname = '{DATABASE}'"  # noqa: S608 (a constant name)
+    exists = as_postgres("psql", "-h", HOST, "-p", str(PORTS["primary"]), "-tAc", query)
     if not exists.strip():
         as_postgres("createdb", "-h", HOST, "-p", str(PORTS["primary"]), DATABASE)
 
@@ -218,12 +217,13 @@ def start_s3() -> None:
     if not running("s3"):
         spawn("s3", [str(ROOT / ".venv" / "bin" / "moto_server"), "-H", HOST, "-p", str(PORTS["s3"])])
     wait_for(PORTS["s3"], "the S3 store")
+    endpoint = f"http://{HOST}:{PORTS['s3']}"
     code = (
-        "import boto3; s3 = boto3.client('s3', endpoint_url=%r, region_name='us-east-1',"
+        f"import boto3; s3 = boto3.client('s3', endpoint_url={endpoint!r}, region_name='us-east-1',"
         " aws_access_key_id='cluster', aws_secret_access_key='cluster');"
         " names = [b['Name'] for b in s3.list_buckets()['Buckets']];"
-        " %r in names or s3.create_bucket(Bucket=%r)"
-    ) % (f"http://{HOST}:{PORTS['s3']}", BUCKET, BUCKET)
+        f" {BUCKET!r} in names or s3.create_bucket(Bucket={BUCKET!r})"
+    )
     run(str(PYTHON), "-c", code)
 
 
@@ -237,9 +237,7 @@ def secret_key() -> str:
 
 def app_environment(server: str | None = None) -> dict[str, str]:
     """The settings every app server shares (and the management commands run with)."""
-    env = {
-        key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "USER"}
-    }
+    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "USER"}}
     env.update(
         DEBUG="0",
         SECRET_KEY=secret_key(),
@@ -299,7 +297,7 @@ def start_nginx() -> None:
         (folder / part).mkdir(parents=True, exist_ok=True)
         if nginx_user():
             shutil.chown(folder / part, nginx_user())
-    upstreams = "\n".join(f"        server {HOST}:{PORTS[server]} max_fails=3 fail_timeout=10s;" for server in APP_SERVERS)
+    upstreams = "\n".join(f"        server {HOST}:{PORTS[name]} max_fails=3 fail_timeout=10s;" for name in APP_SERVERS)
     user = f"user {nginx_user()};\n" if nginx_user() else ""
     (folder / "nginx.conf").write_text(
         f"""# Written by deploy/cluster.py: the loopback cluster's nginx.
