@@ -7,7 +7,6 @@ start with a message naming the variable when a value is invalid.
 import datetime
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -183,10 +182,9 @@ CACHES = caches_from_url(env_str("CACHE_URL").strip())
 BENCHMARK_VIEW = env_bool("BENCHMARK_VIEW", False)
 # Uploaded copies of sources larger than this are refused.
 SOURCE_UPLOAD_MAX_BYTES = env_int("SOURCE_UPLOAD_MAX_MB", 25, minimum=1) * 1024 * 1024
-# The staff import page: the largest CSV file, and where an uploaded file waits for its confirmation
-# (a private folder, made 0700; on several servers, one they share).
+# The staff import page: the largest CSV file (a checked file waits for its confirmation in the
+# database, exchange.models.ImportPreview, so that any server may take it).
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 50, minimum=1) * 1024 * 1024
-IMPORT_UPLOAD_DIR = Path(env_str("IMPORT_UPLOAD_DIR", str(Path(tempfile.gettempdir()) / "whereabouts-imports")))
 
 # Who runs the public site, as its "about" page (/about/) tells families: the organisation's name, how to reach
 # it (an e-mail address or an https:// address) and its postal address (lines apart by new lines or "\n").

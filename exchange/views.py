@@ -1,14 +1,14 @@
 """The staff import page: upload a CSV file, see what it would do, confirm.
 
-The preview is a dry run: it writes nothing. The uploaded file waits for the
-confirmation in a private temporary directory, named by a random id that
-travels only inside a signed token bound to the user who uploaded it; the
-confirmation checks the file again against the database as it is then, and
-imports it or, when something has become wrong meanwhile, shows the problems.
+The preview is a dry run: it writes nothing but the file itself, kept in the
+database (:class:`exchange.models.ImportPreview`) so that whichever server
+receives the confirmation finds it. The page carries a signed token naming
+the kept file by its random id; the confirmation takes it only for the user
+who uploaded it, within the hour, and once. It checks the file again against
+the database as it is then, and imports it or, when something has become
+wrong meanwhile, shows the problems.
 """
 
-import secrets
-import time
 from pathlib import Path
 
 from django import forms
@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from workflow.roles import role_label
 
 from .csv_format import COLUMN_HELP, COLUMNS, REQUIRED_ONE_OF
 from .importer import import_cases
+from .models import ImportPreview
 
 # Everything an import may write on a person's case; adding a source is
 # checked row by row (see import_cases' can_add_sources).
@@ -39,7 +41,6 @@ PERMISSIONS = (
     "sources.add_citation",
 )
 SIGNING_SALT = "exchange.import"
-TOKEN_MAX_AGE = 60 * 60
 PREVIEW_ROWS = 500
 SHOWN_PROBLEMS = 500
 
@@ -55,12 +56,6 @@ def _check(user) -> None:
 
 def _max_bytes() -> int:
     return settings.IMPORT_MAX_BYTES
-
-
-def _upload_dir() -> Path:
-    path = Path(settings.IMPORT_UPLOAD_DIR)
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
 
 
 class UploadForm(forms.Form):
@@ -79,29 +74,20 @@ class UploadForm(forms.Form):
 
 
 def _keep(data: bytes, filename: str, user) -> str:
-    """Store the file until it is confirmed; the token that names it."""
-    directory = _upload_dir()
-    for old in directory.glob("*.csv"):
-        # Previews nobody confirmed.
-        if old.stat().st_mtime < time.time() - TOKEN_MAX_AGE:
-            old.unlink(missing_ok=True)
-    file_id = secrets.token_hex(16)
-    path = directory / f"{file_id}.csv"
-    path.touch(mode=0o600)
-    path.write_bytes(data)
-    return signing.dumps({"file": file_id, "name": filename, "user": user.pk}, salt=SIGNING_SALT)
+    """Keep the file until it is confirmed; the token that names it."""
+    preview = ImportPreview.objects.keep(data, filename=filename, owner=user)
+    return signing.dumps(preview.pk, salt=SIGNING_SALT)
 
 
-def _kept(token: str, user) -> tuple[Path, str] | None:
-    """The stored file and its name, when the token is this user's and not expired."""
+def _kept(token: str, user) -> ImportPreview | None:
+    """The kept file the token names, locked, when it is this user's and not expired."""
     try:
-        value = signing.loads(token, salt=SIGNING_SALT, max_age=TOKEN_MAX_AGE)
+        preview_id = signing.loads(token, salt=SIGNING_SALT)
     except signing.BadSignature:
         return None
-    path = _upload_dir() / f"{value['file']}.csv"
-    if value["user"] != user.pk or not path.is_file():
+    if not isinstance(preview_id, str):
         return None
-    return path, value["name"]
+    return ImportPreview.objects.for_confirmation(preview_id, user)
 
 
 EXAMPLE = Path(settings.BASE_DIR) / "fixtures" / "example-import.csv"
@@ -158,25 +144,31 @@ def upload(request: HttpRequest) -> HttpResponse:
 @login_required
 def confirm(request: HttpRequest) -> HttpResponse:
     _check(request.user)
-    kept = _kept(request.POST.get("token", ""), request.user)
-    if kept is None:
-        expired = _("This preview has expired or was already imported: upload the file again.")
-        return render(
-            request,
-            "exchange/import.html",
-            _context(None, request.user, form=UploadForm(), expired=expired),
-            status=400,
+    # The kept file stays locked until the import is written and the file deleted: a second
+    # confirmation of the same preview (a double click, another server) waits, then finds nothing.
+    with transaction.atomic():
+        ImportPreview.objects.purge_expired()
+        preview = _kept(request.POST.get("token", ""), request.user)
+        if preview is None:
+            expired = _("This preview has expired or was already imported: upload the file again.")
+            return render(
+                request,
+                "exchange/import.html",
+                _context(None, request.user, form=UploadForm(), expired=expired),
+                status=400,
+            )
+        result = import_cases(
+            bytes(preview.data),
+            filename=preview.filename,
+            by=request.user,
+            can_add_sources=request.user.has_perm("sources.add_source"),
         )
-    path, filename = kept
-    result = import_cases(
-        path.read_bytes(),
-        filename=filename,
-        by=request.user,
-        can_add_sources=request.user.has_perm("sources.add_source"),
-    )
-    path.unlink(missing_ok=True)
-    if result.problems:
-        return render(request, "exchange/import.html", _context(result, request.user, form=UploadForm()), status=400)
+        if result.problems:
+            # Nothing was imported: the preview stays until it expires.
+            return render(
+                request, "exchange/import.html", _context(result, request.user, form=UploadForm()), status=400
+            )
+        preview.delete()
     return render(request, "exchange/import_done.html", _context(result))
 
 

@@ -7,6 +7,7 @@ only under a name the release lists: the storage is never read by a path
 from the address.
 """
 
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -21,6 +22,8 @@ from django.views.decorators.http import require_safe
 from workflow.models import DataRelease
 
 from .release_tables import DICTIONARY_NAME, FILE_TITLES, citation, licence, zip_name
+
+logger = logging.getLogger(__name__)
 
 # Opened in the browser rather than saved: the descriptor, the dictionary, the licence and the checksums.
 SHOWN_INLINE = (".json", ".md", ".txt", "")
@@ -77,7 +80,16 @@ def data_release_file(request: HttpRequest, number: int, filename: str) -> HttpR
         return _revalidated(not_modified)
     try:
         handle = default_storage.open(entry["path"], "rb")
-    except (FileNotFoundError, OSError):
+    except Exception as error:
+        # A file system says FileNotFoundError or another OSError; other storages raise their own errors.
+        # Either way the file is not there to give: a 404, and the administrator told.
+        logger.error(
+            "Data release %s: %s cannot be read from the storage (%s: %s)",
+            number,
+            filename,
+            type(error).__name__,
+            error,
+        )
         raise Http404 from None
     inline = Path(filename).suffix in SHOWN_INLINE
     response = FileResponse(handle, as_attachment=not inline, filename=filename, content_type=entry["media_type"])

@@ -5,10 +5,11 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import zipfile
 
 import pytest
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management import call_command
 from frictionless import validate
 
@@ -288,10 +289,25 @@ def test_bad_addresses_give_404_never_500(client, address):
     assert fetch(client, address).status_code == 404
 
 
-def test_a_file_missing_from_the_storage_is_a_404(client):
+def test_a_file_missing_from_the_storage_is_a_404_and_logged(client, caplog):
     published_cases()
     release = build_release()
     default_storage.delete(release.file("cases.csv")["path"])
+    with caplog.at_level(logging.ERROR, logger="public.data"):
+        assert client.get("/data/1/cases.csv").status_code == 404
+    assert [record.getMessage().split(" (")[0] for record in caplog.records] == [
+        "Data release 1: cases.csv cannot be read from the storage"
+    ]
+
+
+def test_a_storage_that_fails_otherwise_is_a_404_too(client, monkeypatch):
+    published_cases()
+    build_release()
+
+    def unreachable(self, name, mode="rb"):
+        raise RuntimeError("the object store did not answer")
+
+    monkeypatch.setattr(FileSystemStorage, "open", unreachable)
     assert client.get("/data/1/cases.csv").status_code == 404
 
 

@@ -20,6 +20,7 @@ from cases.partial_dates import PartialDate
 from exchange import plan, write
 from exchange.csv_format import COLUMNS
 from exchange.importer import SYSTEM_USERNAME, import_cases
+from exchange.models import ImportPreview
 from sources.models import Citation, Source
 from workflow.models import PublishedVersion
 
@@ -615,8 +616,7 @@ CONFIRM = "/staff/import/confirm/"
 
 
 @pytest.fixture(autouse=True)
-def _private_upload_dir(settings, tmp_path):
-    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
+def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -680,7 +680,9 @@ def test_the_preview_shows_what_will_happen_and_writes_nothing(client):
     assert "Kim Example" in html and "status recorded: Arrested, October 2014" in html
     assert response.context["result"].counts.created == 2
     assert response.context["token"]
-    assert everything() == before
+    # Only the file itself is kept, for the confirmation.
+    assert everything() == {**before, "exchange.ImportPreview": 1}
+    assert bytes(ImportPreview.objects.get().data) == csv_bytes(KIM, UNNAMED)
 
 
 def test_confirming_imports_the_file_under_the_users_name(client):
@@ -695,7 +697,7 @@ def test_confirming_imports_the_file_under_the_users_name(client):
     assert Person.objects.count() == 2
     assert {row.history_user for row in Person.history.all()} == {editor}
     assert {row.history_change_reason for row in StatusEvent.history.all()} == {"Imported from cases-2024.csv"}
-    assert not list(settings.IMPORT_UPLOAD_DIR.iterdir())
+    assert not ImportPreview.objects.exists()
     again = client.post(CONFIRM, {"token": token})
     assert again.status_code == 400 and "expired or was already imported" in again.content.decode()
     assert Person.objects.count() == 2

@@ -23,11 +23,6 @@ EXAMPLE_URL = "/staff/import/example.csv"
 EXAMPLE = Path(settings.BASE_DIR) / "fixtures" / "example-import.csv"
 
 
-@pytest.fixture(autouse=True)
-def private_upload_dir(settings, tmp_path):
-    settings.IMPORT_UPLOAD_DIR = tmp_path / "imports"
-
-
 def signed_in(client, role: str):
     client.force_login(make_staff(role, role.lower()))
     return client
