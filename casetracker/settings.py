@@ -133,6 +133,74 @@ def caches_from_url(url: str) -> dict[str, dict[str, Any]]:
     return {"default": {**redis, "KEY_PREFIX": "whereabouts"}, "pages": {**redis, "KEY_PREFIX": "whereabouts-pages"}}
 
 
+def s3_connection() -> dict[str, Any]:
+    """django-storages' S3Storage options for the S3-compatible store that S3_ENDPOINT_URL names (unset: AWS S3),
+    in S3_REGION, signed with S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (unset: boto3's own chain, such as the
+    environment or an instance role): everything but the bucket and the folder in it."""
+    endpoint = env_str("S3_ENDPOINT_URL").strip()
+    if endpoint:
+        parts = urlsplit(endpoint)
+        try:
+            parts.port  # noqa: B018 (raises on a port that is not a number from 0 to 65535)
+            valid = parts.scheme in {"http", "https"} and bool(parts.hostname)
+        except ValueError:
+            valid = False
+        if not valid or re.search(r"[@?#\s]", endpoint):
+            shown = re.sub(r"//[^/@]*@", "//***@", endpoint)  # credentials go in the S3_* keys, never in a message
+            raise ImproperlyConfigured(
+                f"S3_ENDPOINT_URL={shown!r} must be the store's http:// or https:// address, such as "
+                "http://127.0.0.1:9000 (unset for AWS S3)."
+            )
+    region = env_str("S3_REGION").strip() or "us-east-1"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,49}", region):
+        raise ImproperlyConfigured(f"S3_REGION={region!r} must be a region name such as us-east-1.")
+    key_id, secret = env_str("S3_ACCESS_KEY_ID").strip(), env_str("S3_SECRET_ACCESS_KEY").strip()
+    if bool(key_id) != bool(secret):
+        raise ImproperlyConfigured(
+            "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither for boto3's own credentials."
+        )
+    options: dict[str, Any] = {
+        "region_name": region,
+        "endpoint_url": endpoint or None,
+        # Private files: no ACL is sent (the bucket's own, private, applies), a name is never reused (a new
+        # file never replaces another), and the only address of a file is a signed one that expires in a
+        # minute, which nothing hands out: staff download through their view, the public through /data/.
+        # No encryption header: AWS S3 encrypts every object at rest already, and the header makes every
+        # upload fail on a MinIO without a key server. Encryption at rest is the bucket's setting.
+        "default_acl": None,
+        "file_overwrite": False,
+        "querystring_auth": True,
+        "querystring_expire": 60,
+        "custom_domain": None,
+        # A file read from the bucket larger than this waits in a temporary file (0600), not in memory.
+        "max_memory_size": 16 * 1024 * 1024,
+    }
+    if endpoint:
+        # http://host:9000/bucket/key: a self-hosted store answers at one host name, not one per bucket.
+        options["addressing_style"] = "path"
+    if key_id:
+        options.update(access_key=key_id, secret_key=secret)
+    return options
+
+
+def s3_storage(bucket: str, prefix: str) -> dict[str, Any]:
+    """STORAGES["default"] from S3_BUCKET and S3_PREFIX: the folder ``prefix`` of ``bucket`` (s3_connection)."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket) or ".." in bucket:
+        raise ImproperlyConfigured(
+            f"S3_BUCKET={bucket!r} is not a bucket name: 3 to 63 lowercase letters, digits, dots and hyphens."
+        )
+    folder = prefix.strip().strip("/")
+    if folder and (
+        not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", folder) or {".", ".."} & set(folder.split("/"))
+    ):
+        raise ImproperlyConfigured(
+            f"S3_PREFIX={prefix!r} must be a folder inside the bucket, such as whereabouts/production: letters, "
+            "digits, '.', '_' and '-', with '/' between folders, and no '.' or '..' folder."
+        )
+    options = {**s3_connection(), "bucket_name": bucket, "location": folder}
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")
@@ -324,10 +392,17 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded documents and data releases. Documents can be confidential: they live outside any public URL (there
+# is no MEDIA_URL route) and staff fetch them through a view. One server: the local folder MEDIA_ROOT. Several
+# servers share one private bucket of an S3-compatible store (AWS S3, MinIO…): S3_BUCKET, in the folder
+# S3_PREFIX, the store's address and credentials from the other S3_* variables (s3_connection).
+S3_BUCKET = env_str("S3_BUCKET").strip()
+# The store's address and credentials also serve `restore --uploads s3://BUCKET[/PREFIX]` (security/backup.py).
+S3_CONNECTION = s3_connection()
 STORAGES = {
-    # Uploaded documents can be confidential: they live outside any public
-    # URL (there is no MEDIA_URL route) and staff fetch them through a view.
-    "default": {
+    "default": s3_storage(S3_BUCKET, env_str("S3_PREFIX"))
+    if S3_BUCKET
+    else {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": env_str("MEDIA_ROOT", str(BASE_DIR / "uploads"))},
     },

@@ -63,9 +63,9 @@ def empty_database(tmp_path):
     created: list[str] = []
 
     def make() -> str:
-        if connection.vendor == "sqlite":
-            return f"sqlite:///{tmp_path / f'restored-{len(created)}.sqlite3'}"
         name = f"restore_test_{uuid.uuid4().hex[:12]}"
+        if connection.vendor == "sqlite":
+            return f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
         with psycopg.connect(dbname="postgres", autocommit=True, **_pg_params()) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
         created.append(name)

@@ -11,7 +11,8 @@ from security.models import AuditEvent
 
 class Command(BaseCommand):
     help = (
-        "Back up everything (database with its history, and uploaded files) into one .tar.gz archive, "
+        "Back up everything (database with its history, and the files of the default storage, folder or bucket: "
+        "uploaded copies and data releases) into one .tar.gz archive, "
         "readable by this user only (0600; missing folders are made 0700)."
     )
 
