@@ -54,12 +54,12 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def database_from_url(url: str) -> dict[str, Any]:
-    """Parse DATABASE_URL; only SQLite and PostgreSQL are supported."""
+def database_from_url(url: str, variable: str = "DATABASE_URL") -> dict[str, Any]:
+    """Parse DATABASE_URL (or ``variable``); only SQLite and PostgreSQL are supported."""
     try:
         config: dict[str, Any] = dict(dj_database_url.parse(url))
     except Exception as error:  # dj-database-url raises several exception types
-        raise ImproperlyConfigured(f"DATABASE_URL={url!r} cannot be parsed: {error}") from None
+        raise ImproperlyConfigured(f"{variable}={url!r} cannot be parsed: {error}") from None
     engine = config.get("ENGINE", "")
     if engine == "django.db.backends.sqlite3":
         name = config["NAME"]
@@ -74,13 +74,13 @@ def database_from_url(url: str) -> dict[str, Any]:
         }
     elif engine == "django.db.backends.postgresql":
         if not config.get("NAME"):
-            raise ImproperlyConfigured(f"DATABASE_URL={url!r} names no database.")
+            raise ImproperlyConfigured(f"{variable}={url!r} names no database.")
         # Opening a PostgreSQL connection costs more than serving a page:
         # keep connections open between requests, checked before reuse.
         config["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
     else:
-        raise ImproperlyConfigured(f"DATABASE_URL={url!r}: only sqlite:/// and postgres:// URLs are supported.")
+        raise ImproperlyConfigured(f"{variable}={url!r}: only sqlite:/// and postgres:// URLs are supported.")
     config["ATOMIC_REQUESTS"] = True
     return config
 
@@ -337,6 +337,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "casetracker.routers.PublicReadsMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -367,6 +368,25 @@ DATABASES = {"default": database_from_url(env_str("DATABASE_URL", "sqlite:///db.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Trigram lookups (the indexed % operator) for name search.
     INSTALLED_APPS.append("django.contrib.postgres")
+# A read replica for the public site (casetracker/routers.py): anonymous GETs of public pages read there once it
+# has caught up with the primary's publication generation; writes, staff and the generation stay on the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL").strip()
+if DATABASE_REPLICA_URL:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL on PostgreSQL: SQLite has no replicas.")
+    replica = database_from_url(DATABASE_REPLICA_URL, "DATABASE_REPLICA_URL")
+    if replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URL={DATABASE_REPLICA_URL!r}: a read replica must be a postgres:// URL."
+        )
+    # The request's transaction is the primary's: a replica down must not fail staff pages, or any page.
+    replica["ATOMIC_REQUESTS"] = False
+    # A replica that does not answer costs a reader 2 seconds once, then is left alone a while (routers.py).
+    replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    # In tests the replica is the test database itself.
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = replica
+    DATABASE_ROUTERS = ["casetracker.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -64,6 +64,12 @@ def generation(request: HttpRequest) -> tuple[int, datetime.datetime | None]:
     return request._public_generation  # type: ignore[attr-defined]
 
 
+def generation_read(request: HttpRequest) -> tuple[int, datetime.datetime | None] | None:
+    """The generation if this request has already read it, else None (casetracker.routers compares the
+    replica's with it, and leaves on the primary a request that has not read it)."""
+    return getattr(request, "_public_generation", None)
+
+
 def _or_without_cache(operation: Callable[[], T], fallback: T) -> T:
     """``operation()`` on a cache, or ``fallback`` if the cache fails (a shared cache down or unreachable, see
     CACHE_URL): the page is then computed as if nothing were kept, never a server error."""

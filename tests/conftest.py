@@ -121,6 +121,19 @@ def _second_factor_checked_separately(settings):
     settings.STAFF_2FA_REQUIRED = False
 
 
+# With DATABASE_REPLICA_URL set, the replica is the test database itself (TEST MIRROR), from which a test's own
+# transaction hides what it writes: tests read from the primary, as without a replica, and
+# tests/test_replica_router.py turns the router on with a replica that sees their data. The settings of this
+# process have read the URL; a command a test starts names its own database.
+os.environ.pop("DATABASE_REPLICA_URL", None)
+
+
+@pytest.fixture(autouse=True)
+def _replica_only_where_a_test_asks(settings):
+    if "replica" in django_settings.DATABASES:
+        settings.DATABASE_ROUTERS = []
+
+
 @pytest.fixture(autouse=True)
 def _english_outside_requests():
     # A request to /ko/ leaves Korean active in its thread (as in a server, where the next request
