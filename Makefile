@@ -20,11 +20,11 @@ run: $(INSTALLED)
 	$(DEV_ENV) $(PY) manage.py create_demo_staff
 	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
-# The whole suite on SQLite, then on PostgreSQL when DATABASE_URL points at one,
-# spread over TEST_WORKERS processes (pytest-xdist).
+# The whole suite on SQLite with each process's own cache, then on PostgreSQL when DATABASE_URL points at one,
+# with the shared cache when CACHE_URL names a Redis (CI does), spread over TEST_WORKERS processes (pytest-xdist).
 TEST_WORKERS ?= 2
 test: $(INSTALLED)
-	DATABASE_URL=sqlite:///db.sqlite3 $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	DATABASE_URL=sqlite:///db.sqlite3 CACHE_URL= $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	@case "$$DATABASE_URL" in \
 	  postgres*) $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) ;; \
 	  *) echo "PostgreSQL run skipped: set DATABASE_URL=postgres://USER@HOST:PORT/NAME to run the suite on PostgreSQL too." ;; \
