@@ -165,6 +165,18 @@ if os.environ.get("CACHE_URL", "").strip():
     override_settings(CACHES=caches_from_url(redis_cache_url())).enable()
 
 
+@pytest.fixture
+def upload_storage(settings, tmp_path):
+    """Uploads go to a temporary folder, never into the project: the folder."""
+    location = tmp_path / "uploads"
+    location.mkdir()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(location)}},
+    }
+    return location
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # The public pages cache counts under the public data's generation

@@ -11,23 +11,12 @@ from sources.models import Source
 
 from .factories import admin_form_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_storage")]
 
 ADD_URL = "/admin/sources/source/add/"
 SECRET = "secret-address-5-Haebangsan-street"
 GPS = {1: "N", 2: (35.0, 1.0, 2.0), 3: "E", 4: (126.0, 58.0, 30.0)}
 IMAGE_DESCRIPTION, GPS_IFD, ORIENTATION, ARTIST = 0x010E, 0x8825, 0x0112, 0x013B
-
-
-@pytest.fixture(autouse=True)
-def upload_storage(settings, tmp_path):
-    location = tmp_path / "uploads"
-    location.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(location)}},
-    }
-    return location
 
 
 def picture(size=(64, 48), mode="RGB") -> Image.Image:

@@ -36,21 +36,12 @@ KIM = {"external_ref": "ORG-1", "name": "Kim Example", "status": "Arrested", "st
 WITH_SOURCE = {**KIM, "source_title": "A report nobody has added yet", "source_url": "https://example.org/report"}
 
 
+pytestmark = pytest.mark.usefixtures("upload_storage")
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def upload_storage(settings, tmp_path):
-    """Uploads go to a temporary folder, never into the project."""
-    location = tmp_path / "uploads"
-    location.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(location)}},
-    }
-    return location
 
 
 def csv_bytes(*rows: dict) -> bytes:

@@ -96,17 +96,6 @@ def verified_client(user) -> Client:
 STAFF_URLS = ["admin index", "admin list", "dashboard", "document download", "workflow POST", "import page"]
 
 
-@pytest.fixture
-def upload_storage(settings, tmp_path):
-    location = tmp_path / "uploads"
-    location.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(location)}},
-    }
-    return location
-
-
 def _staff_urls():
     person = make_person(name="Kim Two-Factor")
     source = make_source(title="A source", document=ContentFile(b"%PDF-1.4 confidential testimony", name="t.pdf"))

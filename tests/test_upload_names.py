@@ -12,24 +12,12 @@ from sources.models import Source, clean_original_filename
 from sources.views import download_name
 from tests.conftest import admin_form_data, make_source, make_staff
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_storage")]
 
 ADD_URL = "/admin/sources/source/add/"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 HTML = b"<!DOCTYPE html><html><body>A report</body></html>"
 OPAQUE = re.compile(r"sources/[0-9a-f]{32}")
-
-
-@pytest.fixture(autouse=True)
-def upload_storage(settings, tmp_path):
-    """Uploads go to a temporary directory, never into the project."""
-    location = tmp_path / "uploads"
-    location.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(location)}},
-    }
-    return location
 
 
 def post_source(client, name: str, content: bytes = PDF, **changes):

@@ -16,7 +16,7 @@ from sources.models import Source
 
 from .factories import admin_form_data, make_citation, make_event, make_person, make_source, make_staff
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_storage")]
 
 ADD_URL = "/admin/sources/source/add/"
 
@@ -33,18 +33,6 @@ def _zip_bytes() -> bytes:
 ZIP = _zip_bytes()
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00\x01\x00\x00\x00" + b"\x90" * 200
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"This program cannot be run in DOS mode." * 5
-
-
-@pytest.fixture(autouse=True)
-def upload_storage(settings, tmp_path):
-    """Uploads go to a temporary directory, never into the project."""
-    location = tmp_path / "uploads"
-    location.mkdir()
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(location)}},
-    }
-    return location
 
 
 def post_source(client, **changes):
