@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DEV_ENV := DEBUG=1 DATABASE_URL=$${DATABASE_URL:-sqlite:///db.sqlite3} STAFF_2FA_REQUIRED=$${STAFF_2FA_REQUIRED:-0}
 
-.PHONY: run test lint format migrations-check install bench messages translations-check outline cluster cluster-stop cluster-test
+.PHONY: run test lint format migrations-check install bench messages translations-check outline cluster cluster-stop cluster-test worker
 
 install: $(INSTALLED)
 
@@ -18,7 +18,14 @@ run: $(INSTALLED)
 	$(DEV_ENV) $(PY) manage.py migrate --verbosity 0
 	$(DEV_ENV) $(PY) manage.py load_seed
 	$(DEV_ENV) $(PY) manage.py create_demo_staff
-	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	@# The archiving worker beside the server, so that a source saved with a URL is captured; it stops with it.
+	$(DEV_ENV) $(PY) manage.py archive_worker --no-reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+# The archiving worker alone (captures of sources' pages, link checks): for a second terminal, or a server.
+worker: $(INSTALLED)
+	$(DEV_ENV) $(PY) manage.py archive_worker
 
 # The whole suite on SQLite with each process's own cache, then on PostgreSQL when DATABASE_URL points at one,
 # with the shared cache when CACHE_URL names a Redis (CI does), spread over TEST_WORKERS processes (pytest-xdist).

@@ -254,6 +254,30 @@ SOURCE_UPLOAD_MAX_BYTES = env_int("SOURCE_UPLOAD_MAX_MB", 25, minimum=1) * 1024 
 # database, exchange.models.ImportPreview, so that any server may take it).
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 50, minimum=1) * 1024 * 1024
 
+# Web archiving (archive/): every source's URL is fetched by the worker (`make worker`) into a WARC file and a
+# copy of its body. The queue is a table in the database (django-tasks with its database backend), so one
+# small server needs nothing more than its PostgreSQL (or SQLite under `make run`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Capture a source's page whenever a source is saved with a new URL.
+ARCHIVE_ON_SAVE = env_bool("ARCHIVE_ON_SAVE", True)
+# A page larger than this, or slower than this in all, is not captured.
+ARCHIVE_MAX_BYTES = env_int("ARCHIVE_MAX_MB", 50, minimum=1) * 1024 * 1024
+ARCHIVE_TIMEOUT_SECONDS = env_int("ARCHIVE_TIMEOUT_SECONDS", 60, minimum=1)
+# Fetch through this proxy: http://HOST:PORT, or socks5h://127.0.0.1:9050 for Tor (the proxy resolves names).
+ARCHIVE_PROXY_URL = env_str("ARCHIVE_PROXY_URL").strip()
+if ARCHIVE_PROXY_URL and not ARCHIVE_PROXY_URL.startswith(("http://", "https://", "socks5h://")):
+    raise ImproperlyConfigured(
+        f"ARCHIVE_PROXY_URL={ARCHIVE_PROXY_URL!r}: use http://HOST:PORT, https://HOST:PORT or socks5h://HOST:PORT."
+    )
+# A failed fetch (timeout, connection refused, server error) is tried again this many times in all, waiting
+# ARCHIVE_RETRY_SECONDS, then 4 times longer after each failure.
+ARCHIVE_ATTEMPTS = env_int("ARCHIVE_ATTEMPTS", 5, minimum=1)
+ARCHIVE_RETRY_SECONDS = env_int("ARCHIVE_RETRY_SECONDS", 60, minimum=0)
+# Every cited URL is checked again this often; a dead link or a changed page is listed on the dashboard.
+ARCHIVE_CHECK_DAYS = env_int("ARCHIVE_CHECK_DAYS", 7, minimum=1)
+# Only the test suite turns this on, to fetch from its own server on 127.0.0.1; never from the environment.
+ARCHIVE_ALLOW_LOOPBACK = False
+
 # Who runs the public site, as its "about" page (/about/) tells families: the organisation's name, how to reach
 # it (an e-mail address or an https:// address) and its postal address (lines apart by new lines or "\n").
 # Unset, the page says plainly that they are not given.
@@ -309,9 +333,12 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "security",
     "cases",
     "sources",
+    "archive",
     "advocacy",
     "workflow",
     "exchange",

@@ -15,6 +15,7 @@ admin.site.index_title = _("Cases, sources and people")
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("staff/sources/", include("sources.urls")),
+    path("staff/archive/", include("archive.urls")),
     path("staff/import/", include("exchange.urls")),
     path("staff/appeals/", include("advocacy.urls")),
     path("staff/cases/<str:case_id>/preview/", publication_preview, name="publication_preview"),

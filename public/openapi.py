@@ -330,6 +330,20 @@ def schemas() -> dict:
                 "url": text(_("Its address, or empty.")),
                 "archived_url": text(_("An archived copy's address, or empty.")),
                 "language": text(_("Its language's code (en, ko…), or empty.")),
+                "capture": nullable(
+                    obj(
+                        {
+                            "captured_at": {"type": "string", "format": "date-time"},
+                            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                            "warc_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                        },
+                        description=_(
+                            "The latest whole capture of its page when this version was published: when, and the "
+                            "SHA-256 of the copy and of the WARC file (the copy itself is not published); null "
+                            "without one."
+                        ),
+                    )
+                ),
             },
             ["id", "title", "kind", "publisher", "published_on", "url", "archived_url"],
         ),

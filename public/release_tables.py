@@ -237,6 +237,12 @@ SOURCES = Table(
         Column("url", "Its address."),
         Column("archived_url", "The address of an archived copy."),
         Column("language", "The language it is written in (a language code: en, ko, ja…)."),
+        Column("captured_at", "When the project last captured its page whole, before publication (UTC).", "datetime"),
+        Column(
+            "capture_sha256",
+            "The SHA-256 of that capture's copy of the page (the copy itself is not published).",
+            pattern="^([0-9a-f]{64})?$",
+        ),
     ),
     ("source_id",),
 )
@@ -338,6 +344,13 @@ def text_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def capture_cells(capture: dict | None) -> tuple[str, str]:
+    """A source line's capture as its two cells: when (UTC) and the SHA-256 of the copy; empty without one."""
+    if not capture:
+        return "", ""
+    return utc(datetime.datetime.fromisoformat(capture["captured_at"])), capture["sha256"]
 
 
 def utc(moment: datetime.datetime) -> str:
@@ -467,6 +480,7 @@ def rows_of(version: PublishedVersion, url: str) -> dict[str, list[tuple]]:
                 source["url"],
                 source["archived_url"],
                 source.get("language", ""),
+                *capture_cells(source.get("capture")),
             )
             for source in record["sources"]
         ],

@@ -5,11 +5,8 @@ recorded at upload: a copy lost from the file store, or damaged there, gets a
 page that says so (and is logged), never a 500 and never a wrong file.
 """
 
-import hashlib
 import logging
-import tempfile
 from pathlib import PurePosixPath
-from typing import IO
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404, HttpRequest
@@ -21,13 +18,10 @@ from django.views.decorators.http import require_safe
 from security.audit import record as audit
 from security.models import AuditEvent
 
+from .files import StoredFileMissing, verified_copy
 from .models import Source, clean_original_filename
 
 logger = logging.getLogger(__name__)
-
-CHUNK_BYTES = 64 * 1024
-# A copy up to this size is checked in memory; a larger one in a temporary file, deleted once served.
-IN_MEMORY_BYTES = 1024 * 1024
 
 # The extensions a download may keep, by the type read from its content: never one that a
 # computer would run (a text file named "notes.bat" downloads as "notes.bat.txt").
@@ -60,36 +54,6 @@ def download_name(source: Source) -> str:
     return name + extensions[0]
 
 
-class DocumentMissing(Exception):
-    """The stored copy cannot be read: it is not in the file store, or the store failed to give it."""
-
-
-def _verified_copy(source: Source) -> tuple[IO[bytes] | None, str]:
-    """The stored copy, read whole into a temporary file, and its SHA-256; None when it is larger than recorded.
-
-    Reading it once and serving what was read means the bytes served are the
-    bytes checked. A copy that grew past its recorded size is damaged: it is
-    not read further.
-    """
-    spool = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES)  # noqa: SIM115 (closed by the response)
-    digest, size = hashlib.sha256(), 0
-    try:
-        with source.document.storage.open(source.document.name, "rb") as stored:
-            while chunk := stored.read(CHUNK_BYTES):
-                size += len(chunk)
-                if source.file_size is not None and size > source.file_size:
-                    spool.close()
-                    return None, ""
-                digest.update(chunk)
-                spool.write(chunk)
-    except Exception as error:
-        spool.close()
-        # A file system says FileNotFoundError or another OSError; other storages raise their own errors.
-        raise DocumentMissing(f"{type(error).__name__}: {error}") from error
-    spool.seek(0)
-    return spool, digest.hexdigest()
-
-
 def _refused(request: HttpRequest, source: Source, problem: str, status: int) -> HttpResponseBase:
     return render(request, "sources/document_unavailable.html", {"source": source, "problem": problem}, status=status)
 
@@ -103,8 +67,8 @@ def document(request: HttpRequest, pk: int) -> HttpResponseBase:
     if not source.document:
         raise Http404("This source has no uploaded copy.")
     try:
-        copy, sha256 = _verified_copy(source)
-    except DocumentMissing as error:
+        copy, sha256 = verified_copy(source.document, source.file_size)
+    except StoredFileMissing as error:
         logger.error(
             "Source %s: its uploaded copy %s cannot be read from the file store (%s)",
             source.pk,

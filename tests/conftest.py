@@ -34,6 +34,9 @@ from .factories import (  # noqa: F401
     signed_in,
 )
 
+# The tests' own web server (pages to fetch, capture and check), for every module.
+from .webserver import https_web_server, web_server  # noqa: F401
+
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL=postgres://…)"
 )

@@ -19,7 +19,7 @@ from warcio.archiveiterator import ArchiveIterator
 from sources import fetch as fetch_module
 from sources.fetch import Fetched, FetchFailed, FetchRefused, fetch
 
-from .webserver import GZIP_TEXT, PAGE, PAGE_MARKER, PDF, PNG, https_web_server, web_server  # noqa: F401 (fixtures)
+from .webserver import GZIP_TEXT, PAGE, PAGE_MARKER, PDF, PNG
 
 LIMIT = 100_000
 PUBLIC_ADDRESS = "93.184.216.34"
@@ -49,7 +49,7 @@ def fake_dns(monkeypatch, answers: dict[str, list[str]], failing: tuple[str, ...
     monkeypatch.setattr(fetch_module.socket, "getaddrinfo", getaddrinfo)
 
 
-def public_name_for(monkeypatch, web_server, name: str = "news.example") -> None:  # noqa: F811
+def public_name_for(monkeypatch, web_server, name: str = "news.example") -> None:
     """``name`` resolves to a public address, and a connection to that address reaches the local server."""
     fake_dns(monkeypatch, {name: [PUBLIC_ADDRESS]})
     monkeypatch.setitem(fetch_module.CONNECT_OVERRIDES, (PUBLIC_ADDRESS, 80), ("127.0.0.1", web_server.port))
@@ -99,7 +99,7 @@ def temp_files(monkeypatch):
     ("path", "served", "content_type"),
     [("/page.html", PAGE, "text/html"), ("/doc.pdf", PDF, "application/pdf"), ("/image.png", PNG, "image/png")],
 )
-def test_a_page_is_kept_as_its_body_and_a_readable_warc_file(web_server, path, served, content_type):  # noqa: F811
+def test_a_page_is_kept_as_its_body_and_a_readable_warc_file(web_server, path, served, content_type):
     url = web_server.url(path)
     with get(url) as fetched:
         assert fetched.status == 200
@@ -145,7 +145,7 @@ def test_a_page_is_kept_as_its_body_and_a_readable_warc_file(web_server, path, s
     assert headers["Host"] == f"127.0.0.1:{web_server.port}"
 
 
-def test_a_chunked_page_is_kept_without_its_chunked_framing(web_server):  # noqa: F811
+def test_a_chunked_page_is_kept_without_its_chunked_framing(web_server):
     with get(web_server.url("/chunked.html")) as fetched:
         assert fetched.body.read() == PAGE
         response = warc_records(fetched)[1]
@@ -154,7 +154,7 @@ def test_a_chunked_page_is_kept_without_its_chunked_framing(web_server):  # noqa
     assert response["http"].get_header("Transfer-Encoding") is None
 
 
-def test_a_gzip_encoded_body_is_decoded_in_the_copy_and_kept_as_sent_in_the_warc(web_server):  # noqa: F811
+def test_a_gzip_encoded_body_is_decoded_in_the_copy_and_kept_as_sent_in_the_warc(web_server):
     with get(web_server.url("/gzip")) as fetched:
         assert fetched.body.read() == GZIP_TEXT
         assert fetched.body_sha256 == hashlib.sha256(GZIP_TEXT).hexdigest()
@@ -169,7 +169,7 @@ def test_a_gzip_encoded_body_is_decoded_in_the_copy_and_kept_as_sent_in_the_warc
     assert web_server.requests[0][1]["Accept-Encoding"] == "gzip, deflate"
 
 
-def test_a_redirect_is_followed_and_each_hop_archived(web_server):  # noqa: F811
+def test_a_redirect_is_followed_and_each_hop_archived(web_server):
     start, page = web_server.url("/redirect"), web_server.url("/page.html")
     with get(start) as fetched:
         assert fetched.requested_url == start
@@ -184,7 +184,7 @@ def test_a_redirect_is_followed_and_each_hop_archived(web_server):  # noqa: F811
     assert records[3]["content"] == PAGE
 
 
-def test_a_chain_of_redirects_of_every_kind_is_followed(web_server):  # noqa: F811
+def test_a_chain_of_redirects_of_every_kind_is_followed(web_server):
     with get(web_server.url("/redirect-chain")) as fetched:
         assert fetched.final_url == web_server.url("/page.html")
         assert fetched.redirects == [
@@ -199,7 +199,7 @@ def test_a_chain_of_redirects_of_every_kind_is_followed(web_server):  # noqa: F8
     assert len([record for record in records if record["type"] == "request"]) == 5
 
 
-def test_a_missing_page_is_a_fetched_404_with_its_body(web_server):  # noqa: F811
+def test_a_missing_page_is_a_fetched_404_with_its_body(web_server):
     with get(web_server.url("/missing")) as fetched:
         assert fetched.status == 404
         assert fetched.content_type == "text/html"
@@ -207,7 +207,7 @@ def test_a_missing_page_is_a_fetched_404_with_its_body(web_server):  # noqa: F81
         assert warc_records(fetched)[1]["http"].get_statuscode() == "404"
 
 
-def test_a_changed_page_gives_another_hash(web_server):  # noqa: F811
+def test_a_changed_page_gives_another_hash(web_server):
     with get(web_server.url("/changing")) as first:
         before = first.body_sha256
     web_server.set("/changing", f"<html><body>Second version {PAGE_MARKER}</body></html>")
@@ -216,7 +216,7 @@ def test_a_changed_page_gives_another_hash(web_server):  # noqa: F811
         assert PAGE_MARKER.encode() in second.body.read()
 
 
-def test_a_flaky_server_fails_then_answers(web_server):  # noqa: F811
+def test_a_flaky_server_fails_then_answers(web_server):
     web_server.set_flaky(1)
     with get(web_server.url("/flaky")) as fetched:
         assert fetched.status == 503  # an answer, not an error: the caller decides
@@ -232,7 +232,7 @@ def test_a_flaky_server_fails_then_answers(web_server):  # noqa: F811
 # Limits
 
 
-def test_a_slow_response_fails_at_the_deadline(web_server):  # noqa: F811
+def test_a_slow_response_fails_at_the_deadline(web_server):
     began = time.monotonic()
     with pytest.raises(FetchFailed) as failed:
         get(web_server.url("/slow"), timeout=1.0)
@@ -242,7 +242,7 @@ def test_a_slow_response_fails_at_the_deadline(web_server):  # noqa: F811
     assert "1 second" in str(failed.value)
 
 
-def test_a_server_dripping_its_headers_is_cut_at_the_deadline(web_server):  # noqa: F811
+def test_a_server_dripping_its_headers_is_cut_at_the_deadline(web_server):
     began = time.monotonic()
     with pytest.raises(FetchFailed) as failed:
         get(web_server.url("/slow-headers"), timeout=1.0)
@@ -251,7 +251,7 @@ def test_a_server_dripping_its_headers_is_cut_at_the_deadline(web_server):  # no
 
 
 @pytest.mark.parametrize("path", ["/big", "/big-declared"])
-def test_an_oversized_response_is_refused_and_nothing_kept(web_server, temp_files, path):  # noqa: F811
+def test_an_oversized_response_is_refused_and_nothing_kept(web_server, temp_files, path):
     with pytest.raises(FetchRefused) as refused:
         get(web_server.url(path))
     assert refused.value.retry is False
@@ -260,19 +260,19 @@ def test_an_oversized_response_is_refused_and_nothing_kept(web_server, temp_file
     assert all(file.closed for file in temp_files)
 
 
-def test_a_body_at_the_limit_is_kept(web_server):  # noqa: F811
+def test_a_body_at_the_limit_is_kept(web_server):
     web_server.set("/exact", b"x" * LIMIT, content_type="text/plain")
     with get(web_server.url("/exact")) as fetched:
         assert fetched.body_size == LIMIT
 
 
-def test_a_gzip_body_that_inflates_past_the_limit_is_refused(web_server):  # noqa: F811
+def test_a_gzip_body_that_inflates_past_the_limit_is_refused(web_server):
     web_server.set("/bomb", gzip.compress(b"\0" * (LIMIT * 50)), headers={"Content-Encoding": "gzip"})
     with pytest.raises(FetchRefused):
         get(web_server.url("/bomb"))
 
 
-def test_too_many_redirects_are_refused(web_server):  # noqa: F811
+def test_too_many_redirects_are_refused(web_server):
     with pytest.raises(FetchRefused) as refused:
         get(web_server.url("/redirect-loop"))
     assert "more than 5 times" in str(refused.value)
@@ -310,7 +310,7 @@ def test_too_many_redirects_are_refused(web_server):  # noqa: F811
         "0x7f.1",
     ],
 )
-def test_a_non_public_address_is_refused(web_server, host):  # noqa: F811
+def test_a_non_public_address_is_refused(web_server, host):
     with pytest.raises(FetchRefused) as refused:
         fetch(f"http://{host}:{web_server.port}/page.html", max_bytes=LIMIT, timeout=2.0)
     assert refused.value.retry is False
@@ -332,7 +332,7 @@ def test_a_name_resolving_to_a_public_and_a_private_address_is_refused(monkeypat
     assert "192.168.0.5" in str(refused.value)
 
 
-def test_a_public_name_is_fetched_from_its_checked_address(monkeypatch, web_server):  # noqa: F811
+def test_a_public_name_is_fetched_from_its_checked_address(monkeypatch, web_server):
     public_name_for(monkeypatch, web_server)
     with fetch("http://news.example/page.html", max_bytes=LIMIT, timeout=5.0) as fetched:
         assert fetched.status == 200
@@ -344,7 +344,7 @@ def test_a_public_name_is_fetched_from_its_checked_address(monkeypatch, web_serv
 
 def test_https_goes_to_the_checked_address_with_the_certificate_checked_for_the_name(
     monkeypatch,
-    https_web_server,  # noqa: F811
+    https_web_server,
 ):
     port = https_web_server.port
     fake_dns(monkeypatch, {"news.example": [PUBLIC_ADDRESS], "other.example": [PUBLIC_ADDRESS]})
@@ -361,7 +361,7 @@ def test_https_goes_to_the_checked_address_with_the_certificate_checked_for_the_
     assert https_web_server.hits["/page.html"] == 1
 
 
-def test_a_redirect_to_loopback_is_refused_when_loopback_is_not_allowed(monkeypatch, web_server):  # noqa: F811
+def test_a_redirect_to_loopback_is_refused_when_loopback_is_not_allowed(monkeypatch, web_server):
     public_name_for(monkeypatch, web_server)
     with pytest.raises(FetchRefused) as refused:
         fetch("http://news.example/to-loopback", max_bytes=LIMIT, timeout=5.0)
@@ -372,7 +372,7 @@ def test_a_redirect_to_loopback_is_refused_when_loopback_is_not_allowed(monkeypa
 
 
 @pytest.mark.parametrize(("path", "address"), [("/to-metadata", "169.254.169.254"), ("/to-private", "10.1.2.3")])
-def test_a_redirect_to_a_private_address_is_refused_even_with_loopback_allowed(web_server, path, address):  # noqa: F811
+def test_a_redirect_to_a_private_address_is_refused_even_with_loopback_allowed(web_server, path, address):
     with pytest.raises(FetchRefused) as refused:
         get(web_server.url(path), timeout=2.0)
     assert address in str(refused.value)
@@ -395,13 +395,13 @@ def test_a_redirect_to_a_private_address_is_refused_even_with_loopback_allowed(w
         "http://127.0.0.1/\r\nX-Injected: 1",
     ],
 )
-def test_a_url_that_is_not_plain_http_is_refused(web_server, url):  # noqa: F811
+def test_a_url_that_is_not_plain_http_is_refused(web_server, url):
     with pytest.raises(FetchRefused):
         get(url.replace("127.0.0.1/", f"127.0.0.1:{web_server.port}/"))
     assert sum(web_server.hits.values()) == 0
 
 
-def test_characters_not_allowed_in_a_path_are_percent_encoded(web_server):  # noqa: F811
+def test_characters_not_allowed_in_a_path_are_percent_encoded(web_server):
     web_server.set("/a%20page/%C3%A9", PAGE)
     with get(web_server.url("/a page/é?q=a b")) as fetched:
         assert fetched.status == 200
@@ -409,7 +409,7 @@ def test_characters_not_allowed_in_a_path_are_percent_encoded(web_server):  # no
     assert web_server.requests[0][0] == "/a%20page/%C3%A9"
 
 
-def test_a_redirect_to_a_file_url_is_refused(web_server):  # noqa: F811
+def test_a_redirect_to_a_file_url_is_refused(web_server):
     with pytest.raises(FetchRefused) as refused:
         get(web_server.url("/to-file"))
     assert "file:///etc/passwd" in str(refused.value)
@@ -439,7 +439,7 @@ def test_a_dns_failure_fails_and_can_be_retried(monkeypatch):
 # Proxies
 
 
-def test_through_a_proxy_literal_private_addresses_and_localhost_are_still_refused(web_server):  # noqa: F811
+def test_through_a_proxy_literal_private_addresses_and_localhost_are_still_refused(web_server):
     proxy = web_server.url("/")  # never reached: the refusal comes first
     for url in ("http://10.1.2.3/", "http://localhost/", "http://[::1]/", "http://2130706433/"):
         with pytest.raises(FetchRefused):
@@ -459,7 +459,7 @@ def test_a_socks_proxy_without_pysocks_is_refused_clearly(monkeypatch):
     assert "PySocks" in str(refused.value)
 
 
-def test_an_http_proxy_is_asked_for_the_page(web_server):  # noqa: F811
+def test_an_http_proxy_is_asked_for_the_page(web_server):
     # The local server plays the proxy: asked for an absolute URL, it answers for the path.
     with fetch("http://news.example/page.html", max_bytes=LIMIT, timeout=5.0, proxy_url=web_server.url("")) as fetched:
         assert fetched.status == 200

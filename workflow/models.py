@@ -154,6 +154,11 @@ class PublishedSource(models.Model):
     archived_url = models.URLField(max_length=2000, blank=True)
     # The language the source is written in (its title), for the pages' lang attributes.
     language = models.CharField(max_length=20, blank=True)
+    # The latest whole capture of its page when the version was published (archive.Capture): when, and the
+    # SHA-256 of the copy and of the WARC file. Never the copy itself.
+    captured_at = models.DateTimeField(null=True, blank=True)
+    capture_sha256 = models.CharField(max_length=64, blank=True)
+    capture_warc_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("published source")

@@ -24,6 +24,9 @@ CASEWORKER = frozenset(
         "sources.view_source",
         "sources.view_citation",
         "sources.add_citation",
+        # The captures of sources' pages and the checks of their links (not the captured files).
+        "archive.view_capture",
+        "archive.view_linkcheck",
         "workflow.view_publishedversion",
         # Appeals to the UN and governments, and their replies.
         "advocacy.view_appeal",
@@ -67,6 +70,12 @@ RESEARCHER = frozenset(
         "sources.view_citation",
         "sources.add_citation",
         "sources.change_citation",
+        # Capture a source's page now, download the captures, follow the worker's jobs and the link checks.
+        "archive.view_capture",
+        "archive.add_capture",
+        "archive.download_capture",
+        "archive.view_archivejob",
+        "archive.view_linkcheck",
         "workflow.view_publishedversion",
         "advocacy.view_appeal",
         "advocacy.view_appealreply",
@@ -90,6 +99,8 @@ EDITOR = (
         "cases.change_category",
         # Makes facilities and authorities public, and changes public ones.
         "cases.publish_facility",
+        # Withdraws a capture (a page captured with what must not be kept, for instance), with a reason.
+        "archive.change_capture",
     }
 )
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from advocacy.models import Appeal, AppealReply
+from archive.models import Capture
 from cases import names
 from cases.bulk import BulkWriter
 from cases.history import save_with_history
@@ -150,6 +151,7 @@ def case_rows(persons: Iterable[Person]) -> dict[int, CaseRows]:
     through = Person.categories.through
     for start in range(0, len(pks), LOOKUP_BATCH):
         batch = pks[start : start + LOOKUP_BATCH]
+        cited_sources: list[Source] = []
         for variant in NameVariant.objects.filter(person__in=batch).order_by("person_id", "name"):
             rows[variant.person_id].variants.append(variant)
         memberships = through.objects.filter(person__in=batch).select_related("category")
@@ -158,6 +160,7 @@ def case_rows(persons: Iterable[Person]) -> dict[int, CaseRows]:
             rows[membership.person_id].memberships.append((membership.pk, membership.category_id))
         for citation in Citation.objects.filter(person__in=batch).select_related("source").order_by("pk"):
             rows[citation.person_id].person_citations.append(citation)
+            cited_sources.append(citation.source)
         events: dict[int, StatusEvent] = {}
         in_order = StatusEvent.objects.filter(person__in=batch).select_related("facility")
         for event in in_order.order_by("person_id", *TIMELINE_ORDER):
@@ -168,6 +171,7 @@ def case_rows(persons: Iterable[Person]) -> dict[int, CaseRows]:
         for citation in cited:
             person_id = events[citation.status_event_id].person_id
             rows[person_id].event_citations.setdefault(citation.status_event_id, []).append(citation)
+            cited_sources.append(citation.source)
         concerned = Appeal.persons.through.objects.filter(person__in=batch).select_related("appeal")
         appeals: dict[int, Appeal] = {}
         for row in concerned.order_by("person_id", "appeal_id"):
@@ -186,6 +190,7 @@ def case_rows(persons: Iterable[Person]) -> dict[int, CaseRows]:
         relation_citations: dict[int, list[Citation]] = {}
         for citation in Citation.objects.filter(relation__in=relations).select_related("source").order_by("pk"):
             relation_citations.setdefault(citation.relation_id, []).append(citation)
+            cited_sources.append(citation.source)
         others: dict[int, set[int]] = {}
         for relation in relations.order_by("pk"):
             for side, other in ((relation.person_id, relation.other_id), (relation.other_id, relation.person_id)):
@@ -193,6 +198,9 @@ def case_rows(persons: Iterable[Person]) -> dict[int, CaseRows]:
                     rows[side].relations.append(relation)
                     rows[side].relation_citations[relation.pk] = relation_citations.get(relation.pk, [])
                     others.setdefault(side, set()).add(other)
+        latest = Capture.objects.latest_complete({source.pk for source in cited_sources})
+        for source in cited_sources:
+            source.latest_capture = latest.get(source.pk)  # type: ignore[attr-defined]  # read by source_line
         site = on_public_site({pk for pks in others.values() for pk in pks})
         for side, other_ids in others.items():
             rows[side].on_public_site = {pk: site[pk] for pk in other_ids if pk in site}
@@ -327,7 +335,12 @@ def record_from(
 
 
 def source_line(source: Source) -> dict:
-    """What the public may see of a public source: its description and addresses, never its notes or its copy."""
+    """What the public may see of a public source: its description and addresses, never its notes or its copy.
+
+    With the latest capture of its page (``archive``), when one came back whole: when it was captured and the
+    SHA-256 of the copy and of the WARC file, so that a reader can ask for the copy and check it; never the copy.
+    """
+    capture = getattr(source, "latest_capture", None)
     return {
         "id": source.pk,
         "title": source.title,
@@ -337,6 +350,24 @@ def source_line(source: Source) -> dict:
         "url": source.url,
         "archived_url": source.archived_url,
         "language": source.language,
+        "capture": None
+        if capture is None
+        else {
+            "captured_at": capture.captured_at.astimezone(datetime.UTC).isoformat(timespec="seconds"),
+            "sha256": capture.body_sha256,
+            "warc_sha256": capture.warc_sha256,
+        },
+    }
+
+
+def capture_columns(capture: dict | None) -> dict:
+    """A source line's capture as the columns of its index row (``PublishedSource``)."""
+    if not capture:
+        return {"captured_at": None, "capture_sha256": "", "capture_warc_sha256": ""}
+    return {
+        "captured_at": datetime.datetime.fromisoformat(capture["captured_at"]),
+        "capture_sha256": capture["sha256"],
+        "capture_warc_sha256": capture["warc_sha256"],
     }
 
 
@@ -622,6 +653,7 @@ def index_rows(version: PublishedVersion) -> IndexRows:
             url=source["url"],
             archived_url=source["archived_url"],
             language=source.get("language", ""),
+            **capture_columns(source.get("capture")),
         )
         for source in record["sources"]
     ]

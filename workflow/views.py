@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from advocacy.models import Appeal, last_appeals
+from archive.models import LinkCheck
 from cases.models import Person, PublicationState, Status, StatusEvent
 from cases.partial_dates import DAY, PartialDate
 from sources.models import Citation
@@ -57,6 +58,26 @@ def needing_attention():
     return Person.objects.filter(
         publication_state=PublicationState.PUBLISHED, pk__in=unsourced.values("person_id")
     ).order_by("case_id")
+
+
+def troubled_links() -> tuple[list[tuple[LinkCheck, list[Person]]], bool]:
+    """Sources whose page is dead, unreachable or changed since it was captured, each with the cases citing it."""
+    checks, more = _first(LinkCheck.objects.troubled().select_related("source").order_by("-checked_at", "-pk"))
+    sources = [check.source_id for check in checks]
+    cited = Citation.objects.active().filter(source_id__in=sources)
+    citing: dict[int, set[int]] = {}
+    for source_id, *persons in cited.values_list(
+        "source_id", "person_id", "status_event__person_id", "relation__person_id", "relation__other_id"
+    ):
+        citing.setdefault(source_id, set()).update(pk for pk in persons if pk is not None)
+    persons = Person.objects.only("pk", "case_id", "name", "descriptor").in_bulk(
+        {pk for pks in citing.values() for pk in pks}
+    )
+    rows = [
+        (check, sorted((persons[pk] for pk in citing.get(check.source_id, ())), key=lambda p: p.case_id))
+        for check in checks
+    ]
+    return rows, more
 
 
 def _first(rows) -> tuple[list, bool]:
@@ -134,6 +155,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
         "now": now,
     }
+    if request.user.has_perm("archive.view_linkcheck"):
+        context["troubled_links"], context["more_troubled_links"] = troubled_links()
     if request.user.has_perm("advocacy.view_appeal"):
         context |= appeals_to_follow(timezone.localdate(now))
     return render(request, "workflow/dashboard.html", context)

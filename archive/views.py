@@ -1,0 +1,89 @@
+"""Staff only: download a capture's files (as attachments, never rendered), and ask for a capture now."""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from security.audit import record as audit
+from security.models import AuditEvent
+from sources.files import StoredFileMissing, verified_copy
+from sources.models import Source
+from sources.views import EXTENSIONS
+
+from .jobs import request_capture
+from .models import Capture
+
+logger = logging.getLogger(__name__)
+
+# What each part of a capture is: its field, its recorded size and SHA-256, and the name it is given back under.
+PARTS = {"warc": ("warc", "warc_size", "warc_sha256"), "copy": ("body", "body_size", "body_sha256")}
+
+
+def download_name(capture: Capture, part: str) -> str:
+    stem = f"source-{capture.source_id}-capture-{capture.pk}"
+    if part == "warc":
+        return f"{stem}.warc.gz"
+    return stem + EXTENSIONS.get(capture.content_type, (".bin",))[0]
+
+
+def _unavailable(request: HttpRequest, capture: Capture, problem: str, status: int) -> HttpResponseBase:
+    return render(request, "archive/capture_unavailable.html", {"capture": capture, "problem": problem}, status=status)
+
+
+@require_safe
+@never_cache
+@login_required
+@permission_required("archive.download_capture", raise_exception=True)
+def download(request: HttpRequest, pk: int, part: str) -> HttpResponseBase:
+    if part not in PARTS:
+        raise Http404("No such part of a capture.")
+    capture = get_object_or_404(Capture.objects.select_related("source"), pk=pk)
+    field, size_field, sha_field = PARTS[part]
+    stored, size, recorded = getattr(capture, field), getattr(capture, size_field), getattr(capture, sha_field)
+    try:
+        copy, sha256 = verified_copy(stored, size)
+    except StoredFileMissing as error:
+        logger.error("Capture %s: its %s %s cannot be read from the file store (%s)", pk, part, stored.name, error)
+        return _unavailable(request, capture, "missing", 404)
+    if copy is None or sha256 != recorded:
+        if copy is not None:
+            copy.close()
+        logger.error("Capture %s: its %s %s does not match its recorded SHA-256 %s", pk, part, stored.name, recorded)
+        audit(
+            AuditEvent.Action.DOCUMENT_DOWNLOADED,
+            request=request,
+            target=f"capture {pk} ({part}): refused, checksum mismatch",
+            refused="checksum_mismatch",
+            recorded_sha256=recorded,
+            stored_sha256=sha256,
+        )
+        return _unavailable(request, capture, "damaged", 409)
+    content_type = "application/warc" if part == "warc" else (capture.content_type or "application/octet-stream")
+    # An attachment, never rendered: a captured page could run scripts on the staff site.
+    response = FileResponse(copy, as_attachment=True, filename=download_name(capture, part), content_type=content_type)
+    audit(AuditEvent.Action.DOCUMENT_DOWNLOADED, request=request, target=f"capture {pk} ({part})")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@require_POST
+@login_required
+@permission_required("archive.add_capture", raise_exception=True)
+def capture_now(request: HttpRequest, source_pk: int) -> HttpResponseBase:
+    source = get_object_or_404(Source, pk=source_pk)
+    if not source.url:
+        messages.error(request, _("This source has no URL to capture."))
+    elif request_capture(source, by=request.user if request.user.is_authenticated else None) is None:
+        messages.info(request, _("A capture of this source is already waiting for the worker."))
+    else:
+        messages.success(request, _("The worker will capture this source's page in a few seconds."))
+    return HttpResponseRedirect(reverse("admin:sources_source_change", args=[source.pk]))
