@@ -51,6 +51,19 @@ def request_capture(source: Source, *, by: User | None = None) -> ArchiveJob | N
     return _request(source, JobKind.CAPTURE, by=by)
 
 
+def request_captures(sources: list[Source], *, by: User | None = None) -> int:
+    """Ask a capture of each of ``sources`` (new ones, written in bulk) that has a URL, when captures on save
+    are on (``ARCHIVE_ON_SAVE``); how many were asked."""
+    if not settings.ARCHIVE_ON_SAVE:
+        return 0
+    jobs = ArchiveJob.objects.bulk_create(
+        ArchiveJob(source=source, kind=JobKind.CAPTURE, requested_by=by) for source in sources if source.url
+    )
+    for job in jobs:
+        _enqueue(job)
+    return len(jobs)
+
+
 def request_check(source: Source) -> ArchiveJob | None:
     """Ask the worker to check ``source``'s URL again (and capture it anew if it changed)."""
     return _request(source, JobKind.CHECK, by=None)

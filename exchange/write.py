@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from archive.jobs import request_captures
 from cases.bulk import BulkWriter
 from cases.models import CaseIdCounter, NameVariant, Person, Responsibility, StatusEvent
 from sources.models import Citation, Source
@@ -49,6 +50,8 @@ def write_plan(plan: Plan, *, by, reason: str, progress) -> None:
     for source in plan.new_sources:
         source.added_by = by
     writer.insert(Source, plan.new_sources)
+    # Written in bulk, without Source.save(): their pages are asked for here, as a save would.
+    request_captures(plan.new_sources, by=by)
     new_items = [item for item in plan.items if item.is_new]
     for item, case_id in zip(new_items, CaseIdCounter.allocate_many(len(new_items)) if new_items else [], strict=True):
         item.person.case_id = case_id

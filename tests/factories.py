@@ -72,6 +72,36 @@ def make_source(*, by=None, **fields) -> Source:
     return source
 
 
+def make_capture(source: Source, body: bytes = b"<html><body>Captured</body></html>", **fields):
+    """A capture of ``source``'s page as the worker keeps one (archive.jobs.keep), with its files in the storage."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from archive.models import Capture
+
+    warc = fields.pop("warc_bytes", b"WARC/1.1\r\n" + body)
+    fields.setdefault("requested_url", source.url or "https://example.org/page")
+    fields.setdefault("final_url", fields["requested_url"])
+    fields.setdefault("http_status", 200)
+    fields.setdefault("content_type", "text/html")
+    fields.setdefault("captured_at", timezone.now())
+    fields.setdefault("tool", "Whereabouts/test")
+    capture = Capture(
+        source=source,
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        body_size=len(body),
+        warc_sha256=hashlib.sha256(warc).hexdigest(),
+        warc_size=len(warc),
+        **fields,
+    )
+    capture.body.save("capture", ContentFile(body), save=False)
+    capture.warc.save("capture.warc.gz", ContentFile(warc), save=False)
+    save_with_history(capture, by=None, reason="test data")
+    return capture
+
+
 def make_citation(source: Source, *, by=None, **fields) -> Citation:
     citation = Citation(source=source, **fields)
     save_with_history(citation, by=by, reason="test data")

@@ -342,3 +342,20 @@ def test_jobs_and_link_checks_are_listed_for_staff_and_never_written_by_hand(cli
     assert client.get(reverse("admin:archive_linkcheck_changelist")).status_code == 200
     assert client.get(reverse("admin:archive_archivejob_add")).status_code == 403
     assert client.get(reverse("admin:archive_capture_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_an_import_asks_a_capture_of_each_new_source_with_a_url(tmp_path, web_server):
+    path = tmp_path / "cases.csv"
+    path.write_text(
+        "name,status,status_date,source_title,source_url\n"
+        f"Kim Ok-sun,arrested,2019-03,Report on Onsong,{web_server.url('/page.html')}\n"
+        "Pak Chol,detained,2020,A report with no address,\n",
+        encoding="utf-8",
+    )
+    call_command("import_cases", str(path), "--no-progress", stdout=io.StringIO())
+    with_url = Source.objects.get(title="Report on Onsong")
+    assert list(ArchiveJob.objects.values_list("source", "kind", "state")) == [
+        (with_url.pk, JobKind.CAPTURE, JobState.QUEUED)
+    ]
+    assert DBTaskResult.objects.filter(task_path="archive.jobs.run_job").count() == 1

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 from django.core.management import call_command
 
+from archive.models import Capture
 from cases.history import save_with_history
 from cases.models import Category, FacilityName, PublicationBasis, PublicationState, Responsibility, Status
 from cases.partial_dates import PartialDate
@@ -26,6 +27,7 @@ from workflow.services import submit_for_review, withdraw
 from .factories import (
     make_appeal,
     make_authority,
+    make_capture,
     make_citation,
     make_event,
     make_facility,
@@ -38,7 +40,7 @@ from .factories import (
     publish_case,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("upload_storage")]
 
 SENTINEL = "ZQXSENTINEL"
 
@@ -67,6 +69,18 @@ def plant_everything():
         title=f"{SENTINEL} testimony", publisher=SENTINEL, url=f"https://example.org/{SENTINEL}", is_restricted=True
     )
     withdrawn_source = make_source(title=f"{SENTINEL} withdrawn source", publisher="NGO")
+    # What a capture of a public source holds is for staff only: its page, its WARC file, where it led, its server.
+    make_capture(
+        public_source,
+        body=f"<html><body>{SENTINEL} captured page</body></html>".encode(),
+        warc_bytes=f"WARC/1.1 {SENTINEL}".encode(),
+        requested_url=f"https://example.org/{SENTINEL}/requested",
+        final_url=f"https://example.org/{SENTINEL}/final",
+        redirects=[f"https://example.org/{SENTINEL}/redirect"],
+        ip_address="203.0.113.77",
+        tool=f"{SENTINEL} tool",
+    )
+    make_capture(restricted_source, body=f"{SENTINEL} restricted capture".encode())
     event = make_event(
         person, Status.ARRESTED, "2015-03", is_public=True, internal_note=SENTINEL, by=secret_user, place="Onsong"
     )
@@ -455,6 +469,7 @@ def test_no_public_response_contains_a_restricted_value(client, prefix):
         assert SENTINEL not in text, f"{url} shows a restricted value"
         assert SENTINEL.lower() not in text.lower(), url
         assert "비밀" not in text, f"{url} shows the Hangul name of a case under reprisal risk"
+        assert "203.0.113.77" not in text, f"{url} shows the address a capture came from"
         assert response.status_code < 500, url
         if response.status_code == 200 and "html" in response.get("Content-Type", ""):
             queue.extend(sorted(links(text, url, prefix) - seen))
@@ -494,6 +509,14 @@ def test_the_planted_case_is_really_public_where_it_should_be(client):
     assert relative.count('<span class="connection-kind">') == 1
     for public_value in ("Park Yong-su", "Pak Yong-su", "Public report", "p. 4", "Onsong", "Religious leader"):
         assert public_value in html
+    # The public source's capture, by its date and SHA-256 (never its page), on the case and the source's pages.
+    capture = Capture.objects.get(source__title="Public report")
+    assert capture.body_sha256 in html
+    source_page = client.get(f"/sources/{capture.source_id}/").content.decode()
+    assert f"Archived copy captured on {capture.captured_at:%Y-%m-%d}" in source_page
+    assert capture.body_sha256 in source_page
+    api_sources = client.get(f"/api/cases/{person.case_id}/").json()["sources"]
+    assert [s["capture"]["sha256"] for s in api_sources if s["title"] == "Public report"] == [capture.body_sha256]
     # Of the three appeals, the public one that was sent, as its line.
     assert html.count(PUBLIC_APPEAL_LINE) == 1
     assert html.count('<ul class="appeals">') == 1
