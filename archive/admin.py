@@ -10,6 +10,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.admin import ListedInline, withdraw_selected
@@ -91,12 +92,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Capture)
 class CaptureAdmin(ReadOnlyAdmin):
-    list_display = ["source", "captured_at", "http_status", "content_type", "final_url", "withdrawn"]
-    list_filter = ["http_status", "withdrawn"]
+    list_display = ["source", "captured_at", "http_status", "content_type", "final_url", "copy_public", "withdrawn"]
+    list_filter = ["http_status", "copy_public", "withdrawn"]
     list_select_related = ["source"]
     search_fields = ["source__title", "requested_url", "final_url", "body_sha256", "warc_sha256"]
     date_hierarchy = "captured_at"
-    actions = [withdraw_selected]
+    actions = [withdraw_selected, "let_the_public_download", "stop_public_downloads"]
     fields = readonly_fields = (
         "source",
         "requested_url",
@@ -113,6 +114,7 @@ class CaptureAdmin(ReadOnlyAdmin):
         "warc_size",
         "tool",
         "requested_by",
+        "copy_public",
         "withdrawn",
         "withdrawn_reason",
     )
@@ -120,6 +122,41 @@ class CaptureAdmin(ReadOnlyAdmin):
     def has_change_permission(self, request, obj=None):
         # Only to withdraw (the action); every field stays read-only.
         return request.user.has_perm("archive.change_capture")
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm("archive.publish_capture")
+
+    @admin.action(permissions=["publish"], description=_("Let the public download the selected copies"))
+    def let_the_public_download(self, request, queryset):
+        allowed = [capture for capture in queryset.select_related("source") if not capture.copy_public]
+        made = 0
+        for capture in allowed:
+            if capture.is_complete and capture.source.is_public:
+                capture.set_copy_public(True, by=request.user, reason=gettext("Copy made public"))
+                made += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(made)d of %(selected)d copy may now be downloaded from its source's public page, once a "
+                "published case cites that capture. Only whole pages (HTTP 2xx) of public sources may be.",
+                "%(made)d of %(selected)d copies may now be downloaded from their source's public page, once a "
+                "published case cites that capture. Only whole pages (HTTP 2xx) of public sources may be.",
+                queryset.count(),
+            )
+            % {"made": made, "selected": queryset.count()},
+        )
+
+    @admin.action(permissions=["publish"], description=_("Stop public downloads of the selected copies"))
+    def stop_public_downloads(self, request, queryset):
+        stopped = 0
+        for capture in queryset.filter(copy_public=True):
+            capture.set_copy_public(False, by=request.user, reason=gettext("Copy no longer public"))
+            stopped += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d copy is no longer public.", "%(count)d copies are no longer public.", stopped)
+            % {"count": stopped},
+        )
 
     @admin.display(description=_("files"))
     def files(self, capture: Capture) -> str:

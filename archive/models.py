@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cases.history import EvidentialQuerySet, WithdrawableModel
+from cases.history import EvidentialQuerySet, WithdrawableModel, save_with_history
 from sources.models import Source
 
 __all__ = ["ArchiveJob", "Capture", "JobKind", "JobState", "LinkCheck", "LinkOutcome"]
@@ -38,6 +38,11 @@ class CaptureQuerySet(EvidentialQuerySet):
     def complete(self) -> CaptureQuerySet:
         """Captures not withdrawn whose page came back whole (HTTP 2xx): the rule of ``Capture.is_complete``."""
         return self.active().filter(http_status__gte=200, http_status__lt=300)
+
+    def public_copies(self) -> CaptureQuerySet:
+        """Copies the public may download: complete, marked public by an editor, of a public source (the rule of
+        ``Capture.is_public_copy``; the public pages also ask that a published case cites the capture)."""
+        return self.complete().filter(copy_public=True, source__in=Source.objects.public())
 
     def latest_complete(self, source_ids) -> dict[int, Capture]:
         """The latest complete capture of each of ``source_ids`` that has one, by source id, in one query."""
@@ -69,6 +74,14 @@ class Capture(WithdrawableModel):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )
+    # An editor's decision: the public may download this copy of the page, from the page of the source (when
+    # the source is public and a published case cites this very capture). Off until an editor turns it on.
+    copy_public = models.BooleanField(
+        _("copy public"),
+        default=False,
+        editable=False,
+        help_text=_("The public may download this copy of the page from the source's public page."),
+    )
 
     history = HistoricalRecords()
     objects = CaptureQuerySet.as_manager()
@@ -77,7 +90,10 @@ class Capture(WithdrawableModel):
         ordering = ["-captured_at", "-pk"]
         verbose_name = _("capture")
         verbose_name_plural = _("captures")
-        permissions = [("download_capture", "Can download the captured copy of a source's page")]
+        permissions = [
+            ("download_capture", "Can download the captured copy of a source's page"),
+            ("publish_capture", "Can let the public download a captured copy"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(warc_sha256__regex=r"^[0-9a-f]{64}$"), name="capture_warc_sha256_hex"),
             models.CheckConstraint(condition=Q(body_sha256__regex=r"^[0-9a-f]{64}$"), name="capture_body_sha256_hex"),
@@ -89,6 +105,16 @@ class Capture(WithdrawableModel):
 
     def __str__(self) -> str:
         return f"{self.source} · {timezone.localtime(self.captured_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def is_public_copy(self) -> bool:
+        """The rule of ``Capture.objects.public_copies()``."""
+        return self.is_complete and self.copy_public and self.source.is_public
+
+    def set_copy_public(self, public: bool, *, by, reason: str) -> None:
+        """Let the public download this copy, or stop it: on record, with who and why."""
+        self.copy_public = public
+        save_with_history(self, by=by, reason=reason, update_fields=["copy_public"])
 
     @property
     def is_complete(self) -> bool:

@@ -14,9 +14,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from security.audit import record as audit
 from security.models import AuditEvent
-from sources.files import StoredFileMissing, verified_copy
+from sources.files import EXTENSIONS, StoredFileMissing, verified_copy
 from sources.models import Source
-from sources.views import EXTENSIONS
 
 from .jobs import request_capture
 from .models import Capture

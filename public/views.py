@@ -4,6 +4,7 @@ The list's query lives in ``public.queries``, the JSON API in ``public.api``,
 the CSV export in ``public.export``.
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Subquery
 from django.db.utils import DatabaseError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -26,12 +28,16 @@ from django.views.decorators.http import require_safe
 from django_countries import countries
 
 from cases.vocabularies import FacilityKind, Status
+from sources.files import EXTENSIONS, StoredFileMissing, verified_copy
+from workflow.copies import public_copy
 from workflow.models import PublishedAppeal, PublishedSource, PublishedVersion
 
 from . import rendering
 from .caching import cached, public_page
 from .filters import ANY_COUNTRY, FATES
 from .queries import CaseQuery, paginate, public_version
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 
@@ -270,7 +276,39 @@ def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
     )
     if not rows:
         raise Http404(_("No published case cites this source."))
-    return render(request, "public/source_detail.html", {"source": rows[0], "citing": [row.version for row in rows]})
+    # The latest capture any citing version names (versions published at different times may name different ones).
+    shown = max(rows, key=lambda row: (row.captured_at is not None, row.captured_at or row.version.published_at))
+    context = {"source": shown, "citing": [row.version for row in rows], "copy": public_copy(source_id)}
+    return render(request, "public/source_detail.html", context)
+
+
+@require_safe
+@never_cache
+def source_copy(request: HttpRequest, source_id: int) -> HttpResponseBase:
+    """The archived copy of a source's page, when an editor let the public download it (workflow.copies)."""
+    capture = public_copy(source_id)
+    if capture is None:
+        raise Http404(_("No archived copy of this source is public."))
+    try:
+        copy, sha256 = verified_copy(capture.body, capture.body_size)
+    except StoredFileMissing:
+        logger.error("Capture %s: its public copy %s cannot be read from the file store", capture.pk, capture.body.name)
+        raise Http404(_("No archived copy of this source is public.")) from None
+    if copy is None or sha256 != capture.body_sha256:
+        if copy is not None:
+            copy.close()
+        logger.error("Capture %s: its public copy does not match its SHA-256; not served", capture.pk)
+        raise Http404(_("No archived copy of this source is public."))
+    extension = EXTENSIONS.get(capture.content_type, (".bin",))[0]
+    response = FileResponse(
+        copy,
+        as_attachment=True,  # never rendered on the site: a captured page could run scripts
+        filename=f"source-{source_id}-captured-{capture.captured_at:%Y-%m-%d}{extension}",
+        content_type=capture.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
 
 
 @require_safe

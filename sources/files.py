@@ -18,6 +18,19 @@ CHUNK_BYTES = 64 * 1024
 IN_MEMORY_BYTES = 1024 * 1024
 
 
+# The extensions a download may keep, by the type read from its content: never one that a
+# computer would run (a text file named "notes.bat" downloads as "notes.bat.txt").
+EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "text/html": (".html", ".htm"),
+    "text/plain": (".txt",),
+}
+
+
 class StoredFileMissing(Exception):
     """The stored file cannot be read: it is not in the file store, or the store failed to give it."""
 

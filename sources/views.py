@@ -18,23 +18,10 @@ from django.views.decorators.http import require_safe
 from security.audit import record as audit
 from security.models import AuditEvent
 
-from .files import StoredFileMissing, verified_copy
+from .files import EXTENSIONS, StoredFileMissing, verified_copy
 from .models import Source, clean_original_filename
 
 logger = logging.getLogger(__name__)
-
-# The extensions a download may keep, by the type read from its content: never one that a
-# computer would run (a text file named "notes.bat" downloads as "notes.bat.txt").
-EXTENSIONS = {
-    "application/pdf": (".pdf",),
-    "image/png": (".png",),
-    "image/jpeg": (".jpg", ".jpeg"),
-    "image/gif": (".gif",),
-    "image/webp": (".webp",),
-    "text/html": (".html", ".htm"),
-    "text/plain": (".txt",),
-}
-
 
 def download_name(source: Source) -> str:
     """The name the file is given back under: its original name, with the extension of what it really is.

@@ -359,3 +359,16 @@ def test_an_import_asks_a_capture_of_each_new_source_with_a_url(tmp_path, web_se
         (with_url.pk, JobKind.CAPTURE, JobState.QUEUED)
     ]
     assert DBTaskResult.objects.filter(task_path="archive.jobs.run_job").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_capture_that_does_not_read_back_whole_is_not_recorded(monkeypatch, web_server):
+    import archive.jobs
+
+    monkeypatch.setattr(archive.jobs, "verified_copy", lambda stored, size: (None, ""))  # a store that lost it
+    source = make_source(url=web_server.url("/page.html"))
+    with pytest.raises(OSError, match="does not match its SHA-256 once stored"):
+        archive.jobs.run_job.call(ArchiveJob.objects.get(source=source).pk)
+    job = ArchiveJob.objects.get(source=source)
+    assert job.state == JobState.FAILED and "could not be stored" in job.last_error
+    assert not Capture.objects.exists()

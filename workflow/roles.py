@@ -101,6 +101,8 @@ EDITOR = (
         "cases.publish_facility",
         # Withdraws a capture (a page captured with what must not be kept, for instance), with a reason.
         "archive.change_capture",
+        # Lets the public download a captured copy of a public source's page, or stops it.
+        "archive.publish_capture",
     }
 )
 

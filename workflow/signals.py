@@ -11,6 +11,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from advocacy.models import Appeal, AppealReply
+from archive.models import Capture
 from cases.models import (
     Authority,
     Category,
@@ -62,6 +63,15 @@ def source_saved(sender, instance: Source, raw=False, created=False, **kwargs):
         *cited.values_list("relation__other_id", flat=True),
     }
     _redact(person_ids - {None}, instance, f"source “{instance}” is no longer public")
+
+
+@receiver(post_save, sender=Capture)
+def capture_saved(sender, instance: Capture, raw=False, created=False, **kwargs):
+    # Whether the public may download a copy is read at each request (workflow.copies); the source's page,
+    # which offers it, is kept under the generation: a change to a capture that is or was public raises it.
+    if raw or (created and not instance.copy_public):
+        return
+    PublicGeneration.advance()
 
 
 @receiver(post_save, sender=Citation)
