@@ -29,8 +29,8 @@ import polib
 from django.template.base import Lexer, TokenType
 
 ROOT = Path(__file__).resolve().parent.parent
-# Names written the same in every language: the site's, and the checksum's (SHA-256).
-UNTRANSLATED_WORDS = {"Whereabouts", "SHA"}
+# Names written the same in every language: the site's, the checksum's (SHA-256) and the protocol's (HTTP 404).
+UNTRANSLATED_WORDS = {"Whereabouts", "SHA", "HTTP"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]|\{\w*\}")
 READ_ATTRIBUTES = {"title", "alt", "aria-label", "placeholder", "label"}
 HIDDEN = "\x00"
