@@ -278,7 +278,9 @@ def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
         raise Http404(_("No published case cites this source."))
     # The latest capture any citing version names (versions published at different times may name different ones).
     shown = max(rows, key=lambda row: (row.captured_at is not None, row.captured_at or row.version.published_at))
-    context = {"source": shown, "citing": [row.version for row in rows], "copy": public_copy(source_id)}
+    # A copy is offered only of a capture a current version names: without one, there is nothing to ask.
+    copy = public_copy(source_id) if any(row.capture_sha256 for row in rows) else None
+    context = {"source": shown, "citing": [row.version for row in rows], "copy": copy}
     return render(request, "public/source_detail.html", context)
 
 
