@@ -14,6 +14,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.admin import ListedInline, withdraw_selected
+from security.admin import ReadOnlyAdmin
 from sources.admin import SourceAdmin
 from sources.models import Source
 
@@ -75,19 +76,6 @@ class ArchivedSourceAdmin(SourceAdmin):
 
 admin.site.unregister(Source)
 admin.site.register(Source, ArchivedSourceAdmin)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records the worker writes: listed and read, never added or changed by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Capture)

@@ -27,7 +27,7 @@ from django_tasks import task
 
 from cases.history import save_with_history
 from sources.fetch import Fetched, FetchError, FetchFailed, fetch
-from sources.files import verified_copy
+from sources.files import checked_copy
 from sources.models import Citation, Source
 
 from .models import ArchiveJob, Capture, JobKind, JobState, LinkCheck, LinkOutcome
@@ -185,16 +185,8 @@ def keep(source: Source, fetched: Fetched, *, by: User | None = None) -> Capture
     capture.warc.save("capture.warc.gz", File(fetched.warc), save=False)
     capture.body.save("capture", File(fetched.body), save=False)
     # Read back from the file store and checked before the capture is recorded: a capture on record is whole.
-    written = [
-        (capture.warc, fetched.warc_size, fetched.warc_sha256),
-        (capture.body, fetched.body_size, fetched.body_sha256),
-    ]
-    for stored, size, sha256 in written:
-        copy, found = verified_copy(stored, size)
-        if copy is not None:
-            copy.close()
-        if found != sha256:
-            raise OSError(f"{stored.name} does not match its SHA-256 once stored ({found or 'larger'} != {sha256})")
+    checked_copy(capture.warc, fetched.warc_size, fetched.warc_sha256).close()
+    checked_copy(capture.body, fetched.body_size, fetched.body_sha256).close()
     save_with_history(capture, by=by, reason=_("Captured from %(url)s") % {"url": fetched.requested_url})
     return capture
 

@@ -17,8 +17,11 @@ def remember_url(sender, instance: Source, **kwargs) -> None:
 
 @receiver(post_save, sender=Source)
 def capture_new_url(sender, instance: Source, created: bool, raw: bool = False, **kwargs) -> None:
-    if raw or not settings.ARCHIVE_ON_SAVE or not instance.url:
+    update_fields = kwargs.get("update_fields")
+    if raw or not settings.ARCHIVE_ON_SAVE or (update_fields is not None and "url" not in update_fields):
         return
+    if "url" not in instance.__dict__ or not instance.url:
+        return  # loaded without its URL (``only()``), and saved without it: not a new address
     if created or instance.url != instance.__dict__.get("_archive_loaded_url", ""):
         request_capture(instance, by=getattr(instance, "_history_user", None))
     instance.__dict__["_archive_loaded_url"] = instance.url

@@ -4,7 +4,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from security.audit import record as audit
 from security.models import AuditEvent
-from sources.files import EXTENSIONS, StoredFileMissing, verified_copy
+from sources.files import EXTENSIONS, StoredFileDamaged, StoredFileMissing, attachment, checked_copy
 from sources.models import Source
 
 from .jobs import request_capture
@@ -48,29 +48,24 @@ def download(request: HttpRequest, pk: int, part: str) -> HttpResponseBase:
     field, size_field, sha_field = PARTS[part]
     stored, size, recorded = getattr(capture, field), getattr(capture, size_field), getattr(capture, sha_field)
     try:
-        copy, sha256 = verified_copy(stored, size)
+        copy = checked_copy(stored, size, recorded)
     except StoredFileMissing as error:
-        logger.error("Capture %s: its %s %s cannot be read from the file store (%s)", pk, part, stored.name, error)
+        logger.error("Capture %s: its %s cannot be read from the file store (%s)", pk, part, error)
         return _unavailable(request, capture, "missing", 404)
-    if copy is None or sha256 != recorded:
-        if copy is not None:
-            copy.close()
-        logger.error("Capture %s: its %s %s does not match its recorded SHA-256 %s", pk, part, stored.name, recorded)
+    except StoredFileDamaged as error:
+        logger.error("Capture %s: its %s is damaged, download refused: %s", pk, part, error)
         audit(
             AuditEvent.Action.DOCUMENT_DOWNLOADED,
             request=request,
             target=f"capture {pk} ({part}): refused, checksum mismatch",
             refused="checksum_mismatch",
-            recorded_sha256=recorded,
-            stored_sha256=sha256,
+            recorded_sha256=error.recorded,
+            stored_sha256=error.found,
         )
         return _unavailable(request, capture, "damaged", 409)
-    content_type = "application/warc" if part == "warc" else (capture.content_type or "application/octet-stream")
-    # An attachment, never rendered: a captured page could run scripts on the staff site.
-    response = FileResponse(copy, as_attachment=True, filename=download_name(capture, part), content_type=content_type)
+    content_type = "application/warc" if part == "warc" else capture.content_type
+    response = attachment(copy, filename=download_name(capture, part), content_type=content_type)
     audit(AuditEvent.Action.DOCUMENT_DOWNLOADED, request=request, target=f"capture {pk} ({part})")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
 
 

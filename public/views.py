@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, Func, IntegerField, Subquery
 from django.db.utils import DatabaseError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -28,7 +28,7 @@ from django.views.decorators.http import require_safe
 from django_countries import countries
 
 from cases.vocabularies import FacilityKind, Status
-from sources.files import EXTENSIONS, StoredFileMissing, verified_copy
+from sources.files import EXTENSIONS, StoredFileDamaged, StoredFileMissing, attachment, checked_copy
 from workflow.copies import public_copy
 from workflow.models import PublishedAppeal, PublishedSource, PublishedVersion
 
@@ -292,25 +292,13 @@ def source_copy(request: HttpRequest, source_id: int) -> HttpResponseBase:
     if capture is None:
         raise Http404(_("No archived copy of this source is public."))
     try:
-        copy, sha256 = verified_copy(capture.body, capture.body_size)
-    except StoredFileMissing:
-        logger.error("Capture %s: its public copy %s cannot be read from the file store", capture.pk, capture.body.name)
+        copy = checked_copy(capture.body, capture.body_size, capture.body_sha256)
+    except (StoredFileMissing, StoredFileDamaged) as error:
+        logger.error("Capture %s: its public copy is not served: %s", capture.pk, error)
         raise Http404(_("No archived copy of this source is public.")) from None
-    if copy is None or sha256 != capture.body_sha256:
-        if copy is not None:
-            copy.close()
-        logger.error("Capture %s: its public copy does not match its SHA-256; not served", capture.pk)
-        raise Http404(_("No archived copy of this source is public."))
     extension = EXTENSIONS.get(capture.content_type, (".bin",))[0]
-    response = FileResponse(
-        copy,
-        as_attachment=True,  # never rendered on the site: a captured page could run scripts
-        filename=f"source-{source_id}-captured-{capture.captured_at:%Y-%m-%d}{extension}",
-        content_type=capture.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    filename = f"source-{source_id}-captured-{capture.captured_at:%Y-%m-%d}{extension}"
+    return attachment(copy, filename=filename, content_type=capture.content_type)
 
 
 @require_safe

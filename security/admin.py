@@ -15,7 +15,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     """An admin that shows records and never adds, changes or deletes them (the audit, published versions)."""
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        # Every field of the model, and what the admin shows beside them (links, sizes).
+        names = [field.name for field in self.model._meta.fields]
+        return [*names, *(name for name in self.readonly_fields if name not in names)]
 
     def has_add_permission(self, request):
         return False

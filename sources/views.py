@@ -9,7 +9,7 @@ import logging
 from pathlib import PurePosixPath
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
@@ -18,10 +18,11 @@ from django.views.decorators.http import require_safe
 from security.audit import record as audit
 from security.models import AuditEvent
 
-from .files import EXTENSIONS, StoredFileMissing, verified_copy
+from .files import EXTENSIONS, StoredFileDamaged, StoredFileMissing, attachment, checked_copy
 from .models import Source, clean_original_filename
 
 logger = logging.getLogger(__name__)
+
 
 def download_name(source: Source) -> str:
     """The name the file is given back under: its original name, with the extension of what it really is.
@@ -54,41 +55,21 @@ def document(request: HttpRequest, pk: int) -> HttpResponseBase:
     if not source.document:
         raise Http404("This source has no uploaded copy.")
     try:
-        copy, sha256 = verified_copy(source.document, source.file_size)
+        copy = checked_copy(source.document, source.file_size, source.sha256)
     except StoredFileMissing as error:
-        logger.error(
-            "Source %s: its uploaded copy %s cannot be read from the file store (%s)",
-            source.pk,
-            source.document.name,
-            error,
-        )
+        logger.error("Source %s: its uploaded copy cannot be read from the file store (%s)", source.pk, error)
         return _refused(request, source, "missing", 404)
-    if copy is None or sha256 != source.sha256:
-        if copy is not None:
-            copy.close()
-        logger.error(
-            "Source %s: its uploaded copy %s does not match the SHA-256 recorded at upload (%s); download refused",
-            source.pk,
-            source.document.name,
-            source.sha256,
-        )
+    except StoredFileDamaged as error:
+        logger.error("Source %s: its uploaded copy is damaged, download refused: %s", source.pk, error)
         audit(
             AuditEvent.Action.DOCUMENT_DOWNLOADED,
             request=request,
             target=f"source {source.pk}: refused, checksum mismatch",
             refused="checksum_mismatch",
-            recorded_sha256=source.sha256,
-            stored_sha256=sha256,
+            recorded_sha256=error.recorded,
+            stored_sha256=error.found,
         )
         return _refused(request, source, "damaged", 409)
-    response = FileResponse(
-        copy,
-        as_attachment=True,  # never rendered in the browser: an HTML copy could run scripts
-        # Django quotes the name in the header (filename="…", or filename*=utf-8''… beyond ASCII).
-        filename=download_name(source),
-        content_type=source.content_type or "application/octet-stream",
-    )
+    response = attachment(copy, filename=download_name(source), content_type=source.content_type)
     audit(AuditEvent.Action.DOCUMENT_DOWNLOADED, request=request, target=f"source {source.pk}")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response

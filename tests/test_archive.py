@@ -18,6 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.jobs import request_capture, request_check, schedule_link_checks, sources_due_a_check
 from archive.models import ArchiveJob, Capture, JobKind, JobState, LinkCheck, LinkOutcome
 from cases.models import Status
+from sources.files import StoredFileDamaged
 from sources.models import Source
 from workflow.roles import ROLES
 
@@ -365,10 +366,29 @@ def test_an_import_asks_a_capture_of_each_new_source_with_a_url(tmp_path, web_se
 def test_a_capture_that_does_not_read_back_whole_is_not_recorded(monkeypatch, web_server):
     import archive.jobs
 
-    monkeypatch.setattr(archive.jobs, "verified_copy", lambda stored, size: (None, ""))  # a store that lost it
+    def lost(stored, size, sha256):
+        raise StoredFileDamaged(stored.name, sha256, "")  # a store that did not keep it whole
+
+    monkeypatch.setattr(archive.jobs, "checked_copy", lost)
     source = make_source(url=web_server.url("/page.html"))
-    with pytest.raises(OSError, match="does not match its SHA-256 once stored"):
+    with pytest.raises(StoredFileDamaged, match="does not match its recorded SHA-256"):
         archive.jobs.run_job.call(ArchiveJob.objects.get(source=source).pk)
     job = ArchiveJob.objects.get(source=source)
     assert job.state == JobState.FAILED and "could not be stored" in job.last_error
     assert not Capture.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_capture_page_shows_its_record_and_its_files(client, settings):
+    from .factories import make_capture
+
+    settings.ARCHIVE_ON_SAVE = False
+    capture = make_capture(make_source(url="https://example.org/report"))
+    for role in ("Researcher", "Editor"):
+        client.force_login(make_staff(role, username=role.lower()))
+        page = client.get(reverse("admin:archive_capture_change", args=[capture.pk]))
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert capture.body_sha256 in text and reverse("archive:download", args=[capture.pk, "warc"]) in text
+    source_page = client.get(reverse("admin:sources_source_change", args=[capture.source_id])).content.decode()
+    assert reverse("archive:download", args=[capture.pk, "copy"]) in source_page

@@ -98,7 +98,7 @@ def test_a_withdrawn_capture_or_a_restricted_source_takes_the_copy_off_at_once(c
 
 
 def test_only_the_capture_a_published_case_cites_is_offered(client, published):
-    person, source, capture = published
+    person, source, _ = published
     later = make_capture(source, body=b"<html>changed since publication</html>")
     later.set_copy_public(True, by=None, reason="test")
     # The published record names the first capture: the later one is not offered until it is published.
