@@ -8,42 +8,30 @@ like any other (``status`` says so); only a fetch that could not be made, or mus
 not be, raises a :class:`FetchError`: :class:`FetchRefused` (never worth
 retrying) or :class:`FetchFailed` (transient, worth retrying later).
 
-What the server fetches, since anyone who can cite a source can make it fetch a URL:
+Which URLs and addresses may be fetched, and why, is ``sources.addresses``' job:
+only ``http`` and ``https`` URLs on public addresses (``allow_loopback`` lets the
+tests' local server through), each redirect's target checked again before
+anything is sent to it. The connection goes to the checked address itself, with
+the name only in the Host header and the TLS server name (certificates are
+verified against the system's store), so a second DNS answer cannot swap in a
+private address between the check and the connection. ``sources.warc`` writes
+the WARC file.
 
-* only ``http`` and ``https`` URLs with a host and no user name or password;
-* only public addresses. The host name is resolved here (``socket.getaddrinfo``)
-  and refused unless *every* address it has is on the public internet: no
-  loopback, private, link-local (169.254.169.254, the cloud metadata service),
-  shared (100.64.0.0/10), multicast, reserved or unspecified address, nor those
-  hidden in an IPv4-mapped, 6to4 or NAT64 IPv6 address. The connection then goes
-  to the checked address itself, with the name only in the Host header and the
-  TLS server name (certificates are verified against the system's store), so a
-  second DNS answer cannot swap in a private address between the check and the
-  connection. Each redirect's target is checked again in the same way, before
-  anything is sent to it. (Name resolution keeps the system resolver's own time
-  limits: it is not cut by ``timeout``.)
-* ``allow_loopback`` (for the tests' local server only) lets loopback addresses
-  (127.0.0.0/8, ::1, ``localhost``) through, and nothing else that is not public;
-* within limits: ``timeout`` is the deadline of the whole fetch (connections,
-  redirects and every read, enforced by a watchdog that cuts the connection, so
-  a server dripping bytes cannot hold it); a body above ``max_bytes``, declared
-  or as it streams (before and after undoing gzip or deflate), is refused and
-  nothing is kept; at most ``max_redirects`` redirects are followed.
+Within limits: ``timeout`` is the deadline of the whole fetch (connections,
+redirects and every read, enforced by a watchdog that cuts the connection, so a
+server dripping bytes cannot hold it); a body above ``max_bytes``, declared or as
+it streams (before and after undoing gzip or deflate), is refused and nothing is
+kept; at most ``max_redirects`` redirects are followed.
 
 Through a proxy (``proxy_url``: ``http://``, ``https://`` or ``socks5h://``, e.g.
-Tor for sensitive fetches) the proxy resolves names and picks the address, so
-the address check above cannot be made here: a URL whose host is an address
-(in any spelling ``inet_aton`` accepts, such as ``2130706433``) must still be a
-public one, and the names ``localhost`` and ``*.localhost`` are refused; any other
-name is the proxy's to resolve, and to keep off private networks. ``socks5h``
-needs the PySocks package, which is not among the project's requirements.
+Tor for sensitive fetches) the proxy resolves names and picks the address
+(``sources.addresses`` says what is still checked here). ``socks5h`` needs the
+PySocks package, which is not among the project's requirements.
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
-import re
 import socket
 import tempfile
 import threading
@@ -59,7 +47,7 @@ from importlib.metadata import PackageNotFoundError, version
 from importlib.util import find_spec
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import urllib3
 from django.template.defaultfilters import filesizeformat
@@ -74,23 +62,15 @@ from urllib3.exceptions import (
     ReadTimeoutError,
     SSLError,
 )
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.timeutils import datetime_to_iso_date
-from warcio.warcwriter import WARCWriter
+
+from sources.addresses import Target, checked_address, is_public_address, parse, proxy_scheme
+from sources.fetch_errors import FetchError, FetchFailed, FetchRefused
+from sources.warc import new_writer, rewind, write_exchange
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Bodies are read, decoded and written in pieces of this size; files this small stay in memory.
 _PIECE = 64 * 1024
 _IN_MEMORY = 1024 * 1024
-# NAT64 prefixes: the well-known one carries an IPv4 address in its last 32 bits; the local-use one
-# leads wherever the local translator says, so it is never public.
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
-# The host spellings that inet_aton reads as an IPv4 address ("127.1", "0x7f.0.0.1", "2130706433").
-_NUMERIC_HOST = re.compile(r"[0-9a-fx.]+", re.IGNORECASE)
-# A host name once IDNA-encoded (an IPv6 address, in brackets in the URL, is checked apart).
-_HOST_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?")
-_PROXY_SCHEMES = ("http", "https", "socks5h")
 
 # Test seam, empty in production: a checked address and port mapped to where the connection really goes,
 # so that a test can let a public-looking name (resolved by a monkeypatched getaddrinfo) reach the local test
@@ -118,24 +98,6 @@ def _package_version(name: str) -> str:
 _PROJECT = f"Whereabouts/{project_version()}" if project_version() else "Whereabouts"
 TOOL = f"{_PROJECT} warcio/{_package_version('warcio')} urllib3/{urllib3.__version__}"
 USER_AGENT = f"{_PROJECT} (archiving a cited source)"
-
-
-class FetchError(Exception):
-    """A page that was not fetched; ``str(error)`` is a sentence for staff, in their language."""
-
-    retry: bool = False
-
-
-class FetchRefused(FetchError):
-    """Never fetched, and never will be: not http(s), not a public address, too large, too many redirects."""
-
-    retry = False
-
-
-class FetchFailed(FetchError):
-    """The fetch did not succeed this time (too slow, no connection, no DNS answer, TLS failure): retry later."""
-
-    retry = True
 
 
 @dataclass
@@ -166,23 +128,6 @@ class Fetched:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-@dataclass(frozen=True)
-class _Target:
-    """One URL to request, checked for form, split into what the connection needs."""
-
-    url: str  # normalised: lower-case scheme and host, default port left out, no fragment
-    scheme: str
-    host: str  # lower-case, ASCII (IDNA), without brackets
-    port: int
-    path: str  # the request target: path and query, percent-encoded
-
-    @property
-    def host_header(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        default = 443 if self.scheme == "https" else 80
-        return host if self.port == default else f"{host}:{self.port}"
 
 
 class _Deadline:
@@ -314,15 +259,7 @@ def fetch(
         with _Deadline(timeout) as deadline, ExitStack() as closing:
             if proxy is not None:
                 closing.callback(proxy.clear)
-            writer = WARCWriter(warc, gzip=True, warc_version="1.1")
-            info = {
-                "software": TOOL,
-                "format": "WARC File Format 1.1",
-                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-                "http-header-user-agent": user_agent,
-                "requested-url": url,
-            }
-            writer.write_record(writer.create_warcinfo_record("", info))
+            writer = new_writer(warc, software=TOOL, user_agent=user_agent, requested_url=url)
             headers = {
                 "User-Agent": user_agent,
                 "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
@@ -332,8 +269,8 @@ def fetch(
             current = url
             while True:
                 try:
-                    target = _parse(current)
-                    ip = _checked_address(target, allow_loopback=allow_loopback, proxied=proxy is not None)
+                    target = parse(current)
+                    ip = checked_address(target, allow_loopback=allow_loopback, proxied=proxy is not None)
                 except FetchRefused as refusal:
                     if not redirects:
                         raise
@@ -362,12 +299,12 @@ def fetch(
                         raw_size, body_size, body_sha256 = _read_body(
                             response, deadline, max_bytes, raw, None if is_redirect else body
                         )
-                        _write_exchange(writer, target, ip, request_headers, response, raw, raw_size, exchanged_at)
+                        write_exchange(writer, target, ip, request_headers, response, raw, raw_size, exchanged_at)
                 if not is_redirect:
                     break
                 redirects.append(target.url)
                 current = urljoin(target.url, location.strip())
-        warc_sha256, warc_size = _rewind(warc)
+        warc_sha256, warc_size = rewind(warc)
         body.seek(0)
         return Fetched(
             requested_url=url,
@@ -391,118 +328,10 @@ def fetch(
         raise
 
 
-def _parse(url: str) -> _Target:
-    """The URL split and normalised; FetchRefused unless it is an http(s) URL with a host and no user info."""
-    invalid = FetchRefused(_("This web address is not valid: %(url)s") % {"url": url})
-    if any(ord(character) < 32 or ord(character) == 127 for character in url.strip()):
-        raise invalid
-    try:
-        parts = urlsplit(url.strip())
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https"):
-            raise FetchRefused(
-                _("Only web addresses starting with http:// or https:// are fetched, not %(url)s.") % {"url": url}
-            )
-        if "@" in parts.netloc:
-            raise FetchRefused(_("Web addresses with a user name or password are not fetched: %(url)s") % {"url": url})
-        hostname = parts.hostname or ""
-        port = parts.port or (443 if scheme == "https" else 80)
-        host = hostname if ":" in hostname else hostname.encode("idna").decode("ascii").lower()
-    except (ValueError, UnicodeError):
-        raise invalid from None
-    if not (_HOST_NAME.fullmatch(host) or (":" in host and _literal_address(host))):
-        raise invalid
-    # Only characters that are not allowed in a URL are percent-encoded; existing escapes stay as they are.
-    safe = "/%:@!$&'()*+,;=-._~?[]"
-    path = quote(parts.path or "/", safe=safe)
-    query = quote(parts.query, safe=safe)
-    netloc = f"[{host}]" if ":" in host else host
-    if parts.port and parts.port != (443 if scheme == "https" else 80):
-        netloc = f"{netloc}:{port}"
-    return _Target(
-        url=urlunsplit((scheme, netloc, path, query, "")),
-        scheme=scheme,
-        host=host,
-        port=port,
-        path=f"{path}?{query}" if query else path,
-    )
-
-
-def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The address a host names literally, in any spelling a resolver would accept; None for a name."""
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    if _NUMERIC_HOST.fullmatch(host):
-        try:
-            return ipaddress.IPv4Address(socket.inet_aton(host.rstrip(".")))
-        except OSError:
-            return None
-    return None
-
-
-def is_public_address(address: str, *, allow_loopback: bool = False) -> bool:
-    """True if ``address`` (an IP address) is on the public internet, or is loopback and that is allowed."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if allow_loopback and ip.is_loopback:
-        return True
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip in _NAT64_LOCAL or ip.is_site_local:
-            return False
-        # An IPv6 form that carries an IPv4 address leads to that address: judge that one.
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            return is_public_address(str(embedded))
-    return ip.is_global and not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
-    )
-
-
-def _is_localhost(host: str) -> bool:
-    host = host.rstrip(".")
-    return host == "localhost" or host.endswith(".localhost")
-
-
-def _checked_address(target: _Target, *, allow_loopback: bool, proxied: bool) -> str:
-    """The address to connect to ('' through a proxy), once every address of the host has been found public."""
-    not_public = FetchRefused(
-        _("%(host)s is not an address on the public internet, so it is not fetched.") % {"host": target.host}
-    )
-    if _is_localhost(target.host) and not allow_loopback:
-        raise not_public
-    literal = _literal_address(target.host)
-    if literal is not None and not is_public_address(str(literal), allow_loopback=allow_loopback):
-        raise not_public
-    if proxied:
-        return ""
-    try:
-        answers = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise FetchFailed(_("The name %(host)s could not be found (DNS).") % {"host": target.host}) from error
-    addresses = [str(answer[4][0]) for answer in answers]
-    if not addresses:
-        raise FetchFailed(_("The name %(host)s could not be found (DNS).") % {"host": target.host})
-    for address in addresses:
-        if not is_public_address(address, allow_loopback=allow_loopback):
-            raise FetchRefused(
-                _("%(host)s leads to %(address)s, which is not on the public internet, so it is not fetched.")
-                % {"host": target.host, "address": address}
-            )
-    return addresses[0]
-
-
 def _proxy_manager(proxy_url: str) -> urllib3.PoolManager | None:
     if not proxy_url:
         return None
-    scheme = urlsplit(proxy_url).scheme.lower()
-    if scheme not in _PROXY_SCHEMES:
-        raise FetchRefused(_("The archive proxy must be an http://, https:// or socks5h:// address."))
+    scheme = proxy_scheme(proxy_url)
     if scheme == "socks5h":
         if find_spec("socks") is None:
             raise FetchRefused(
@@ -517,7 +346,7 @@ def _proxy_manager(proxy_url: str) -> urllib3.PoolManager | None:
 
 
 def _send(
-    target: _Target,
+    target: Target,
     ip: str,
     headers: dict[str, str],
     proxy: urllib3.PoolManager | None,
@@ -643,56 +472,6 @@ def _read_body(
     if decoder is not None:
         keep(decoder.flush())
     return raw_size, body_size, digest.hexdigest()
-
-
-def _write_exchange(
-    writer: WARCWriter,
-    target: _Target,
-    ip: str,
-    request_headers: dict[str, str],
-    response: urllib3.BaseHTTPResponse,
-    raw: IO[bytes],
-    raw_size: int,
-    when: datetime,
-) -> None:
-    """One hop as a request record and a response record; warcio computes the digests."""
-    warc_headers = {"WARC-Date": datetime_to_iso_date(when.replace(tzinfo=None), use_micros=True)}
-    if ip:
-        warc_headers["WARC-IP-Address"] = ip
-    request = writer.create_warc_record(
-        target.url,
-        "request",
-        http_headers=StatusAndHeaders(
-            f"GET {target.path} HTTP/1.1", list(request_headers.items()), is_http_request=True
-        ),
-        warc_headers_dict=dict(warc_headers),
-    )
-    # The payload is kept with its Content-Encoding (as on the wire) but without its chunked framing, which
-    # http.client has removed: the Transfer-Encoding header would no longer be true of it.
-    headers = [(name, value) for name, value in response.headers.items() if name.lower() != "transfer-encoding"]
-    protocol = "HTTP/1.0" if response.version == 10 else "HTTP/1.1"
-    raw.seek(0)
-    record = writer.create_warc_record(
-        target.url,
-        "response",
-        payload=raw,
-        length=raw_size,
-        http_headers=StatusAndHeaders(f"{response.status} {response.reason or ''}".strip(), headers, protocol=protocol),
-        warc_headers_dict=dict(warc_headers),
-    )
-    writer.write_request_response_pair(request, record)
-
-
-def _rewind(file: IO[bytes]) -> tuple[str, int]:
-    """The file's SHA-256 and size, leaving it positioned at 0."""
-    file.seek(0)
-    digest = hashlib.sha256()
-    size = 0
-    for piece in iter(lambda: file.read(_PIECE), b""):
-        digest.update(piece)
-        size += len(piece)
-    file.seek(0)
-    return digest.hexdigest(), size
 
 
 __all__ = [
