@@ -2,7 +2,7 @@
 
 import logging
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from security.audit import record as audit
 from security.models import AuditEvent
@@ -69,11 +69,16 @@ def download(request: HttpRequest, pk: int, part: str) -> HttpResponseBase:
     return response
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
 @login_required
 @permission_required("archive.add_capture", raise_exception=True)
 def capture_now(request: HttpRequest, source_pk: int) -> HttpResponseBase:
+    """Asked on a page of its own (a button inside the source's form would be the one Enter presses)."""
     source = get_object_or_404(Source, pk=source_pk)
+    if request.method != "POST":
+        context = {**admin.site.each_context(request), "source": source, "title": _("Capture this page now")}
+        return render(request, "archive/capture_now.html", context)
     if not source.url:
         messages.error(request, _("This source has no URL to capture."))
     elif request_capture(source, by=request.user if request.user.is_authenticated else None) is None:
