@@ -116,19 +116,19 @@ class CaptureAdmin(ReadOnlyAdmin):
 
     @admin.action(permissions=["publish"], description=_("Let the public download the selected copies"))
     def let_the_public_download(self, request, queryset):
-        allowed = [capture for capture in queryset.select_related("source") if not capture.copy_public]
         made = 0
-        for capture in allowed:
-            if capture.is_complete and capture.source.is_public:
-                capture.set_copy_public(True, by=request.user, reason=gettext("Copy made public"))
-                made += 1
+        for capture in queryset.copyable().filter(copy_public=False):
+            capture.set_copy_public(True, by=request.user, reason=gettext("Copy made public"))
+            made += 1
         self.message_user(
             request,
             ngettext(
                 "%(made)d of %(selected)d copy may now be downloaded from its source's public page, once a "
-                "published case cites that capture. Only whole pages (HTTP 2xx) of public sources may be.",
+                "published case cites that capture. Only whole pages (HTTP 2xx) of public sources may be, and "
+                "none that a case at risk of reprisal cites.",
                 "%(made)d of %(selected)d copies may now be downloaded from their source's public page, once a "
-                "published case cites that capture. Only whole pages (HTTP 2xx) of public sources may be.",
+                "published case cites that capture. Only whole pages (HTTP 2xx) of public sources may be, and "
+                "none that a case at risk of reprisal cites.",
                 queryset.count(),
             )
             % {"made": made, "selected": queryset.count()},

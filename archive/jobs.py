@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from cases.history import save_with_history
 from sources.fetch import Fetched, FetchError, FetchFailed, fetch
@@ -37,14 +39,20 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# How often the scheduler looks for links due a check, and how many checks it asks at a time.
+# How often the scheduler looks for links due a check, and how many checks it asks at a time (12,000 a day).
 SCHEDULE_EVERY = datetime.timedelta(hours=1)
 CHECKS_PER_ROUND = 500
+# The queue's own rows of finished tasks are deleted after this (ArchiveJob and LinkCheck keep the outcomes).
+KEEP_FINISHED_TASKS = datetime.timedelta(days=30)
+
+
+# A capture asked by someone (a source saved, "Capture now") goes before the hourly round's link checks.
+PRIORITY = {JobKind.CAPTURE: 10, JobKind.CHECK: 0}
 
 
 def _enqueue(job: ArchiveJob, run_after: datetime.datetime | None = None) -> None:
-    runner = run_job.using(run_after=run_after) if run_after else run_job
-    runner.enqueue(job.pk)
+    runner = run_job.using(priority=PRIORITY[JobKind(job.kind)])
+    (runner.using(run_after=run_after) if run_after else runner).enqueue(job.pk)
 
 
 def request_capture(source: Source, *, by: User | None = None) -> ArchiveJob | None:
@@ -73,11 +81,14 @@ def request_check(source: Source) -> ArchiveJob | None:
 def _request(source: Source, kind: str, *, by: User | None) -> ArchiveJob | None:
     if not source.url:
         return None
-    with transaction.atomic():
-        if ArchiveJob.objects.pending().filter(source=source, kind=kind).exists():
-            return None
-        job = ArchiveJob.objects.create(source=source, kind=kind, requested_by=by)
-        _enqueue(job)
+    if ArchiveJob.objects.pending().filter(source=source, kind=kind).exists():
+        return None
+    try:
+        with transaction.atomic():
+            job = ArchiveJob.objects.create(source=source, kind=kind, requested_by=by)
+            _enqueue(job)
+    except IntegrityError:  # asked at the same moment by someone else (archive_job_pending_once)
+        return None
     return job
 
 
@@ -107,17 +118,27 @@ def _run(job_id: int) -> str:
         fetched = fetch_url(url)
     except FetchError as error:
         return _failed(job, error)
+    except Exception as error:
+        # Not a refusal or a passing failure the fetcher knows: say so on the job rather than leave it running.
+        logger.exception("Archiving job %s for source %s: the fetch broke", job.pk, job.source_id)
+        return _failed(job, FetchError(_("The fetch failed unexpectedly: %(error)s") % {"error": error}))
     if fetched.status >= 500:
         # The server failed, not the page: worth another try before it is kept as the answer.
         fetched.close()
         message = _("The web server answered with an error (HTTP %(status)d).") % {"status": fetched.status}
         return _failed(job, FetchFailed(message))
+    stored: Capture | None = None
     try:
+        # The files go to the store (and are read back) before the transaction: under SQLite the database is
+        # not held while megabytes are written.
+        latest = _latest_capture(job.source, url)
+        if job.kind == JobKind.CAPTURE or _changed(fetched, latest):
+            stored = store(job.source, fetched, by=job.requested_by)
         with transaction.atomic():
             if job.kind == JobKind.CAPTURE:
-                job.capture = keep(job.source, fetched, by=job.requested_by)
+                job.capture = keep(stored)
             else:
-                job.capture = _record_check(job.source, url, fetched)
+                job.capture = _record_check(job.source, url, fetched, latest, stored)
             job.state, job.finished_at, job.last_error = JobState.DONE, timezone.now(), ""
             job.save(update_fields=["state", "finished_at", "last_error", "capture", "updated_at"])
     except Exception as error:
@@ -125,6 +146,9 @@ def _run(job_id: int) -> str:
         job.state, job.finished_at = JobState.FAILED, timezone.now()
         job.last_error = _("The capture could not be stored: %(error)s") % {"error": error}
         job.save(update_fields=["state", "finished_at", "last_error", "updated_at"])
+        if stored is not None and stored.pk is None:
+            stored.warc.delete(save=False)
+            stored.body.delete(save=False)
         raise
     finally:
         fetched.close()
@@ -162,8 +186,8 @@ def _failed(job: ArchiveJob, error: FetchError) -> str:
     return "failed"
 
 
-def keep(source: Source, fetched: Fetched, *, by: User | None = None) -> Capture:
-    """Store what a fetch brought back as a new capture of ``source``: its WARC file and its body's copy."""
+def store(source: Source, fetched: Fetched, *, by: User | None = None) -> Capture:
+    """What a fetch brought back as a new capture of ``source``, its files (WARC, copy) in the store, unsaved."""
     capture = Capture(
         source=source,
         requested_url=fetched.requested_url,
@@ -187,19 +211,38 @@ def keep(source: Source, fetched: Fetched, *, by: User | None = None) -> Capture
     # Read back from the file store and checked before the capture is recorded: a capture on record is whole.
     checked_copy(capture.warc, fetched.warc_size, fetched.warc_sha256).close()
     checked_copy(capture.body, fetched.body_size, fetched.body_sha256).close()
-    save_with_history(capture, by=by, reason=_("Captured from %(url)s") % {"url": fetched.requested_url})
     return capture
 
 
-def _record_check(source: Source, url: str, fetched: Fetched) -> Capture | None:
-    """Record what the check found; a page that differs from the latest capture is captured again."""
-    latest = Capture.objects.active().filter(source=source).order_by("-captured_at", "-pk").first()
+def keep(capture: Capture | None) -> Capture:
+    """Record a stored capture (``store``), on its history."""
+    assert capture is not None
+    save_with_history(
+        capture, by=capture.requested_by, reason=_("Captured from %(url)s") % {"url": capture.requested_url}
+    )
+    return capture
+
+
+def _latest_capture(source: Source, url: str) -> Capture | None:
+    """The latest capture of ``source`` at ``url``: a check compares the page with it (never with another URL's)."""
+    return Capture.objects.active().filter(source=source, requested_url=url).order_by("-captured_at", "-pk").first()
+
+
+def _changed(fetched: Fetched, latest: Capture | None) -> bool:
+    """A check found a page that is there and not the one last captured (or none was)."""
+    return fetched.status < 400 and (latest is None or latest.body_sha256 != fetched.body_sha256)
+
+
+def _record_check(
+    source: Source, url: str, fetched: Fetched, latest: Capture | None, stored: Capture | None
+) -> Capture | None:
+    """Record what the check found; a page that differs from the latest capture is kept as a new one."""
     capture = None
     if fetched.status >= 400:
         outcome = LinkOutcome.DEAD
-    elif latest is None or latest.body_sha256 != fetched.body_sha256:
+    elif _changed(fetched, latest):
         outcome = LinkOutcome.CHANGED if latest is not None else LinkOutcome.ALIVE
-        capture = keep(source, fetched)
+        capture = keep(stored)
     else:
         outcome = LinkOutcome.ALIVE
     LinkCheck.objects.create(
@@ -236,19 +279,45 @@ def recover_interrupted(older_than: datetime.timedelta) -> int:
     stuck = ArchiveJob.objects.filter(state=JobState.RUNNING, updated_at__lt=timezone.now() - older_than)
     recovered = 0
     for job in stuck:
+        job.last_error = _("The worker stopped during this attempt.")
         with transaction.atomic():
-            job.state, job.last_error = JobState.QUEUED, _("The worker stopped during this attempt.")
+            if job.attempts >= settings.ARCHIVE_ATTEMPTS:
+                job.state, job.finished_at = JobState.FAILED, timezone.now()
+                job.save(update_fields=["state", "last_error", "finished_at", "updated_at"])
+                continue
+            job.state = JobState.QUEUED
             job.save(update_fields=["state", "last_error", "updated_at"])
             _enqueue(job)
         recovered += 1
     return recovered
 
 
+def interrupted_after() -> datetime.timedelta:
+    """How long a job may run before it is taken for one whose worker stopped (a fetch is cut long before)."""
+    return datetime.timedelta(seconds=2 * settings.ARCHIVE_TIMEOUT_SECONDS + 60)
+
+
 @task()
 def schedule_link_checks() -> int:
-    """Ask a check of every cited URL that is due one, then come back in an hour."""
+    """The hourly round: ask a check of every cited URL that is due one, queue again the jobs of a worker that
+    stopped, and forget the queue's finished tasks after a month (each job keeps its own outcome)."""
+    # The next round first: whatever happens below, the rounds go on.
+    schedule_link_checks.using(run_after=timezone.now() + SCHEDULE_EVERY).enqueue()
+    recover_interrupted(interrupted_after())
+    DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
+        finished_at__lt=timezone.now() - KEEP_FINISHED_TASKS,
+    ).delete()
     asked = 0
     for source in sources_due_a_check(timezone.now())[:CHECKS_PER_ROUND]:
         asked += request_check(source) is not None
-    schedule_link_checks.using(run_after=timezone.now() + SCHEDULE_EVERY).enqueue()
     return asked
+
+
+def round_waiting() -> bool:
+    """Is a link-check round on the queue? (One left running longer than a round takes is a dead one.)"""
+    rounds = DBTaskResult.objects.filter(task_path=schedule_link_checks.module_path)
+    return (
+        rounds.filter(status=TaskResultStatus.READY).exists()
+        or rounds.filter(status=TaskResultStatus.RUNNING, started_at__gte=timezone.now() - SCHEDULE_EVERY).exists()
+    )

@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cases.history import EvidentialQuerySet, WithdrawableModel, save_with_history
-from sources.models import Source
+from cases.models import Person
+from sources.models import Citation, Source
 
 __all__ = ["ArchiveJob", "Capture", "JobKind", "JobState", "LinkCheck", "LinkOutcome"]
 
@@ -39,17 +40,37 @@ class CaptureQuerySet(EvidentialQuerySet):
         """Captures not withdrawn whose page came back whole (HTTP 2xx): the rule of ``Capture.is_complete``."""
         return self.active().filter(http_status__gte=200, http_status__lt=300)
 
+    def copyable(self) -> CaptureQuerySet:
+        """Captures an editor may let the public download (the rule of ``Capture.may_be_made_public``): whole
+        pages of public sources that no case at risk of reprisal cites (a copied page may name them)."""
+        at_risk = Person.objects.filter(reprisal_risk=True).values("pk")
+        cited_at_risk = Citation.objects.active().filter(
+            Q(person__in=at_risk)
+            | Q(status_event__person__in=at_risk)
+            | Q(relation__person__in=at_risk)
+            | Q(relation__other__in=at_risk)
+        )
+        return (
+            self.complete()
+            .filter(source__in=Source.objects.public())
+            .exclude(source__in=cited_at_risk.values("source_id"))
+        )
+
     def public_copies(self) -> CaptureQuerySet:
-        """Copies the public may download: complete, marked public by an editor, of a public source (the rule of
+        """Copies the public may download: copyable, and marked public by an editor (the rule of
         ``Capture.is_public_copy``; the public pages also ask that a published case cites the capture)."""
-        return self.complete().filter(copy_public=True, source__in=Source.objects.public())
+        return self.copyable().filter(copy_public=True)
 
     def latest_complete(self, source_ids) -> dict[int, Capture]:
         """The latest complete capture of each of ``source_ids`` that has one, by source id, in one query."""
         if not source_ids:
             return {}
+        # Of the source's URL as it is now: a capture of an address it no longer gives is not its page.
         latest = (
-            Capture.objects.complete().filter(source=OuterRef("source")).order_by("-captured_at", "-pk").values("pk")
+            Capture.objects.complete()
+            .filter(source=OuterRef("source"), requested_url=OuterRef("source__url"))
+            .order_by("-captured_at", "-pk")
+            .values("pk")
         )
         found = self.complete().filter(source__in=list(source_ids), pk=Subquery(latest[:1]))
         return {capture.source_id: capture for capture in found}
@@ -107,9 +128,14 @@ class Capture(WithdrawableModel):
         return f"{self.source} · {timezone.localtime(self.captured_at):%Y-%m-%d %H:%M}"
 
     @property
+    def may_be_made_public(self) -> bool:
+        """The rule of ``Capture.objects.copyable()``."""
+        return Capture.objects.copyable().filter(pk=self.pk).exists()
+
+    @property
     def is_public_copy(self) -> bool:
         """The rule of ``Capture.objects.public_copies()``."""
-        return self.is_complete and self.copy_public and self.source.is_public
+        return self.copy_public and self.may_be_made_public
 
     def set_copy_public(self, public: bool, *, by, reason: str) -> None:
         """Let the public download this copy, or stop it: on record, with who and why."""
@@ -173,6 +199,14 @@ class ArchiveJob(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("archiving job")
         verbose_name_plural = _("archiving jobs")
+        constraints = [
+            # One capture and one check at a time per source: asking again while one waits asks nothing more.
+            models.UniqueConstraint(
+                fields=["source", "kind"],
+                condition=Q(state__in=["queued", "running"]),
+                name="archive_job_pending_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.source}"

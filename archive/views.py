@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from security.audit import record as audit
 from security.models import AuditEvent
-from sources.files import EXTENSIONS, StoredFileDamaged, StoredFileMissing, attachment, checked_copy
+from sources.files import StoredFileDamaged, StoredFileMissing, attachment, checked_copy, extension_for
 from sources.models import Source
 
 from .jobs import request_capture
@@ -30,7 +30,7 @@ def download_name(capture: Capture, part: str) -> str:
     stem = f"source-{capture.source_id}-capture-{capture.pk}"
     if part == "warc":
         return f"{stem}.warc.gz"
-    return stem + EXTENSIONS.get(capture.content_type, (".bin",))[0]
+    return stem + extension_for(capture.content_type)
 
 
 def _unavailable(request: HttpRequest, capture: Capture, problem: str, status: int) -> HttpResponseBase:

@@ -333,6 +333,7 @@ def schemas() -> dict:
                 "capture": nullable(
                     obj(
                         {
+                            "id": identifier(_("The capture's id.")),
                             "captured_at": {"type": "string", "format": "date-time"},
                             "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                             "warc_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
@@ -342,6 +343,7 @@ def schemas() -> dict:
                             "SHA-256 of the copy and of the WARC file (the copy itself is not published); null "
                             "without one."
                         ),
+                        required=["captured_at", "sha256", "warc_sha256"],
                     )
                 ),
             },

@@ -18,7 +18,7 @@ urlpatterns = [
     ),
     path("sources/", views.source_list, name="source_list"),
     path("sources/<int:source_id>/", views.source_detail, name="source_detail"),
-    path("sources/<int:source_id>/archived-copy", views.source_copy, name="source_copy"),
+    path("sources/<int:source_id>/archived-copy/<int:capture_id>", views.source_copy, name="source_copy"),
     path("facilities/", facilities.facility_list, name="facility_list"),
     path("facilities/<int:facility_id>/", facilities.facility_detail, name="facility_detail"),
     path("feed/", feeds.readable_in_browsers(require_safe(public_page(feeds.PublishedChangesFeed()))), name="feed"),

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_safe
 from django_countries import countries
 
 from cases.vocabularies import FacilityKind, Status
-from sources.files import EXTENSIONS, StoredFileDamaged, StoredFileMissing, attachment, checked_copy
+from sources.files import StoredFileDamaged, StoredFileMissing, attachment, checked_copy, extension_for
 from workflow.copies import public_copy
 from workflow.models import PublishedAppeal, PublishedSource, PublishedVersion
 
@@ -278,17 +278,17 @@ def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
         raise Http404(_("No published case cites this source."))
     # The latest capture any citing version names (versions published at different times may name different ones).
     shown = max(rows, key=lambda row: (row.captured_at is not None, row.captured_at or row.version.published_at))
-    # A copy is offered only of a capture a current version names: without one, there is nothing to ask.
-    copy = public_copy(source_id) if any(row.capture_sha256 for row in rows) else None
+    # The copy offered is the capture the page names, when the public may download it.
+    copy = public_copy(source_id, shown.capture_id) if shown.capture_id else None
     context = {"source": shown, "citing": [row.version for row in rows], "copy": copy}
     return render(request, "public/source_detail.html", context)
 
 
 @require_safe
 @never_cache
-def source_copy(request: HttpRequest, source_id: int) -> HttpResponseBase:
+def source_copy(request: HttpRequest, source_id: int, capture_id: int) -> HttpResponseBase:
     """The archived copy of a source's page, when an editor let the public download it (workflow.copies)."""
-    capture = public_copy(source_id)
+    capture = public_copy(source_id, capture_id)
     if capture is None:
         raise Http404(_("No archived copy of this source is public."))
     try:
@@ -296,8 +296,7 @@ def source_copy(request: HttpRequest, source_id: int) -> HttpResponseBase:
     except (StoredFileMissing, StoredFileDamaged) as error:
         logger.error("Capture %s: its public copy is not served: %s", capture.pk, error)
         raise Http404(_("No archived copy of this source is public.")) from None
-    extension = EXTENSIONS.get(capture.content_type, (".bin",))[0]
-    filename = f"source-{source_id}-captured-{capture.captured_at:%Y-%m-%d}{extension}"
+    filename = f"source-{source_id}-captured-{capture.captured_at:%Y-%m-%d}{extension_for(capture.content_type)}"
     return attachment(copy, filename=filename, content_type=capture.content_type)
 
 

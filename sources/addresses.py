@@ -15,15 +15,21 @@ Anyone who can cite a source can make the server fetch a URL, so it fetches:
   is checked again in the same way, before anything is sent to it. (Name
   resolution keeps the system resolver's own time limits: it is not cut by the
   fetch's ``timeout``.)
+* only on the web's ports, 80 and 443 (another port on a public address is
+  often a service never meant to face the internet);
 * ``allow_loopback`` (for the tests' local server only) lets loopback addresses
-  (127.0.0.0/8, ::1, ``localhost``) through, and nothing else that is not public.
+  (127.0.0.0/8, ::1, ``localhost``) and any port through, and nothing else that
+  is not public.
 
-Through a proxy (``http://``, ``https://`` or ``socks5h://``, :func:`proxy_scheme`;
-e.g. Tor for sensitive fetches) the proxy resolves names and picks the address, so
-the address check above cannot be made here: a URL whose host is an address (in
-any spelling ``inet_aton`` accepts, such as ``2130706433``) must still be a public
-one, and the names ``localhost`` and ``*.localhost`` are refused; any other name is
-the proxy's to resolve, and to keep off private networks.
+Through an ``http://`` or ``https://`` proxy (:func:`proxy_scheme`) all of the
+above still holds: the name is resolved and checked here, and the proxy, which
+reaches whatever its own network does, is asked for the name only once it is
+found public. A ``socks5h://`` proxy (Tor, for sensitive fetches) resolves names
+itself, so that the lookup does not leave from the organisation's address: then
+a URL whose host is an address (in any spelling ``inet_aton`` accepts, such as
+``2130706433``) must still be a public one, and the names ``localhost`` and
+``*.localhost`` are refused; any other name is the proxy's to resolve (Tor
+reaches only the public internet).
 """
 
 from __future__ import annotations
@@ -144,8 +150,18 @@ def _is_localhost(host: str) -> bool:
     return host == "localhost" or host.endswith(".localhost")
 
 
-def checked_address(target: Target, *, allow_loopback: bool, proxied: bool) -> str:
-    """The address to connect to ('' through a proxy), once every address of the host has been found public."""
+# The ports fetched: the web's own. Another port on a public address is often a service the internet was never
+# meant to reach (a database, an admin panel); only the tests' own server (allow_loopback) has another.
+WEB_PORTS = frozenset({80, 443})
+
+
+def checked_address(target: Target, *, allow_loopback: bool, proxied: bool, proxy_resolves: bool = False) -> str:
+    """The address to connect to ('' through a proxy), once every address of the host has been found public.
+
+    Through an HTTP proxy the name is still resolved and checked here (such a proxy reaches whatever its own
+    network does, loopback and metadata addresses included); only a proxy that resolves names itself to reach
+    the internet (``socks5h``, Tor) is left to do so, with the checks of the URL's own text above.
+    """
     not_public = FetchRefused(
         _("%(host)s is not an address on the public internet, so it is not fetched.") % {"host": target.host}
     )
@@ -154,7 +170,11 @@ def checked_address(target: Target, *, allow_loopback: bool, proxied: bool) -> s
     literal = _literal_address(target.host)
     if literal is not None and not is_public_address(str(literal), allow_loopback=allow_loopback):
         raise not_public
-    if proxied:
+    if target.port not in WEB_PORTS and not allow_loopback:
+        raise FetchRefused(
+            _("Only web addresses on the web's ports (80 and 443) are fetched, not %(url)s.") % {"url": target.url}
+        )
+    if proxied and proxy_resolves:
         return ""
     try:
         answers = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
@@ -169,7 +189,7 @@ def checked_address(target: Target, *, allow_loopback: bool, proxied: bool) -> s
                 _("%(host)s leads to %(address)s, which is not on the public internet, so it is not fetched.")
                 % {"host": target.host, "address": address}
             )
-    return addresses[0]
+    return "" if proxied else addresses[0]
 
 
 def proxy_scheme(proxy_url: str) -> str:

@@ -24,9 +24,9 @@ it streams (before and after undoing gzip or deflate), is refused and nothing is
 kept; at most ``max_redirects`` redirects are followed.
 
 Through a proxy (``proxy_url``: ``http://``, ``https://`` or ``socks5h://``, e.g.
-Tor for sensitive fetches) the proxy resolves names and picks the address
-(``sources.addresses`` says what is still checked here). ``socks5h`` needs the
-PySocks package, which is not among the project's requirements.
+Tor for sensitive fetches) the proxy connects (``sources.addresses`` says what is
+still checked here: everything, except that a ``socks5h`` proxy resolves the
+names itself). ``socks5h`` uses PySocks, through urllib3's SOCKS support.
 """
 
 from __future__ import annotations
@@ -270,7 +270,12 @@ def fetch(
             while True:
                 try:
                     target = parse(current)
-                    ip = checked_address(target, allow_loopback=allow_loopback, proxied=proxy is not None)
+                    ip = checked_address(
+                        target,
+                        allow_loopback=allow_loopback,
+                        proxied=proxy is not None,
+                        proxy_resolves=proxy_url.lower().startswith("socks5h:"),
+                    )
                 except FetchRefused as refusal:
                     if not redirects:
                         raise
@@ -303,7 +308,10 @@ def fetch(
                 if not is_redirect:
                     break
                 redirects.append(target.url)
-                current = urljoin(target.url, location.strip())
+                try:
+                    current = urljoin(target.url, location.strip())
+                except ValueError:  # "http://[oops": parse() refuses it, as a redirect to an invalid address
+                    current = location.strip()
         warc_sha256, warc_size = rewind(warc)
         body.seek(0)
         return Fetched(

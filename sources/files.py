@@ -33,6 +33,11 @@ EXTENSIONS = {
 }
 
 
+def extension_for(content_type: str) -> str:
+    """The extension a file of ``content_type`` is given back with (.bin for any other type)."""
+    return EXTENSIONS.get(content_type, (".bin",))[0]
+
+
 class StoredFileMissing(Exception):
     """The stored file cannot be read: it is not in the file store, or the store failed to give it."""
 

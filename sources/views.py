@@ -18,7 +18,7 @@ from django.views.decorators.http import require_safe
 from security.audit import record as audit
 from security.models import AuditEvent
 
-from .files import EXTENSIONS, StoredFileDamaged, StoredFileMissing, attachment, checked_copy
+from .files import EXTENSIONS, StoredFileDamaged, StoredFileMissing, attachment, checked_copy, extension_for
 from .models import Source, clean_original_filename
 
 logger = logging.getLogger(__name__)
@@ -33,13 +33,12 @@ def download_name(source: Source) -> str:
     type read from the content, so "report.pdf" holding a web page downloads
     as "report.pdf.html" and opens as what it is.
     """
-    extensions = EXTENSIONS.get(source.content_type, (".bin",))
     name = clean_original_filename(source.original_filename)
     if not name:
-        return f"source-{source.pk}{extensions[0]}"
-    if PurePosixPath(name).suffix.lower() in extensions:
+        return f"source-{source.pk}{extension_for(source.content_type)}"
+    if PurePosixPath(name).suffix.lower() in EXTENSIONS.get(source.content_type, ()):
         return name
-    return name + extensions[0]
+    return name + extension_for(source.content_type)
 
 
 def _refused(request: HttpRequest, source: Source, problem: str, status: int) -> HttpResponseBase:

@@ -9,7 +9,10 @@ import hashlib
 import io
 
 import pytest
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.management import create_contenttypes
 from django.core.management import call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -38,8 +41,11 @@ def _fetch_from_the_test_server(settings):
 @pytest.fixture(autouse=True)
 def _roles(request):
     """The roles' groups, which a transactional test before this one may have flushed with the data."""
-    if request.node.get_closest_marker("django_db") is None:
+    if request.node.get_closest_marker("django_db") is None or Group.objects.exists():
         return
+    for app_config in apps.get_app_configs():  # what a flush without its post-migrate signal also took
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
     for name, permissions in ROLES.items():
         group, created = Group.objects.get_or_create(name=name)
         if created:
@@ -395,3 +401,29 @@ def test_a_capture_page_shows_its_record_and_its_files(client, settings):
         assert capture.body_sha256 in text and reverse("archive:download", args=[capture.pk, "warc"]) in text
     source_page = client.get(reverse("admin:sources_source_change", args=[capture.source_id])).content.decode()
     assert reverse("archive:download", args=[capture.pk, "copy"]) in source_page
+
+
+@pytest.mark.django_db
+def test_a_job_that_stopped_its_worker_too_often_fails_instead_of_running_again(settings):
+    from archive.jobs import interrupted_after, recover_interrupted
+
+    settings.ARCHIVE_ON_SAVE = False
+    source = make_source(url="https://example.org/report")
+    job = ArchiveJob.objects.create(source=source, state=JobState.RUNNING, attempts=settings.ARCHIVE_ATTEMPTS)
+    ArchiveJob.objects.filter(pk=job.pk).update(updated_at=job.updated_at.replace(year=2020))
+    assert recover_interrupted(interrupted_after()) == 0
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and "worker stopped" in job.last_error
+    # Failed, it no longer stands in the way of a new capture.
+    assert request_capture(source) is not None
+
+
+@pytest.mark.django_db
+def test_a_capture_asked_by_someone_goes_before_the_rounds_link_checks(settings):
+    settings.ARCHIVE_ON_SAVE = False
+    source = make_source(url="https://example.org/report")
+    request_check(source)
+    request_capture(source)
+    priorities = dict(DBTaskResult.objects.values_list("args_kwargs__args__0", "priority"))
+    capture, check = (ArchiveJob.objects.get(kind=kind).pk for kind in (JobKind.CAPTURE, JobKind.CHECK))
+    assert priorities[capture] > priorities[check]

@@ -348,17 +348,26 @@ def test_https_goes_to_the_checked_address_with_the_certificate_checked_for_the_
 ):
     port = https_web_server.port
     fake_dns(monkeypatch, {"news.example": [PUBLIC_ADDRESS], "other.example": [PUBLIC_ADDRESS]})
-    monkeypatch.setitem(fetch_module.CONNECT_OVERRIDES, (PUBLIC_ADDRESS, port), ("127.0.0.1", port))
-    with fetch(f"https://news.example:{port}/page.html", max_bytes=LIMIT, timeout=5.0) as fetched:
+    monkeypatch.setitem(fetch_module.CONNECT_OVERRIDES, (PUBLIC_ADDRESS, 443), ("127.0.0.1", port))
+    with fetch("https://news.example/page.html", max_bytes=LIMIT, timeout=5.0) as fetched:
         assert fetched.status == 200
         assert fetched.body.read() == PAGE
-        assert fetched.final_url == f"https://news.example:{port}/page.html"
-    assert https_web_server.requests[0][1]["Host"] == f"news.example:{port}"
+        assert fetched.final_url == "https://news.example/page.html"
+    assert https_web_server.requests[0][1]["Host"] == "news.example"
     # The same server under a name its certificate does not bear.
     with pytest.raises(FetchFailed) as failed:
-        fetch(f"https://other.example:{port}/page.html", max_bytes=LIMIT, timeout=5.0)
+        fetch("https://other.example/page.html", max_bytes=LIMIT, timeout=5.0)
     assert "secure connection" in str(failed.value)
     assert https_web_server.hits["/page.html"] == 1
+
+
+def test_only_the_webs_ports_are_fetched(monkeypatch, web_server):
+    fake_dns(monkeypatch, {"news.example": [PUBLIC_ADDRESS]})
+    for url in ("http://news.example:9200/", "https://news.example:8443/", "http://93.184.216.34:22/"):
+        with pytest.raises(FetchRefused) as refused:
+            fetch(url, max_bytes=LIMIT, timeout=5.0)
+        assert "80 and 443" in str(refused.value)
+    assert not web_server.hits
 
 
 def test_a_redirect_to_loopback_is_refused_when_loopback_is_not_allowed(monkeypatch, web_server):
@@ -459,14 +468,24 @@ def test_a_socks_proxy_without_pysocks_is_refused_clearly(monkeypatch):
     assert "PySocks" in str(refused.value)
 
 
-def test_an_http_proxy_is_asked_for_the_page(web_server):
+def test_an_http_proxy_is_asked_for_the_page(monkeypatch, web_server):
     # The local server plays the proxy: asked for an absolute URL, it answers for the path.
+    fake_dns(monkeypatch, {"news.example": [PUBLIC_ADDRESS]})
     with fetch("http://news.example/page.html", max_bytes=LIMIT, timeout=5.0, proxy_url=web_server.url("")) as fetched:
         assert fetched.status == 200
         assert fetched.ip_address == ""
         assert fetched.body.read() == PAGE
         assert warc_records(fetched)[1]["ip"] is None
     assert web_server.requests[0][1]["Host"] == "news.example"
+
+
+def test_an_http_proxy_is_never_asked_for_a_name_that_leads_to_a_private_address(monkeypatch, web_server):
+    # Such a proxy reaches its own network: the name is checked here first, as without a proxy.
+    fake_dns(monkeypatch, {"intranet.example": ["10.0.0.7"], "metadata.example": ["169.254.169.254"]})
+    for url in ("http://intranet.example/", "http://metadata.example/latest/meta-data/"):
+        with pytest.raises(FetchRefused):
+            fetch(url, max_bytes=LIMIT, timeout=5.0, proxy_url=web_server.url(""))
+    assert not web_server.hits
 
 
 def test_the_public_address_rule():
@@ -479,3 +498,10 @@ def test_the_public_address_rule():
     assert not fetch_module.is_public_address("10.0.0.1", allow_loopback=True)
     assert not fetch_module.is_public_address("169.254.169.254", allow_loopback=True)
     assert not fetch_module.is_public_address("not an address")
+
+
+def test_a_redirect_to_a_malformed_address_is_refused(web_server):
+    web_server.redirect("/bad-location", "http://[oops/")
+    with pytest.raises(FetchRefused) as refused:
+        fetch(web_server.url("/bad-location"), max_bytes=LIMIT, timeout=5.0, allow_loopback=True)
+    assert "redirects to http://[oops/" in str(refused.value)

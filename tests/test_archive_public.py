@@ -23,8 +23,8 @@ def published(settings):
     return person, source, capture
 
 
-def copy_url(source) -> str:
-    return reverse("public:source_copy", args=[source.pk])
+def copy_url(capture) -> str:
+    return reverse("public:source_copy", args=[capture.source_id, capture.pk])
 
 
 def status(client, url: str) -> int:
@@ -48,7 +48,7 @@ def test_the_source_page_gives_the_capture_date_and_hash_but_no_copy(client, pub
     assert capture.body_sha256 in page
     assert "How to cite this source" in page and f"SHA-256 {capture.body_sha256}" in page
     assert "Download the archived copy" not in page and "The report as it was" not in page
-    assert client.get(copy_url(source)).status_code == 404
+    assert client.get(copy_url(capture)).status_code == 404
     case_page = client.get(reverse("public:case_detail", args=[person.case_id])).content.decode()
     assert f"captured {capture.captured_at:%Y-%m-%d}, SHA-256" in case_page
 
@@ -67,8 +67,8 @@ def test_an_editor_lets_the_public_download_the_copy_and_stops_it_at_once(client
     assert capture.history.first().history_user == editor
 
     page = client.get(source_page).content.decode()
-    assert "Download the archived copy" in page and copy_url(source) in page
-    download = client.get(copy_url(source))
+    assert "Download the archived copy" in page and copy_url(capture) in page
+    download = client.get(copy_url(capture))
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == PAGE
     assert download["Content-Disposition"].startswith("attachment;")
@@ -76,24 +76,28 @@ def test_an_editor_lets_the_public_download_the_copy_and_stops_it_at_once(client
     assert download["X-Content-Type-Options"] == "nosniff"
 
     assert act(staff, "stop_public_downloads", capture).status_code == 302
-    assert client.get(copy_url(source)).status_code == 404
+    assert client.get(copy_url(capture)).status_code == 404
     assert "Download the archived copy" not in client.get(source_page).content.decode()
 
 
 def test_a_withdrawn_capture_or_a_restricted_source_takes_the_copy_off_at_once(client, published):
     _, source, capture = published
     capture.set_copy_public(True, by=None, reason="test")
-    assert status(client, copy_url(source)) == 200
+    assert status(client, copy_url(capture)) == 200
     capture.withdraw(by=None, reason="It shows a witness's face")
-    assert client.get(copy_url(source)).status_code == 404
+    assert client.get(copy_url(capture)).status_code == 404
 
+    # A later capture with the very same bytes, made public, is not the one the record cites.
+    twin = make_capture(source, body=PAGE)
+    twin.set_copy_public(True, by=None, reason="test")
+    assert client.get(copy_url(twin)).status_code == 404
     other = make_capture(source, body=b"<html>another copy</html>")
     Capture.objects.filter(pk=capture.pk).update(withdrawn=False)
     capture.set_copy_public(True, by=None, reason="test")
-    assert status(client, copy_url(source)) == 200
+    assert status(client, copy_url(capture)) == 200
     source.is_restricted = True
     save_with_history(source, by=None, reason="A witness asked")
-    assert client.get(copy_url(source)).status_code == 404
+    assert client.get(copy_url(capture)).status_code == 404
     assert not other.copy_public
 
 
@@ -102,9 +106,11 @@ def test_only_the_capture_a_published_case_cites_is_offered(client, published):
     later = make_capture(source, body=b"<html>changed since publication</html>")
     later.set_copy_public(True, by=None, reason="test")
     # The published record names the first capture: the later one is not offered until it is published.
-    assert client.get(copy_url(source)).status_code == 404
+    assert client.get(copy_url(later)).status_code == 404
+    assert "Download the archived copy" not in client.get(f"/sources/{source.pk}/").content.decode()
     publish_case(person)
-    download = client.get(copy_url(source))
+    assert copy_url(later) in client.get(f"/sources/{source.pk}/").content.decode()
+    download = client.get(copy_url(later))
     assert b"".join(download.streaming_content) == b"<html>changed since publication</html>"
 
 
@@ -118,6 +124,29 @@ def test_only_whole_pages_of_public_sources_may_be_made_public(client, settings)
         act(client, "let_the_public_download", capture)
         capture.refresh_from_db()
         assert not capture.copy_public
+
+
+def test_no_copy_of_a_source_citing_a_case_at_risk_of_reprisal_may_be_made_public(client, published):
+    _, source, capture = published
+    at_risk = make_publishable_case(name="Ri Hidden", source=source)
+    at_risk.reprisal_risk, at_risk.pseudonym = True, "Person R"
+    save_with_history(at_risk, by=None, reason="test data")
+    client.force_login(make_staff("Editor"))
+    act(client, "let_the_public_download", capture)
+    capture.refresh_from_db()
+    assert not capture.copy_public and not capture.may_be_made_public
+    # Made public before the case was known to be at risk: the copy is off at once.
+    Capture.objects.filter(pk=capture.pk).update(copy_public=True)
+    assert client.get(copy_url(capture)).status_code == 404
+
+
+def test_a_capture_of_an_address_the_source_no_longer_gives_is_not_its_page(client, published):
+    person, source, capture = published
+    source.url = "https://example.org/moved"
+    save_with_history(source, by=None, reason="The report moved")
+    publish_case(person)
+    page = client.get(f"/sources/{source.pk}/").content.decode()
+    assert "https://example.org/moved" in page and capture.body_sha256 not in page
 
 
 @pytest.mark.parametrize("role", ["Caseworker", "Researcher"])

@@ -64,7 +64,9 @@ def plant_everything():
     person.categories.add(category)
     make_variant(person, "Pak Yong-su", is_public=True, note=SENTINEL)
     make_variant(person, f"{SENTINEL} Hidden Name", is_public=False)
-    public_source = make_source(title="Public report", publisher="UN", internal_notes=SENTINEL)
+    public_source = make_source(
+        title="Public report", publisher="UN", internal_notes=SENTINEL, url="https://example.org/un-report"
+    )
     restricted_source = make_source(
         title=f"{SENTINEL} testimony", publisher=SENTINEL, url=f"https://example.org/{SENTINEL}", is_restricted=True
     )
@@ -74,13 +76,20 @@ def plant_everything():
         public_source,
         body=f"<html><body>{SENTINEL} captured page</body></html>".encode(),
         warc_bytes=f"WARC/1.1 {SENTINEL}".encode(),
-        requested_url=f"https://example.org/{SENTINEL}/requested",
         final_url=f"https://example.org/{SENTINEL}/final",
         redirects=[f"https://example.org/{SENTINEL}/redirect"],
         ip_address="203.0.113.77",
         tool=f"{SENTINEL} tool",
     )
-    make_capture(restricted_source, body=f"{SENTINEL} restricted capture".encode())
+    # A copy marked public is still never served for a restricted source, nor one no published case cites.
+    make_capture(restricted_source, body=f"{SENTINEL} restricted capture".encode(), copy_public=True)
+    make_capture(withdrawn_source, body=f"{SENTINEL} withdrawn source's capture".encode(), copy_public=True)
+    make_capture(
+        public_source,
+        body=f"{SENTINEL} capture cited by no version".encode(),
+        copy_public=True,
+        captured_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),  # older: the versions cite the latest
+    )
     event = make_event(
         person, Status.ARRESTED, "2015-03", is_public=True, internal_note=SENTINEL, by=secret_user, place="Onsong"
     )
@@ -420,6 +429,8 @@ def test_no_public_response_contains_a_restricted_value(client, prefix):
         seeds |= {f"/statistics/?q={query}", f"/api/statistics/?q={query}", f"/export/events.csv?q={query}"}
     for value, _ in Status.choices:
         seeds.add(f"/cases/?status={value}")
+    # Every capture's copy, by the address a public one would have.
+    seeds |= {f"/sources/{capture.source_id}/archived-copy/{capture.pk}" for capture in Capture.objects.all()}
     # Every facility and authority, public or not, by its page and as a filter of the list, the API and the CSV.
     for facility in ("camp", "hidden", "hidden_later", "withdrawn"):
         pk = places[facility].pk
@@ -510,7 +521,7 @@ def test_the_planted_case_is_really_public_where_it_should_be(client):
     for public_value in ("Park Yong-su", "Pak Yong-su", "Public report", "p. 4", "Onsong", "Religious leader"):
         assert public_value in html
     # The public source's capture, by its date and SHA-256 (never its page), on the case and the source's pages.
-    capture = Capture.objects.get(source__title="Public report")
+    capture = Capture.objects.filter(source__title="Public report").latest("captured_at")
     assert capture.body_sha256 in html
     source_page = client.get(f"/sources/{capture.source_id}/").content.decode()
     assert f"Archived copy captured on {capture.captured_at:%Y-%m-%d}" in source_page

@@ -156,6 +156,7 @@ class PublishedSource(models.Model):
     language = models.CharField(max_length=20, blank=True)
     # The latest whole capture of its page when the version was published (archive.Capture): when, and the
     # SHA-256 of the copy and of the WARC file. Never the copy itself.
+    capture_id = models.PositiveBigIntegerField(null=True, blank=True)
     captured_at = models.DateTimeField(null=True, blank=True)
     capture_sha256 = models.CharField(max_length=64, blank=True)
     capture_warc_sha256 = models.CharField(max_length=64, blank=True)

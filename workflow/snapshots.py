@@ -353,6 +353,7 @@ def source_line(source: Source) -> dict:
         "capture": None
         if capture is None
         else {
+            "id": capture.pk,
             "captured_at": capture.captured_at.astimezone(datetime.UTC).isoformat(timespec="seconds"),
             "sha256": capture.body_sha256,
             "warc_sha256": capture.warc_sha256,
@@ -363,8 +364,9 @@ def source_line(source: Source) -> dict:
 def capture_columns(capture: dict | None) -> dict:
     """A source line's capture as the columns of its index row (``PublishedSource``)."""
     if not capture:
-        return {"captured_at": None, "capture_sha256": "", "capture_warc_sha256": ""}
+        return {"capture_id": None, "captured_at": None, "capture_sha256": "", "capture_warc_sha256": ""}
     return {
+        "capture_id": capture["id"],
         "captured_at": datetime.datetime.fromisoformat(capture["captured_at"]),
         "capture_sha256": capture["sha256"],
         "capture_warc_sha256": capture["warc_sha256"],

@@ -12,7 +12,7 @@ def update_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("workflow", "0022_published_name_given_index"),
-        ("archive", "0002_capture_copy_public"),
+        ("archive", "0001_captures_jobs_link_checks"),
     ]
 
     operations = [migrations.RunPython(update_roles, migrations.RunPython.noop)]

@@ -6,27 +6,18 @@ chores: jobs left running by a worker that stopped are queued again, and the
 link-check round is put on the queue if it is not there.
 """
 
-import datetime
-
-from django.conf import settings
-from django_tasks.base import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
-from django_tasks_db.models import DBTaskResult
 
-from archive.jobs import recover_interrupted, schedule_link_checks
+from archive.jobs import interrupted_after, recover_interrupted, round_waiting, schedule_link_checks
 
 
 class Command(DBWorkerCommand):
     help = "Run the archiving worker: capture sources' pages and check their links (make worker)."
 
     def handle(self, *args, **options) -> None:
-        recovered = recover_interrupted(datetime.timedelta(seconds=2 * settings.ARCHIVE_TIMEOUT_SECONDS + 60))
+        recovered = recover_interrupted(interrupted_after())
         if recovered:
             self.stdout.write(f"Queued again {recovered} job(s) left running by a worker that stopped.")
-        round_waiting = DBTaskResult.objects.filter(
-            task_path=schedule_link_checks.module_path,
-            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
-        ).exists()
-        if not round_waiting:
+        if not round_waiting():
             schedule_link_checks.enqueue()
         super().handle(*args, **options)
