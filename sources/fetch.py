@@ -267,6 +267,7 @@ def fetch(
             }
             redirects: list[str] = []
             current = url
+            received = 0  # bytes of every hop so far: the limit is the whole fetch's
             while True:
                 try:
                     target = parse(current)
@@ -298,12 +299,13 @@ def fetch(
                             )
                             % {"count": max_redirects}
                         )
-                    _refuse_declared_size(response, max_bytes)
+                    _refuse_declared_size(response, max_bytes, received)
                     exchanged_at = datetime.now(UTC)
                     with tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY) as raw:
                         raw_size, body_size, body_sha256 = _read_body(
-                            response, deadline, max_bytes, raw, None if is_redirect else body
+                            response, deadline, max_bytes, raw, None if is_redirect else body, received
                         )
+                        received += raw_size
                         write_exchange(writer, target, ip, request_headers, response, raw, raw_size, exchanged_at)
                 if not is_redirect:
                     break
@@ -428,12 +430,12 @@ def _too_large(max_bytes: int) -> FetchRefused:
     )
 
 
-def _refuse_declared_size(response: urllib3.BaseHTTPResponse, max_bytes: int) -> None:
+def _refuse_declared_size(response: urllib3.BaseHTTPResponse, max_bytes: int, already: int) -> None:
     try:
         declared = int(response.headers.get("Content-Length", ""))
     except ValueError:
         return
-    if declared > max_bytes:
+    if already + declared > max_bytes:
         raise _too_large(max_bytes)
 
 
@@ -443,8 +445,12 @@ def _read_body(
     max_bytes: int,
     raw: IO[bytes],
     body: IO[bytes] | None,
+    already: int = 0,
 ) -> tuple[int, int, str]:
     """Copy the body as it came (into ``raw``) and decoded (into ``body``, if given), within the limits.
+
+    ``max_bytes`` bounds the decoded body and, with the ``already`` received from the redirects before it, what
+    the whole fetch receives.
 
     Answers the raw size, the decoded size and the decoded body's SHA-256. A Content-Encoding other than
     gzip or deflate (never asked for) is not undone.
@@ -468,7 +474,7 @@ def _read_body(
         if not chunk:
             break
         raw_size += len(chunk)
-        if raw_size > max_bytes:
+        if already + raw_size > max_bytes:
             raise _too_large(max_bytes)
         raw.write(chunk)
         if body is not None:

@@ -505,3 +505,14 @@ def test_a_redirect_to_a_malformed_address_is_refused(web_server):
     with pytest.raises(FetchRefused) as refused:
         fetch(web_server.url("/bad-location"), max_bytes=LIMIT, timeout=5.0, allow_loopback=True)
     assert "redirects to http://[oops/" in str(refused.value)
+
+
+def test_the_size_limit_counts_every_hop_of_a_fetch(web_server):
+    web_server.set(
+        "/heavy-redirect", b"x" * 600, status=302, content_type="text/plain", headers={"Location": "/page.html"}
+    )
+    with pytest.raises(FetchRefused) as refused:
+        fetch(web_server.url("/heavy-redirect"), max_bytes=len(PAGE) + 500, timeout=5.0, allow_loopback=True)
+    assert "larger than the limit" in str(refused.value)
+    with fetch(web_server.url("/heavy-redirect"), max_bytes=len(PAGE) + 700, timeout=5.0, allow_loopback=True) as ok:
+        assert ok.body.read() == PAGE
