@@ -338,6 +338,7 @@ INSTALLED_APPS = [
     "security",
     "cases",
     "sources",
+    "linkage",
     "archive",
     "advocacy",
     "workflow",

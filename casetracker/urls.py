@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("staff/archive/", include("archive.urls")),
     path("staff/import/", include("exchange.urls")),
     path("staff/appeals/", include("advocacy.urls")),
+    path("staff/duplicates/", include("linkage.urls")),
     path("staff/cases/<str:case_id>/preview/", publication_preview, name="publication_preview"),
     path("staff/", include("security.urls")),
     path("staff/", include("workflow.urls")),

@@ -27,6 +27,8 @@ from .plan import Plan
 from .write import write_plan
 
 SYSTEM_USERNAME = "import"
+# New rows of a preview whose possible duplicates are looked for: the rows the preview page shows.
+MATCHED_ROWS = 500
 # What a row does, as the preview's "Action" column says it.
 ACTION_LABELS = {
     "create": pgettext_lazy("import action", "create"),
@@ -56,6 +58,8 @@ class RowOutcome:
     label: str
     action: str  # "create", "update" or "unchanged"
     changes: list[str]
+    # In a preview, the existing cases a new row may be (linkage.matching.Candidate), best first.
+    candidates: list = dataclass_field(default_factory=list)
 
     @property
     def action_label(self) -> str:
@@ -156,6 +160,10 @@ def import_cases(
             plan.lock()
         problems = sorted({*problems, *plan.problems})
         result = ImportResult(filename, dry_run, problems, _outcomes(plan), _counts(plan))
+        if dry_run and not problems:
+            matches = plan.possible_matches(MATCHED_ROWS)
+            for outcome in result.rows:
+                outcome.candidates = matches.get(outcome.line, [])
         if problems or dry_run or all(item.action == "unchanged" for item in plan.items):
             return result
         write_plan(plan, by=by or system_user(), reason=f"Imported from {filename}", progress=progress)

@@ -38,6 +38,7 @@ from cases.models import (
     Status,
     StatusEvent,
 )
+from linkage.matching import Candidate, candidates_for_rows
 from sources.models import Citation, Source
 
 from .csv_format import Problem, Row
@@ -384,6 +385,13 @@ class Plan:
                 )
                 duplicates[row.line] = message % {"line": other}
         return duplicates
+
+    def possible_matches(self, rows: int) -> dict[int, list[Candidate]]:
+        """The existing cases each new row of the first ``rows`` may be, scored as the review queue scores
+        possible duplicates (:mod:`linkage.matching`), by line: shown in the preview, for a person to decide."""
+        new = [item for item in self.items if item.is_new][:rows]
+        found = candidates_for_rows([(item.person, item.other_names, item.category_ids) for item in new])
+        return {item.row.line: candidates for item, candidates in zip(new, found, strict=True) if candidates}
 
     # Planning one row.
 

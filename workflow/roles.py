@@ -54,6 +54,9 @@ CASEWORKER = frozenset(
         "cases.view_relation",
         "cases.add_relation",
         "cases.change_relation",
+        # The review queue of possible duplicates (/staff/duplicates/), and the decisions' history.
+        "linkage.view_candidatepair",
+        "linkage.review_candidatepair",
     }
 )
 

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cases.models import NameVariant, Person, Relation, Responsibility, StatusEvent
+from linkage.models import CandidatePair
 from security.audit import record
 from security.models import AuditEvent
 from sources.models import Citation
@@ -78,6 +79,8 @@ class Command(BaseCommand):
         Responsibility.objects.filter(status_event__in=event_ids).delete()
         Responsibility.history.filter(status_event_id__in=event_ids).delete()
         events.purge()
+        # The possible duplicates it was in, and the reviewers' reasons, which may name the person.
+        CandidatePair.objects.for_person(person).purge()
         Person.objects.filter(pk=person.pk).purge()
         # The cases it was related to no longer name it.
         redact_published_versions(related, by=administrator, reason=f"Case {case_id} purged")
