@@ -58,9 +58,11 @@ from .models import BLOCK_BIRTH_YEAR, BLOCK_FACILITY, BLOCK_FAMILY, BLOCK_PLACE,
 WEIGHTS = {"given_name": 0.5, "birth_year": 0.2, "sex": 0.05, "facility": 0.1, "place": 0.05, "categories": 0.1}
 # Pairs scoring at least this are kept. An identical given name with nothing else known scores 0.75; a given name
 # 0.8 alike needs something more in common (a birth year, a facility) to be asked.
-THRESHOLD = 0.7
-# Below this given-name similarity a pair is not a candidate, whatever else agrees: a different given name.
-MIN_GIVEN_NAME = 0.6
+THRESHOLD = 0.75
+# Below this given-name similarity a pair is not a candidate, whatever else agrees: a different given name. Korean
+# given names are short (two syllables): one syllable in common is about 0.6 alike, a spelling of the same name 0.8
+# or more ("Kook-ki" and "Kuk-ki" fold to the same; "Chun-gil" and "Chun-kil" are 0.86).
+MIN_GIVEN_NAME = 0.8
 BIRTH_YEAR_WINDOW = 2
 BIRTH_YEAR_SCORES = {0: 1.0, 1: 0.8, 2: 0.5}
 # A family block this small is compared whole for its records of unknown birth year.
@@ -154,17 +156,20 @@ def _ordinal(first_day: str | None) -> int | None:
 def load_records(persons: QuerySet[Person]) -> dict[int, Record]:
     """The records of ``persons``, with their name variants, categories and active events, in five queries."""
     records: dict[int, Record] = {}
-    for pk, name, family_native, given_native, sex, birth in persons.annotate(
-        birth_first_day=Substr("birth_date", 1, 4, output_field=CharField())
-    ).values_list("pk", "name", "family_name_native", "given_name_native", "sex", "birth_first_day"):
+    for pk, name, family_native, given_native, sex, birth in (
+        persons.order_by()
+        .annotate(birth_first_day=Substr("birth_date", 1, 4, output_field=CharField()))
+        .values_list("pk", "name", "family_name_native", "given_name_native", "sex", "birth_first_day")
+    ):
         record = Record(pk, birth_year=int(birth) if birth else None, sex=sex)
         if name:
             record.add_name(name)
         if family_native:
             record.add_native(family_native, given_native)
         records[pk] = record
-    in_scope = persons.values("pk")
-    for person_id, name in NameVariant.objects.filter(person__in=in_scope).values_list("person_id", "name"):
+    in_scope = persons.order_by().values("pk")
+    variants = NameVariant.objects.filter(person__in=in_scope).order_by()
+    for person_id, name in variants.values_list("person_id", "name"):
         records[person_id].add_name(name)
     categories: dict[int, set[int]] = defaultdict(set)
     through = Person.categories.through
@@ -177,6 +182,7 @@ def load_records(persons: QuerySet[Person]) -> dict[int, Record]:
         .filter(person__in=in_scope)
         .filter(~Q(place="") | Q(facility__isnull=False))
         .annotate(first_day=Substr("date", 1, 10, output_field=CharField()))
+        .order_by()
     )
     places: dict[str, str] = {}  # the same places recur: each normalised once
     rows = events.values_list("person_id", "facility_id", "place", "first_day")
@@ -196,8 +202,19 @@ def load_records(persons: QuerySet[Person]) -> dict[int, Record]:
 
 
 def given_name_similarity(a: Record, b: Record) -> float:
-    """The best similarity (0 to 1) of a given name of ``a`` and one of ``b`` written with the same family name."""
+    """The best similarity (0 to 1) of a given name of ``a`` and one of ``b``.
+
+    When both records have the given name in Korean script, those decide: it is how the person writes their
+    name, where romanizations are others' spellings of it, and folded romanizations of different names are
+    often alike (동영 and 숙성 fold to "tunkyunk" and "suksunk"). Otherwise the romanized given names written
+    with the same family name, folded (and the romanizations of a Hangul name).
+    """
     best = 0.0
+    if a.native_given and b.native_given:
+        for native_a in a.native_given:
+            for native_b in b.native_given:
+                best = max(best, fuzz.ratio(native_a, native_b) / 100)
+        return best
     for family, given_a in a.given.items():
         given_b = b.given.get(family)
         if not given_b:
@@ -205,9 +222,6 @@ def given_name_similarity(a: Record, b: Record) -> float:
         for name_a in given_a:
             for name_b in given_b:
                 best = max(best, fuzz.ratio(name_a, name_b) / 100)
-    for native_a in a.native_given:
-        for native_b in b.native_given:
-            best = max(best, fuzz.ratio(native_a, native_b) / 100)
     return best
 
 
@@ -291,36 +305,49 @@ class _Matcher:
             self.found[key] = Found(total, parts, blocked_on)
 
     def compare_names(self, family: str, queries: Iterable[int], choices: Sequence[int], blocked_on: str) -> None:
-        """Each of ``queries`` against each of ``choices`` by their given names with ``family``, in rapidfuzz."""
-        strings, owners = [], []
+        """Each of ``queries`` against each of ``choices`` by their given names with ``family``, in rapidfuzz
+        (as :func:`given_name_similarity` compares them: in Hangul when both have it, else romanized)."""
+        records = self.records
+        # The choices' Hangul given names; the romanized ones of every choice, and of those without Hangul.
+        native: tuple[list[str], list[int]] = ([], [])
+        romanized: tuple[list[str], list[int]] = ([], [])
+        romanized_only: tuple[list[str], list[int]] = ([], [])
         for pk in choices:
-            for given in self.records[pk].given[family]:
-                strings.append(given)
-                owners.append(pk)
-        if not strings:
-            return
-        cutoff = MIN_GIVEN_NAME * 100
+            record = records[pk]
+            for given in record.native_given:
+                native[0].append(given)
+                native[1].append(pk)
+            for given in record.given[family]:
+                romanized[0].append(given)
+                romanized[1].append(pk)
+                if not record.native_given:
+                    romanized_only[0].append(given)
+                    romanized_only[1].append(pk)
         for pk in queries:
+            record = records[pk]
             best: dict[int, float] = {}
-            for given in self.records[pk].given[family]:
-                for _choice, similarity, index in process.extract(
-                    given, strings, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
-                ):
-                    other = owners[index]
-                    best[other] = max(best.get(other, 0.0), similarity / 100)
+            if record.native_given:
+                searches = [(record.native_given, native), (record.given[family], romanized_only)]
+            else:
+                searches = [(record.given[family], romanized)]
+            for names_of_query, (strings, owners) in searches:
+                if not strings:
+                    continue
+                for given in names_of_query:
+                    for _choice, similarity, index in process.extract(
+                        given, strings, scorer=fuzz.ratio, score_cutoff=MIN_GIVEN_NAME * 100, limit=None
+                    ):
+                        other = owners[index]
+                        best[other] = max(best.get(other, 0.0), similarity / 100)
             for other, similarity in best.items():
-                # The Hangul names may be closer than the romanized ones: the full comparison decides.
-                if self.records[pk].native_given and self.records[other].native_given:
-                    self.consider(pk, other, blocked_on)
-                else:
-                    self.consider(pk, other, blocked_on, similarity)
+                self.consider(pk, other, blocked_on, similarity)
 
     def block(self, family: str, members: list[int], *, family_size: int | None = None) -> None:
         """Every comparison within one family block (``family_size``: the whole block's, when ``members`` is
         only part of it)."""
         records = self.records
         by_year: dict[int, list[int]] = defaultdict(list)
-        unknown = []
+        unknown: list[int] = []
         for pk in members:
             year = records[pk].birth_year
             (unknown if year is None else by_year[year]).append(pk)
@@ -331,9 +358,9 @@ class _Matcher:
             for year, pks in by_year.items():
                 window = [pk for y in range(year, year + BIRTH_YEAR_WINDOW + 1) for pk in by_year.get(y, ())]
                 self.compare_names(family, pks, window, BLOCK_BIRTH_YEAR)
-        elif records[only].birth_year is not None:
-            year = records[only].birth_year
-            window = [pk for y in range(year - BIRTH_YEAR_WINDOW, year + BIRTH_YEAR_WINDOW + 1) for pk in by_year[y]]
+        elif (own_year := records[only].birth_year) is not None:
+            years = range(own_year - BIRTH_YEAR_WINDOW, own_year + BIRTH_YEAR_WINDOW + 1)
+            window = [pk for y in years for pk in by_year.get(y, ())]
             self.compare_names(family, [only], window, BLOCK_BIRTH_YEAR)
         if not unknown:
             return
@@ -357,7 +384,7 @@ class _Matcher:
                 entries.sort()
             for pk in unknown if only is None or only in unknown else [only]:
                 for key, day in getattr(records[pk], attribute):
-                    entries = index.get(key)
+                    entries = index.get(key, [])
                     if day is None or not entries:
                         continue
                     start = bisect.bisect_left(entries, (day - DATE_WINDOW_DAYS, -1))
@@ -441,17 +468,35 @@ def full_pass(progress: Progress | None = None) -> tuple[int, int]:
     return _store(found, CandidatePair.objects.all())
 
 
-def _family_filter(family: str) -> Q:
-    """Persons who may be in the block of ``family``: a name or variant whose folded key starts with it (or, for a
-    family name the table does not know, whose key contains it), or its Hangul family name. A superset: the
-    records read are put in their blocks by :class:`Record` itself."""
+def _prefix_range(field_name: str, prefix: str) -> Q:
+    """``field`` starts with ``prefix`` (lower-case letters, or Hangul), as a range its B-tree index serves."""
+    return Q(**{f"{field_name}__gte": prefix, f"{field_name}__lt": prefix[:-1] + chr(ord(prefix[-1]) + 1)})
+
+
+def _family_members(family: str) -> dict[int, int | None]:
+    """The persons not withdrawn who may be in the block of ``family``, with their birth years: a name or variant
+    whose folded key starts with it, or a name in Korean script that starts with its Hangul family name (or, for
+    a family name the table does not know, a key that contains it). A superset: the records read are put in
+    their blocks by :class:`Record` itself. Read through the indexes of the keys."""
     if family in _canonical_families():
-        return (
-            Q(name_folded__startswith=family)
-            | Q(variants__folded__startswith=family)
-            | Q(family_name_native__in=_natives_of(family))
-        )
-    return Q(name_key__contains=family) | Q(variants__key__contains=family)
+        persons = _prefix_range("name_folded", family)
+        for native in _natives_of(family):
+            persons |= _prefix_range("native_key", native)
+        variants = _prefix_range("folded", family)
+    else:
+        persons, variants = Q(name_key__contains=family), Q(key__contains=family)
+    born = Substr("birth_date", 1, 4, output_field=CharField())
+    members: dict[int, int | None] = {}
+
+    def read(found: QuerySet[Person]) -> None:
+        for pk, year in found.order_by().annotate(year=born).values_list("pk", "year"):
+            members[pk] = int(year) if year else None
+
+    read(active_persons().filter(persons))
+    others = set(NameVariant.objects.filter(variants).order_by().values_list("person_id", flat=True)) - set(members)
+    for batch in range(0, len(others), 1000):
+        read(active_persons().filter(pk__in=sorted(others)[batch : batch + 1000]))
+    return members
 
 
 @cache
@@ -464,33 +509,31 @@ def _natives_of(family: str) -> set[str]:
     return {native for native, keys in _hangul_families().items() if family in keys}
 
 
-def _born_within(years: Iterable[int]) -> Q:
-    condition = Q(pk__in=[])
-    for year in years:
-        condition |= Q(
-            birth_date__range=(
-                datetime.date(year - BIRTH_YEAR_WINDOW, 1, 1),
-                datetime.date(year + BIRTH_YEAR_WINDOW, 12, 31),
-            )
-        )
-    return condition
-
-
-def _family_scope(family: str, years: set[int | None], together: Q | None = None) -> tuple[QuerySet[Person], int]:
+def _family_scope(family: str, years: set[int | None], meeting: Q | None = None) -> tuple[QuerySet[Person], int]:
     """The persons of ``family``'s block to read for comparing records born in ``years`` (None: unknown), and the
     size of the whole block.
 
-    A small block is read whole. In a larger one only the records born within the window of a known year, and
-    those of unknown birth year that were ``together`` (at the same facility or place) with the record compared.
+    A small block is read whole. In a larger one only the records born within the window of a known year, and,
+    where a birth year is unknown on either side, those with an active event ``meeting`` the record compared's
+    (at the same facility or place).
     """
-    in_family = active_persons().filter(_family_filter(family))
-    size = in_family.values("pk").distinct().count()
-    if size > SMALL_BLOCK:
-        condition = _born_within(year for year in years if year is not None)
-        if together is not None:
-            condition |= together & (Q(birth_date__isnull=True) if None not in years else Q())
-        in_family = in_family.filter(condition)
-    return Person.objects.filter(pk__in=in_family.values("pk")), size
+    members = _family_members(family)
+    size = len(members)
+    if size <= SMALL_BLOCK:
+        return Person.objects.filter(pk__in=list(members)), size
+    known = {year for year in years if year is not None}
+    chosen = {
+        pk
+        for pk, year in members.items()
+        if year is not None and any(abs(year - own) <= BIRTH_YEAR_WINDOW for own in known)
+    }
+    if meeting is not None:
+        # Every record of the family when this one's birth year is unknown, else those of unknown birth year.
+        others = [pk for pk, year in members.items() if None in years or year is None]
+        for batch in range(0, len(others), 1000):
+            met = StatusEvent.objects.active().filter(meeting, person__in=others[batch : batch + 1000]).order_by()
+            chosen.update(met.values_list("person_id", flat=True))
+    return Person.objects.filter(pk__in=sorted(chosen)), size
 
 
 def pairs_for(person: Person | int) -> tuple[int, int]:
@@ -504,13 +547,13 @@ def pairs_for(person: Person | int) -> tuple[int, int]:
     if pk not in records:  # withdrawn: out of the passes (its open pairs leave the queue with it)
         return 0, 0
     record = records[pk]
-    places = StatusEvent.objects.active().filter(person_id=pk).exclude(place="").values_list("place", flat=True)
-    together = Q(status_events__facility__in=[key for key, _day in record.facilities]) | Q(
-        status_events__place__in=list(places)
+    places = (
+        StatusEvent.objects.active().filter(person_id=pk).exclude(place="").order_by().values_list("place", flat=True)
     )
+    meeting = Q(facility__in=[key for key, _day in record.facilities]) | Q(place__in=list(places))
     sizes = {}
     for family in record.given:
-        scope, sizes[family] = _family_scope(family, {record.birth_year}, together)
+        scope, sizes[family] = _family_scope(family, {record.birth_year}, meeting)
         records |= load_records(scope.exclude(pk=pk))
     matcher = _Matcher(records, only=pk)
     for family in record.given:
@@ -584,8 +627,8 @@ def candidates_for_rows(
         matcher.only, matcher.found = record.pk, {}
         for family in record.given:
             # The existing records of the block, and this row (the file's rows among themselves are the plan's).
-            members = [pk for pk in matcher.families[family] if pk > 0 or pk == record.pk]
-            matcher.block(family, members, family_size=sizes[family])
+            block = [pk for pk in matcher.families[family] if pk > 0 or pk == record.pk]
+            matcher.block(family, block, family_size=sizes[family])
         best = sorted(
             ((pair.score, a if a != record.pk else b, pair.reasons) for (a, b), pair in matcher.found.items()),
             key=lambda item: (-item[0], item[1]),

@@ -276,6 +276,13 @@ def main() -> None:
     start = time.perf_counter()
     manage(url, "render_public_pages", "--language", "en", "--processes", str(os.cpu_count() or 1), "--quiet")
     render_seconds = time.perf_counter() - start
+    # The full pass of the duplicate review queue (linkage.matching.full_pass) over every case not withdrawn.
+    start = time.perf_counter()
+    manage(url, "find_duplicates", "--quiet")
+    duplicates_seconds = time.perf_counter() - start
+    duplicate_pairs = shell(
+        url, "from linkage.models import CandidatePair; print(CandidatePair.objects.pending().count())"
+    ).splitlines()[-1]
     kept_pages, kept_bytes = (
         shell(
             url,
@@ -409,6 +416,8 @@ def main() -> None:
         f"- Data release (build_data_release) of {int(release_cases):,} cases: {release_seconds} s, "
         f"{int(release_bytes) / 1048576:,.0f} MiB of files; process memory {int(release_before) / 1024:.0f} MiB "
         f"before, {int(release_peak) / 1024:.0f} MiB at its peak.",
+        f"- Full pass of the duplicate review queue (find_duplicates): {duplicates_seconds:.0f} s; "
+        f"{int(duplicate_pairs):,} pairs waiting for review.",
         f"- Import of {args.import_rows:,} synthetic rows (scripts/import_file.py) into an empty database: "
         + (f"{import_seconds:.0f} s." if import_seconds is not None else "not measured (--import-rows 0)."),
         *([f"- {generated} (generate_demo_data)."] if generated else []),

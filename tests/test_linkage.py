@@ -199,7 +199,7 @@ def test_a_new_variant_finds_its_pair(django_capture_on_commit_callbacks):
 
 
 def test_the_incremental_pass_keeps_decisions(caseworker):
-    first, second, pair = two_of_a_kind()
+    _first, second, pair = two_of_a_kind()
     pair.decide("different", by=caseworker, reason="Different villages.")
     assert pairs_for(second) == (0, 0)
     pair.refresh_from_db()
@@ -300,9 +300,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     assert pair.decision == Decision.PENDING
 
 
-def test_the_queue_page_takes_the_same_queries_whatever_the_number_of_pairs(
-    caseworker, django_assert_max_num_queries
-):
+def test_the_queue_page_takes_the_same_queries_whatever_the_number_of_pairs(caseworker, django_assert_max_num_queries):
     client = signed_in(caseworker)
     camp = make_facility()
     for n, name in enumerate(["Baek Il-nam", "Moon Jae-sik", "Oh Hyon-ju"]):
