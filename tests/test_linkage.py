@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from cases.models import Person, PublicationState
 from cases.partial_dates import PartialDate
@@ -341,3 +342,14 @@ def test_the_import_preview_shows_the_scored_candidates(caseworker):
     rows = response.context["result"].rows
     assert [candidate.person for candidate in rows[0].candidates] == [kook_ki]
     assert rows[1].candidates == []
+
+
+def test_the_dashboard_links_to_the_pairs_waiting_for_review(client):
+    make_person(name="Kim Kook-ki", birth_date=PartialDate(1967))
+    make_person(name="Kim Kook-kie", birth_date=PartialDate(1967))
+    full_pass()
+    client.force_login(make_staff("Caseworker"))
+    page = client.get(reverse("workflow:dashboard")).content.decode()
+    assert "Possible duplicates to review (1)" in page and reverse("linkage:queue") in page
+    client.force_login(make_staff("Researcher"))
+    assert "Possible duplicates to review" not in client.get(reverse("workflow:dashboard")).content.decode()

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_safe
 
 from advocacy.models import Appeal, last_appeals
 from archive.models import LinkCheck
+from linkage.models import pending_count
 from cases.models import Person, PublicationState, Status, StatusEvent
 from cases.partial_dates import DAY, PartialDate
 from sources.models import Citation
@@ -155,6 +156,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
         "now": now,
     }
+    if request.user.has_perm("linkage.review_candidatepair"):
+        context["duplicates_waiting"] = pending_count()
     if request.user.has_perm("archive.view_linkcheck"):
         context["troubled_links"], context["more_troubled_links"] = troubled_links()
     if request.user.has_perm("advocacy.view_appeal"):
