@@ -29,6 +29,7 @@ import unicodedata
 from archive.jobs import request_captures
 from cases.bulk import BulkWriter
 from cases.models import CaseIdCounter, NameVariant, Person, Responsibility, StatusEvent
+from linkage.tasks import request_full_pass
 from sources.models import Citation, Source
 from workflow.snapshots import redact_published_versions
 
@@ -65,6 +66,9 @@ def write_plan(plan: Plan, *, by, reason: str, progress) -> None:
     at_risk = [item.person.pk for item in plan.items if item.action == "update" and item.person.reprisal_risk]
     if at_risk:
         redact_published_versions(at_risk, by=by, reason=f"Public record redacted: {reason}")
+    if new_items:
+        # Written in bulk, without signals: the new cases are compared with all others by the worker.
+        request_full_pass()
     if len(plan.items) >= ANALYZE_AFTER:
         writer.analyze([Source, Person, Person.categories.through, NameVariant, StatusEvent, Responsibility, Citation])
 

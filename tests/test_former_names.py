@@ -57,3 +57,35 @@ def test_a_spelling_made_non_public_leaves_the_index_of_the_renamed_case(client,
     assert api_found(client, "Ri Yongtaekx") == []
     assert api_found(client, "Ri Oldnamex") == [renamed.case_id]  # the other former names stay
     assert not NameVariant.objects.filter(person=renamed, is_public=True).exists()
+
+
+def test_the_names_of_a_withdrawn_version_are_not_searched(client):
+    from workflow.services import return_to_draft, withdraw
+
+    person = publish_case(make_publishable_case(name="Ri Wrongmanx"))
+    withdraw(person, by=None, reason="Published by mistake: another man's name")
+    return_to_draft(person, by=None, reason="To correct it")
+    person.refresh_from_db()
+    person.name = "Ri Rightmany"
+    save_with_history(person, by=None, reason="The right person")
+    publish_case(person)
+    assert api_found(client, "Ri Rightmany") == [person.case_id]
+    assert api_found(client, "Ri Wrongmanx") == []
+
+
+def test_a_case_now_unnamed_is_not_found_under_its_former_name(client, renamed):
+    renamed.name, renamed.descriptor = "", "A man detained in 2019 (name withheld)"
+    save_with_history(renamed, by=None, reason="The family asked that the name be withheld")
+    publish_case(renamed)
+    assert api_found(client, "Ri Oldnamex") == []
+    assert api_found(client, "Ri Newnamey") == []
+
+
+def test_an_earlier_pseudonym_is_not_indexed_as_a_name(client):
+    person = make_publishable_case(name="Han Realnamex", reprisal_risk=True, pseudonym="Person Q")
+    publish_case(person)
+    person.reprisal_risk = False
+    save_with_history(person, by=None, reason="The family no longer fears reprisals")
+    publish_case(person)
+    assert api_found(client, "Han Realnamex") == [person.case_id]
+    assert api_found(client, "Person Q") == []

@@ -181,7 +181,8 @@ def test_a_pair_is_stored_once_first_record_first():
 
 
 def test_a_saved_person_is_compared_after_the_commit(django_capture_on_commit_callbacks):
-    existing = make_person(name="Hwang Kwang-chol", birth_date=born(1962))
+    with django_capture_on_commit_callbacks(execute=True):
+        existing = make_person(name="Hwang Kwang-chol", birth_date=born(1962))
     with django_capture_on_commit_callbacks(execute=True):
         newcomer = make_person(name="Hwang Gwang-cheol", birth_date=born(1963))
     pair = pair_of(existing, newcomer)
@@ -190,8 +191,9 @@ def test_a_saved_person_is_compared_after_the_commit(django_capture_on_commit_ca
 
 
 def test_a_new_variant_finds_its_pair(django_capture_on_commit_callbacks):
-    existing = make_person(name="Kwon Ok-sun", birth_date=born(1950))
-    other = make_person(name="Kwon Mi-ra", birth_date=born(1951))
+    with django_capture_on_commit_callbacks(execute=True):  # the saves' own passes, done
+        existing = make_person(name="Kwon Ok-sun", birth_date=born(1950))
+        other = make_person(name="Kwon Mi-ra", birth_date=born(1951))
     full_pass()
     assert pair_of(existing, other) is None
     with django_capture_on_commit_callbacks(execute=True):
@@ -353,3 +355,37 @@ def test_the_dashboard_links_to_the_pairs_waiting_for_review(client):
     assert "Possible duplicates to review (1)" in page and reverse("linkage:queue") in page
     client.force_login(make_staff("Researcher"))
     assert "Possible duplicates to review" not in client.get(reverse("workflow:dashboard")).content.decode()
+
+
+def test_one_pass_per_transaction_and_none_for_a_publication(django_capture_on_commit_callbacks, monkeypatch):
+    import linkage.signals
+
+    passes = []
+    monkeypatch.setattr(linkage.signals, "pairs_for", passes.append)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        person = make_person(name="Kim Kook-ki")
+        make_variant(person, "Kim Guk-gi")
+        make_variant(person, "Gim Kook-ki")
+        make_event(person, "detained", "2019")
+    assert len(callbacks) == 1 and passes == [person.pk]
+    passes.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        person.publication_state = PublicationState.IN_REVIEW
+        person.save(update_fields=["publication_state"])
+    assert passes == []
+
+
+def test_an_import_asks_the_worker_for_a_full_pass(tmp_path):
+    from django_tasks_db.models import DBTaskResult
+
+    from linkage.tasks import find_all_pairs, request_full_pass
+
+    make_person(name="Kim Kook-ki", birth_date=born(1967))
+    path = tmp_path / "cases.csv"
+    path.write_text("name,birth_date,status,status_date\nKim Kook-kie,1967,detained,2019\n", encoding="utf-8")
+    call_command("import_cases", str(path), "--no-progress", stdout=io.StringIO())
+    request_full_pass()  # one pass waits, not two
+    assert DBTaskResult.objects.filter(task_path="linkage.tasks.find_all_pairs", status="READY").count() == 1
+    assert not CandidatePair.objects.exists()
+    find_all_pairs.call()  # as the worker runs it
+    assert CandidatePair.objects.pending().count() >= 1

@@ -623,13 +623,14 @@ IndexRows = tuple[
 
 def former_public_names(version: PublishedVersion) -> list[str]:
     """The public names of the case's earlier versions that are still public: a renamed case is still found
-    under the name the press used. None for a pseudonymous record (its earlier names are not to be found), and
-    none that a redaction took out of those versions (they are read as they are now)."""
+    under the name the press used. None for a pseudonymous or an unnamed record (its earlier names are not to
+    lead to it), none of a withdrawn version, and none that a redaction took out of those versions (they are
+    read as they are now)."""
     if version.number <= 1 or version.record.get("pseudonymous"):
         return []
-    earlier = PublishedVersion.objects.filter(
-        person_id=version.person_id, number__lt=version.number, withdrawn_at=None
-    ).order_by("-number")
+    if Person.objects.filter(pk=version.person_id, name="").exists():
+        return []  # unnamed now (its record shows a descriptor): no earlier name leads to it
+    earlier = PublishedVersion.objects.public().filter(person_id=version.person_id, number__lt=version.number)
     return [name for record in earlier.values_list("record", flat=True) for name in _record_names(record)]
 
 
@@ -868,7 +869,6 @@ def redact_published_versions(person_ids: Iterable[int], *, by: User | None, rea
             "appeal_ids": set(person.appeals.public().values_list("pk", flat=True)),
             "reply_ids": set(AppealReply.objects.active().filter(appeal__persons=person).values_list("pk", flat=True)),
         }
-        reindexed = set()
         for version in (v for v in versions if v.person_id == person_id):
             record = redact(version.record, person, **allowed)
             if record != version.record:
@@ -876,14 +876,12 @@ def redact_published_versions(person_ids: Iterable[int], *, by: User | None, rea
                 version.changed_at = timezone.now()
                 denormalise(version)
                 save_with_history(version, by=by, reason=reason)
-                reindex(version)
-                reindexed.add(version.pk)
                 changed += 1
                 redacted.add(person_id)
-        # The current version's index holds the earlier versions' names too (former_public_names): a name
-        # taken out of an earlier version only leaves the index with it.
+        # Once every version is saved: the current version's index holds the earlier versions' names too
+        # (former_public_names), so a name taken out of an earlier version only leaves the index with it.
         if person_id in redacted:
-            for version in (v for v in versions if v.person_id == person_id and v.pk not in reindexed):
+            for version in (v for v in versions if v.person_id == person_id and v.is_current):
                 reindex(version)
     # The data releases that hold these records as they were are withdrawn with them.
     DataRelease.withdraw_containing(redacted)

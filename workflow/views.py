@@ -16,9 +16,9 @@ from django.views.decorators.http import require_safe
 
 from advocacy.models import Appeal, last_appeals
 from archive.models import LinkCheck
-from linkage.models import pending_count
 from cases.models import Person, PublicationState, Status, StatusEvent
 from cases.partial_dates import DAY, PartialDate
+from linkage.models import pending_count
 from sources.models import Citation
 
 # Rows a dashboard list shows at most; it says when there are more.
