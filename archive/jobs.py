@@ -99,8 +99,19 @@ def run_job(job_id: int) -> str:
 
 
 def capture_here(source: Source, *, by: User | None = None) -> ArchiveJob:
-    """Capture ``source`` in this process (``archive_sources``); a passing failure is left to the worker."""
-    job = ArchiveJob.objects.create(source=source, kind=JobKind.CAPTURE, requested_by=by)
+    """Capture ``source`` in this process (``archive_sources``); a passing failure is left to the worker.
+
+    A capture already waiting on the queue is the one run here (its task then finds it done); one the worker
+    is running is left to it.
+    """
+    pending = ArchiveJob.objects.pending().filter(source=source, kind=JobKind.CAPTURE)
+    job = pending.first()
+    if job is None:
+        try:
+            with transaction.atomic():
+                job = ArchiveJob.objects.create(source=source, kind=JobKind.CAPTURE, requested_by=by)
+        except IntegrityError:  # asked at this moment by a save
+            job = pending.get()
     _run(job.pk)
     job.refresh_from_db()
     return job

@@ -427,3 +427,15 @@ def test_a_capture_asked_by_someone_goes_before_the_rounds_link_checks(settings)
     priorities = dict(DBTaskResult.objects.values_list("args_kwargs__args__0", "priority"))
     capture, check = (ArchiveJob.objects.get(kind=kind).pk for kind in (JobKind.CAPTURE, JobKind.CHECK))
     assert priorities[capture] > priorities[check]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_command_runs_a_capture_already_waiting_on_the_queue(web_server):
+    source = make_source(url=web_server.url("/page.html"))  # its save asked a capture
+    waiting = ArchiveJob.objects.get(source=source)
+    call_command("archive_sources", "--quiet", stdout=io.StringIO())
+    waiting.refresh_from_db()
+    assert waiting.state == JobState.DONE and Capture.objects.filter(source=source).count() == 1
+    assert ArchiveJob.objects.filter(source=source).count() == 1
+    work()  # the queue's task finds it done
+    assert Capture.objects.filter(source=source).count() == 1

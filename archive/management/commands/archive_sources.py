@@ -37,6 +37,8 @@ class Command(BaseCommand):
             job = capture_here(source)
             if job.state == JobState.DONE:
                 captured += 1
+            elif job.state == JobState.RUNNING:
+                queued += 1  # the worker has it in hand
             elif job.state == JobState.QUEUED:
                 queued += 1
                 self.stderr.write(f"Source {source.pk} ({source.url}): {job.last_error} The worker will try again.")
