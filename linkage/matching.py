@@ -415,9 +415,13 @@ def active_persons() -> QuerySet[Person]:
     return Person.objects.exclude(publication_state=PublicationState.WITHDRAWN)
 
 
-def _store(found: dict[tuple[int, int], Found], existing: QuerySet[CandidatePair]) -> tuple[int, int]:
+def _store(
+    found: dict[tuple[int, int], Found], existing: QuerySet[CandidatePair], *, remove_unfound: bool = True
+) -> tuple[int, int]:
     """Create the new pairs and update the score of those not decided yet; pairs not found any more that nobody
-    reviewed are removed. A pair marked the same or different is never touched."""
+    reviewed are removed (by the full pass only: the incremental pass reads fewer records than the full pass
+    compares, and must not take away a pair the full pass found). A pair marked the same or different is never
+    touched."""
     now = timezone.now()
     new, changed, gone = [], [], []
     seen = set()
@@ -430,7 +434,7 @@ def _store(found: dict[tuple[int, int], Found], existing: QuerySet[CandidatePair
             continue
         pair = found.get(key)
         if pair is None:
-            if decision == Decision.PENDING:
+            if decision == Decision.PENDING and remove_unfound:
                 gone.append(pk)
             continue
         if (pair.score, pair.reasons, pair.blocked_on) != (old_score, old_reasons, old_block):
@@ -558,7 +562,7 @@ def pairs_for(person: Person | int) -> tuple[int, int]:
     matcher = _Matcher(records, only=pk)
     for family in record.given:
         matcher.block(family, matcher.families[family], family_size=sizes[family])
-    return _store(matcher.found, CandidatePair.objects.for_person(pk))
+    return _store(matcher.found, CandidatePair.objects.for_person(pk), remove_unfound=False)
 
 
 @cache

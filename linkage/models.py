@@ -174,6 +174,10 @@ class CandidatePair(models.Model):
         if not reason:
             raise ValidationError(_("Give the reason for the decision."), code="required")
         with transaction.atomic():
+            # Two reviewers at once: the second is told, and nothing of theirs overwrites the first's decision.
+            current = CandidatePair.objects.select_for_update().get(pk=self.pk)
+            if current.decision in (Decision.SAME, Decision.DIFFERENT):
+                raise ValidationError(_("Someone else decided this pair meanwhile."), code="decided")
             self.decision, self.reason = decision, reason
             self.decided_by, self.decided_at = by, timezone.now()
             save_with_history(

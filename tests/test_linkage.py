@@ -389,3 +389,23 @@ def test_an_import_asks_the_worker_for_a_full_pass(tmp_path):
     assert not CandidatePair.objects.exists()
     find_all_pairs.call()  # as the worker runs it
     assert CandidatePair.objects.pending().count() >= 1
+
+
+def test_a_second_reviewer_does_not_overwrite_the_first_decision(caseworker):
+    _first, _second, pair = two_of_a_kind("Jang Song-il", 1990)
+    stale = CandidatePair.objects.get(pk=pair.pk)  # read by a second reviewer before the first decided
+    pair.decide("same", by=caseworker, reason="Same father's name in both testimonies.")
+    with pytest.raises(ValidationError, match="Someone else decided this pair meanwhile"):
+        stale.decide("different", by=make_staff("Editor"), reason="Different villages.")
+    pair.refresh_from_db()
+    assert (pair.decision, pair.decided_by) == ("same", caseworker)
+
+
+def test_only_the_full_pass_removes_a_pair_that_no_longer_matches():
+    _first, second, pair = two_of_a_kind("Ku Hyon-nam", 1980)
+    second.birth_date = born(1950)  # corrected: thirty years apart
+    second.save()
+    pairs_for(second)  # reads fewer records than the full pass: it adds and rescores, never removes
+    assert CandidatePair.objects.filter(pk=pair.pk).exists()
+    full_pass()
+    assert not CandidatePair.objects.filter(pk=pair.pk).exists()
