@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -280,7 +280,7 @@ def sources_due_a_check(now: datetime.datetime):
         .exclude(url="")
         .filter(Exists(cited))
         .exclude(Exists(recent) | Exists(recent_capture))
-        .exclude(Q(archive_jobs__state__in=[JobState.QUEUED, JobState.RUNNING]))
+        .exclude(Exists(ArchiveJob.objects.pending().filter(source=OuterRef("pk"))))
         .order_by("pk")
     )
 

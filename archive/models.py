@@ -43,13 +43,7 @@ class CaptureQuerySet(EvidentialQuerySet):
     def copyable(self) -> CaptureQuerySet:
         """Captures an editor may let the public download (the rule of ``Capture.may_be_made_public``): whole
         pages of public sources that no case at risk of reprisal cites (a copied page may name them)."""
-        at_risk = Person.objects.filter(reprisal_risk=True).values("pk")
-        cited_at_risk = Citation.objects.active().filter(
-            Q(person__in=at_risk)
-            | Q(status_event__person__in=at_risk)
-            | Q(relation__person__in=at_risk)
-            | Q(relation__other__in=at_risk)
-        )
+        cited_at_risk = Citation.objects.active().about(Person.objects.filter(reprisal_risk=True).values("pk"))
         return (
             self.complete()
             .filter(source__in=Source.objects.public())

@@ -103,6 +103,10 @@ LOOKUP_BATCH = 1000
 
 
 class PersonQuerySet(EvidentialQuerySet):
+    def active(self) -> PersonQuerySet:
+        """Cases not withdrawn: the staff's working set (the dashboard, the duplicate review)."""
+        return self.exclude(publication_state=PublicationState.WITHDRAWN)
+
     def refresh_statuses(
         self, persons: Iterable[Person], *, unsaved_events: Iterable[StatusEvent] = ()
     ) -> list[Person]:

@@ -43,7 +43,7 @@ from django.utils import timezone
 from rapidfuzz import fuzz, process
 
 from cases import names
-from cases.models import NameVariant, Person, PublicationState, Sex, StatusEvent
+from cases.models import NameVariant, Person, Sex, StatusEvent
 
 from .models import BLOCK_BIRTH_YEAR, BLOCK_FACILITY, BLOCK_FAMILY, BLOCK_PLACE, CandidatePair, Decision
 
@@ -412,7 +412,7 @@ def find_pairs(records: dict[int, Record], progress: Progress | None = None) -> 
 
 def active_persons() -> QuerySet[Person]:
     """The persons the passes compare: every case but the withdrawn ones."""
-    return Person.objects.exclude(publication_state=PublicationState.WITHDRAWN)
+    return Person.objects.active()
 
 
 def _store(

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cases.history import save_with_history
-from cases.models import Person, PublicationState
+from cases.models import Person
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -65,10 +65,8 @@ class CandidatePairQuerySet(models.QuerySet):
         A withdrawn case is out of the queue: it is out of the passes too (see
         :mod:`linkage.matching`). The rule of :attr:`CandidatePair.is_open`.
         """
-        return self.filter(decision__in=[Decision.PENDING, Decision.UNSURE]).exclude(
-            Q(first__publication_state=PublicationState.WITHDRAWN)
-            | Q(second__publication_state=PublicationState.WITHDRAWN)
-        )
+        active = Person.objects.active()
+        return self.filter(decision__in=[Decision.PENDING, Decision.UNSURE], first__in=active, second__in=active)
 
     def pending(self) -> CandidatePairQuerySet:
         """Pairs nobody has reviewed yet: the head of the queue."""

@@ -164,13 +164,7 @@ class Source(WithdrawableModel, VersionedModel):
     def published_cases(self):
         """Published cases with an active citation of this source: restricting or withdrawing it takes
         the claims that rest on it off their public records (workflow.snapshots), so it is said first."""
-        cited = self.citations.active()
-        return Person.objects.filter(publication_state=PublicationState.PUBLISHED).filter(
-            Q(pk__in=cited.values("person_id"))
-            | Q(pk__in=cited.values("status_event__person_id"))
-            | Q(pk__in=cited.values("relation__person_id"))
-            | Q(pk__in=cited.values("relation__other_id"))
-        )
+        return self.citations.active().persons().filter(publication_state=PublicationState.PUBLISHED)
 
     @property
     def choice_label(self) -> str:
@@ -206,9 +200,27 @@ class Source(WithdrawableModel, VersionedModel):
         self.sha256, self.file_size, self.content_type = digest.hexdigest(), size, sniff_content_type(head)
 
 
+# The persons a citation is about: the person it backs, its status event's, or either side of its relation.
+CITED_PERSON_PATHS = ("person_id", "status_event__person_id", "relation__person_id", "relation__other_id")
+
+
 class CitationQuerySet(EvidentialQuerySet):
     def active(self) -> CitationQuerySet:
         return self.filter(withdrawn=False)
+
+    def about(self, persons) -> CitationQuerySet:
+        """Citations about any of ``persons`` (a queryset of persons, or of their pks)."""
+        condition = Q()
+        for path in CITED_PERSON_PATHS:
+            condition |= Q(**{f"{path}__in": persons})
+        return self.filter(condition)
+
+    def persons(self):
+        """The persons these citations are about (``CITED_PERSON_PATHS``)."""
+        condition = Q()
+        for path in CITED_PERSON_PATHS:
+            condition |= Q(pk__in=self.values(path))
+        return Person.objects.filter(condition)
 
     def public(self) -> CitationQuerySet:
         """Active citations of public sources: the only ones a public record may show.

@@ -19,7 +19,7 @@ from archive.models import LinkCheck
 from cases.models import Person, PublicationState, Status, StatusEvent
 from cases.partial_dates import DAY, PartialDate
 from linkage.models import pending_count
-from sources.models import Citation
+from sources.models import CITED_PERSON_PATHS, Citation
 
 # Rows a dashboard list shows at most; it says when there are more.
 LISTED = 50
@@ -67,9 +67,7 @@ def troubled_links() -> tuple[list[tuple[LinkCheck, list[Person]]], bool]:
     sources = [check.source_id for check in checks]
     cited = Citation.objects.active().filter(source_id__in=sources)
     citing: dict[int, set[int]] = {}
-    for source_id, *persons in cited.values_list(
-        "source_id", "person_id", "status_event__person_id", "relation__person_id", "relation__other_id"
-    ):
+    for source_id, *persons in cited.values_list("source_id", *CITED_PERSON_PATHS):
         citing.setdefault(source_id, set()).update(pk for pk in persons if pk is not None)
     persons = Person.objects.only("pk", "case_id", "name", "descriptor").in_bulk(
         {pk for pks in citing.values() for pk in pks}
@@ -137,7 +135,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             return administration(request)
         raise PermissionDenied
     now = timezone.now()
-    active = Person.objects.exclude(publication_state=PublicationState.WITHDRAWN)
+    active = Person.objects.active()
     status_counts = dict(active.values_list("current_status").annotate(count=Count("pk")).order_by())
     context = {
         # The admin's header, user links and menu, as on every other staff page.
