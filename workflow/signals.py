@@ -66,10 +66,10 @@ def source_saved(sender, instance: Source, raw=False, created=False, **kwargs):
 
 
 @receiver(post_save, sender=Capture)
-def capture_saved(sender, instance: Capture, raw=False, created=False, **kwargs):
+def capture_saved(sender, instance: Capture, raw=False, created=False, update_fields=None, **kwargs):
     # Whether the public may download a copy is read at each request (workflow.copies); the source's page,
     # which offers it, is kept under the generation: a change to a capture that is or was public raises it.
-    if raw or (created and not instance.copy_public):
+    if raw or not (instance.copy_public or "copy_public" in (update_fields or ())):
         return
     PublicGeneration.advance()
 
