@@ -246,6 +246,17 @@ class Person(EvidentialModel, VersionedModel):
         related_name="+",
     )
     submitted_at = models.DateTimeField(_("submitted for review at"), null=True, blank=True, editable=False)
+    # Set by a merge (workflow.merging) and only there: this record is the same person as that one, and
+    # everything it held moved there. It keeps its case ID, which is never reused.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_records",
+    )
 
     # Derived from the status events by take_status_from(), and only there (DERIVED_STATUS_FIELDS).
     current_status = models.CharField(_("current status"), max_length=30, choices=Status, blank=True, editable=False)
@@ -281,6 +292,7 @@ class Person(EvidentialModel, VersionedModel):
             ("publish_person", "Can publish a case"),
             ("withdraw_person", "Can withdraw a case from publication"),
             ("revert_history", "Can revert a record to an earlier version"),
+            ("merge_person", "Can merge two records of one person"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(name="") | ~Q(descriptor=""), name="person_has_name_or_descriptor"),
@@ -302,6 +314,12 @@ class Person(EvidentialModel, VersionedModel):
                 condition=~Q(publication_basis=PublicationBasis.PUBLIC_INTEREST) | ~Q(public_interest_reason=""),
                 name="person_public_interest_has_reason",
             ),
+            # A merged record is out of the working set (PersonQuerySet.active) with the withdrawn cases.
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | Q(publication_state=PublicationState.WITHDRAWN),
+                name="person_merged_is_withdrawn",
+            ),
+            models.CheckConstraint(condition=~Q(merged_into=models.F("pk")), name="person_not_merged_into_itself"),
             partial_date_check("birth_date", "person"),
             partial_date_check("consent_given_on", "person"),
             partial_date_check("status_since", "person"),
@@ -333,7 +351,10 @@ class Person(EvidentialModel, VersionedModel):
 
     def is_closed_to(self, user) -> bool:
         """A withdrawn case is out of everyone's hands but an editor's (who may withdraw cases) until an
-        editor returns it to draft: its person, events and citations alike, by any path."""
+        editor returns it to draft: its person, events and citations alike, by any path. A merged record is
+        out of everyone's hands: only undoing the merge gives it back."""
+        if self.merged_into_id is not None:
+            return True
         return self.publication_state == PublicationState.WITHDRAWN and not user.has_perm("cases.withdraw_person")
 
     def may_be_changed_by(self, user) -> bool:

@@ -135,6 +135,12 @@ def build_instance(model, **values):
 
 
 def _not_yours(person: Person) -> str:
+    if person.merged_into_id is not None:
+        merged_into = Person.objects.filter(pk=person.merged_into_id).values_list("case_id", flat=True).first()
+        return _("%(case_id)s was merged into %(other)s: change %(other)s instead.") % {
+            "case_id": person.case_id,
+            "other": merged_into,
+        }
     if person.publication_state == PublicationState.WITHDRAWN:
         return _("%(case_id)s is withdrawn: until an editor returns it to draft, only an editor may change it.") % {
             "case_id": person.case_id

@@ -68,6 +68,12 @@ class CandidatePairQuerySet(models.QuerySet):
         active = Person.objects.active()
         return self.filter(decision__in=[Decision.PENDING, Decision.UNSURE], first__in=active, second__in=active)
 
+    def to_merge(self) -> CandidatePairQuerySet:
+        """Pairs marked the same person whose records are both still active: an editor merges them
+        (``workflow.merging``). Once merged, the merged record is out of the working set, and so is the pair."""
+        active = Person.objects.active()
+        return self.filter(decision=Decision.SAME, first__in=active, second__in=active)
+
     def pending(self) -> CandidatePairQuerySet:
         """Pairs nobody has reviewed yet: the head of the queue."""
         return self.open().filter(decision=Decision.PENDING)
@@ -182,5 +188,21 @@ class CandidatePair(models.Model):
                 self,
                 by=by,
                 reason=f"Marked: {Decision(decision).label}. {reason}",
+                update_fields=["decision", "reason", "decided_by", "decided_at"],
+            )
+
+    def overrule(self, decision: str, *, by: User | None, reason: str) -> None:
+        """Replace a decision found wrong (a merge undone because the records are two persons): the history keeps
+        the first decision and says who overruled it and why."""
+        if not (reason or "").strip():
+            raise ValidationError(_("Give the reason for the decision."), code="required")
+        with transaction.atomic():
+            CandidatePair.objects.select_for_update().filter(pk=self.pk).first()
+            self.decision, self.reason = decision, reason.strip()
+            self.decided_by, self.decided_at = by, timezone.now()
+            save_with_history(
+                self,
+                by=by,
+                reason=f"Decision overruled: {Decision(decision).label}. {self.reason}",
                 update_fields=["decision", "reason", "decided_by", "decided_at"],
             )

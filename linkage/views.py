@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -127,9 +128,15 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(back)
-    messages.success(
-        request,
-        _("%(first)s and %(second)s: %(decision)s.")
-        % {"first": pair.first.case_id, "second": pair.second.case_id, "decision": pair.get_decision_display()},
-    )
+    done = _("%(first)s and %(second)s: %(decision)s.") % {
+        "first": pair.first.case_id,
+        "second": pair.second.case_id,
+        "decision": pair.get_decision_display(),
+    }
+    if pair.decision == Decision.SAME:
+        # Another editor merges them (four eyes): the pair waits on the merges page.
+        done = format_html(
+            '{} <a href="{}">{}</a>', done, reverse("workflow:merge_list"), _("Another editor merges them on the merges page.")
+        )
+    messages.success(request, done)
     return redirect(back)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 from workflow.models import PublishedVersion
 
 from .caching import public_page
-from .queries import CaseQuery, current_case, paginate, refused
+from .queries import CaseQuery, current_case, follows_merges, paginate, refused
 
 API_PAGE_SIZE = 50
 
@@ -80,6 +80,7 @@ def api_case_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@follows_merges("public:api_case_detail")
 @json_not_found
 @public_page
 def api_case_detail(request: HttpRequest, case_id: str) -> HttpResponse:

@@ -5,35 +5,106 @@ the CSV export (``public.export``), so the three cannot disagree.
 """
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from functools import wraps
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import CharField, Count, QuerySet, Value
 from django.db.models.functions import Cast, Concat, StrIndex
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_countries import countries
 
 from cases.vocabularies import Category, FacilityKind, Status
-from workflow.models import PublishedAuthority, PublishedPlacement, PublishedVersion
+from workflow.models import CaseMerge, PublishedAuthority, PublishedPlacement, PublishedVersion
 
 from .caching import cached
 from .filters import FATES, ORDERINGS, CaseFilter, PlaceNames
 from .search import search
 
 
+class CaseMoved(Exception):
+    """A merged case's address asked for: the surviving case's answers it (:func:`follows_merges`)."""
+
+    def __init__(self, case_id: str) -> None:
+        self.case_id = case_id
+        super().__init__(case_id)
+
+
+# Merges followed one after the other at most (a case merged into one merged later, and so on).
+MERGE_HOPS = 10
+
+
+def moved_to(case_id: str) -> str | None:
+    """The case a merged case's public addresses lead to, or None: one rule for every public address.
+
+    Only a merge that ``redirects`` leads anywhere (both cases were on the
+    public site under their names when they were merged), and only to a case
+    on the public site now, under its name; through as many merges as
+    followed one another. Otherwise a merged case answers as an unknown,
+    unpublished or withdrawn one does: a merge never tells that a record
+    existed, nor links a pseudonym to a name.
+    """
+    seen = {case_id}
+    for _hop in range(MERGE_HOPS):
+        case_id = (
+            CaseMerge.objects.redirecting()
+            .filter(merged_case_id=case_id)
+            .values_list("survivor_case_id", flat=True)
+            .first()
+        )
+        if case_id is None or case_id in seen:
+            return None
+        seen.add(case_id)
+        record = PublishedVersion.objects.current().filter(case_id=case_id).values_list("record", flat=True).first()
+        if record is not None:
+            return None if record.get("pseudonymous") else case_id
+    return None
+
+
+def _missing(case_id: str, message: str) -> Http404:
+    """The 404 of a case address, or the way to the case it was merged into."""
+    survivor = moved_to(case_id)
+    if survivor is not None:
+        raise CaseMoved(survivor)
+    return Http404(message)
+
+
 def current_case(case_id: str) -> PublishedVersion:
-    """The current public version of a case; one 404 for unknown, unpublished and withdrawn alike."""
+    """The current public version of a case; one 404 for unknown, unpublished and withdrawn alike (and
+    :class:`CaseMoved` for a case merged into one on the public site, :func:`moved_to`)."""
     version = PublishedVersion.objects.current().filter(case_id=case_id).first()
     if version is None:
-        raise Http404(_("No published case has this ID."))
+        raise _missing(case_id, _("No published case has this ID."))
     return version
 
 
 def public_version(case_id: str, number: int) -> PublishedVersion:
     version = PublishedVersion.objects.public().filter(case_id=case_id, number=number).first()
     if version is None:
-        raise Http404(_("No published case has this ID and version."))
+        raise _missing(case_id, _("No published case has this ID and version."))
     return version
+
+
+def follows_merges(url_name: str) -> Callable:
+    """A case address's view, answering a merged case's address with a permanent redirect to ``url_name`` of the
+    case it was merged into (:func:`moved_to`): its page, its JSON, its feed. A version of a merged case leads
+    to the surviving case's page (the two cases' versions are numbered apart)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            try:
+                return view(request, *args, **kwargs)
+            except CaseMoved as moved:
+                address = reverse(url_name, args=[moved.case_id])
+                query = request.META.get("QUERY_STRING", "")
+                return HttpResponsePermanentRedirect(f"{address}?{query}" if query else address)
+
+        return wrapper
+
+    return decorator
 
 
 class CaseQuery:

@@ -3,6 +3,7 @@ from django.views.decorators.http import require_safe
 
 from . import api, data, export, facilities, feeds, openapi, statistics, views
 from .caching import public_page
+from .queries import follows_merges
 
 app_name = "public"
 
@@ -13,7 +14,7 @@ urlpatterns = [
     path("cases/<str:case_id>/versions/<int:number>/", views.case_version, name="case_version"),
     path(
         "cases/<str:case_id>/feed/",
-        feeds.readable_in_browsers(require_safe(public_page(feeds.CaseFeed()))),
+        feeds.readable_in_browsers(require_safe(follows_merges("public:case_feed")(public_page(feeds.CaseFeed())))),
         name="case_feed",
     ),
     path("sources/", views.source_list, name="source_list"),

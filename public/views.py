@@ -35,7 +35,7 @@ from workflow.models import PublishedAppeal, PublishedSource, PublishedVersion
 from . import rendering
 from .caching import cached, public_page
 from .filters import ANY_COUNTRY, FATES
-from .queries import CaseQuery, paginate, public_version
+from .queries import CaseQuery, follows_merges, paginate, public_version
 
 logger = logging.getLogger(__name__)
 
@@ -241,12 +241,14 @@ def _querystring(request: HttpRequest) -> str:
 
 
 @require_safe
+@follows_merges("public:case_detail")
 @public_page
 def case_detail(request: HttpRequest, case_id: str) -> HttpResponse:
     return rendering.case_page(request, case_id)
 
 
 @require_safe
+@follows_merges("public:case_detail")
 @public_page
 def case_version(request: HttpRequest, case_id: str, number: int) -> HttpResponse:
     return render(request, "public/case_detail.html", rendering.case_context(request, public_version(case_id, number)))

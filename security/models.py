@@ -23,6 +23,8 @@ class AuditEvent(models.Model):
         EXPORTED = "exported", _("Data exported")
         DOCUMENT_DOWNLOADED = "document_downloaded", _("Restricted file downloaded")
         PURGED = "purged", _("Record purged")
+        MERGED = "merged", _("Records merged")
+        MERGE_UNDONE = "merge_undone", _("Merge undone")
         BACKUP = "backup", _("Backup taken")
         RESTORE = "restore", _("Backup restored")
 

@@ -33,7 +33,7 @@ from sources.admin import CitationListInline
 from sources.models import Citation
 
 from . import services
-from .models import PublishedVersion
+from .models import CaseMerge, PublishedVersion
 from .places_admin import ResponsibilityInline
 from .relations_admin import RelationInline, RelationSeenFromOtherInline
 from .snapshots import cases_naming
@@ -139,7 +139,7 @@ class PersonForm(VersionedModelForm):
 class PersonAdmin(TrackedAdmin):
     form = PersonForm
     change_form_template = "admin/cases/person/change_form.html"
-    list_display = ["case_id", "display_name", "current_status", "status_since", "publication_state", "assigned_to"]
+    list_display = ["case_id", "display_name", "current_status", "status_since", "state", "assigned_to"]
     list_filter = ["current_status", FateFilter, "categories", "publication_state", "assigned_to", "reprisal_risk"]
     # Names are searched in every spelling by get_search_results (cases.search); these by their text.
     search_fields = ["case_id", "external_ref", "descriptor"]
@@ -159,9 +159,16 @@ class PersonAdmin(TrackedAdmin):
         **TrackedAdmin.formfield_overrides,
         models.ManyToManyField: {"widget": CheckboxSelectMultiple},
     }
-    list_select_related = ["assigned_to"]
+    list_select_related = ["assigned_to", "merged_into"]
     inlines = [NameVariantInline, StatusEventInline, RelationInline, RelationSeenFromOtherInline, PersonCitationInline]
     actions = ["submit_selected"]
+
+    @admin.display(description=_("publication state"), ordering="publication_state")
+    def state(self, person: Person) -> str:
+        """The publication state, or the record a merged one went into."""
+        if person.merged_into_id is not None:
+            return gettext("Merged into %(case)s") % {"case": person.merged_into.case_id}
+        return person.get_publication_state_display()
 
     def get_search_results(self, request, queryset, search_term):
         """Persons by case ID, reference or descriptor, and by any spelling of any name staff may see.
@@ -286,6 +293,11 @@ class PersonAdmin(TrackedAdmin):
                 published_versions=person.published_versions.order_by("-number"),
                 can_record_status=request.user.has_perm("cases.add_statusevent"),
                 can_cite=request.user.has_perm("sources.add_citation"),
+                # Where the record went, or which records came into it (workflow.merging).
+                merges=CaseMerge.objects.in_force()
+                .filter(Q(merged=person) | Q(survivor=person))
+                .select_related("merged_by"),
+                can_merge=request.user.has_perm("cases.merge_person"),
             )
             if request.user.has_perm("advocacy.view_appeal"):
                 extra_context.update(

@@ -216,6 +216,94 @@ class PublishedAuthority(models.Model):
         return f"{self.version} authority {self.authority_id}"
 
 
+class CaseMergeQuerySet(models.QuerySet):
+    def in_force(self) -> CaseMergeQuerySet:
+        """Merges not undone."""
+        return self.filter(undone_at=None)
+
+    def redirecting(self) -> CaseMergeQuerySet:
+        """Merges in force whose merged case's public addresses lead to the surviving case (``redirects``)."""
+        return self.in_force().filter(redirects=True)
+
+
+class CaseMerge(models.Model):
+    """One record of a person merged into another record of the same person (``workflow.merging``).
+
+    Everything the merged record held moved to the surviving one; ``moved``
+    says what, and what each changed field held before, so that an editor
+    can undo the merge while nothing else has changed. The merged record
+    keeps its case ID (never reused) and says "merged into" the survivor.
+    ``redirects``: both were on the public site, neither under a pseudonym,
+    when they were merged, so the merged case's public addresses lead to the
+    surviving case (``public.queries.moved_to``); otherwise they answer as
+    any unknown case does. The case IDs are kept here as the public site
+    reads them, without the working records.
+    """
+
+    survivor = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="merges_received", verbose_name=_("surviving record")
+    )
+    merged = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="merges_made", verbose_name=_("merged record")
+    )
+    survivor_case_id = models.CharField(_("surviving case ID"), max_length=20)
+    merged_case_id = models.CharField(_("merged case ID"), max_length=20, db_index=True)
+    pair = models.ForeignKey(
+        "linkage.CandidatePair",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merges",
+        verbose_name=_("possible duplicate reviewed"),
+    )
+    reason = models.TextField(_("reason"))
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("merged by"),
+    )
+    merged_at = models.DateTimeField(_("merged at"))
+    redirects = models.BooleanField(_("public addresses lead to the surviving case"), default=False)
+    moved = models.JSONField(_("what moved"), default=dict)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("undone by"),
+    )
+    undo_reason = models.TextField(_("reason for undoing"), blank=True)
+
+    history = HistoricalRecords()
+    objects = CaseMergeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-merged_at", "-pk"]
+        verbose_name = _("merge of two records")
+        verbose_name_plural = _("merges of records")
+        constraints = [
+            models.CheckConstraint(condition=~Q(survivor=F("merged")), name="casemerge_two_records"),
+            # A record is merged once: into one survivor, until that merge is undone.
+            models.UniqueConstraint(fields=["merged"], condition=Q(undone_at=None), name="casemerge_merged_once"),
+            models.CheckConstraint(
+                condition=Q(undone_at=None) | ~Q(undo_reason=""), name="casemerge_undo_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged_case_id} → {self.survivor_case_id}"
+
+    @property
+    def is_in_force(self) -> bool:
+        """Not undone: the rule of ``CaseMerge.objects.in_force()``."""
+        return self.undone_at is None
+
+
 class PublicGeneration(models.Model):
     """A number raised whenever what the public may see changes, and when.
 

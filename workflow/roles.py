@@ -106,6 +106,10 @@ EDITOR = (
         "archive.change_capture",
         # Lets the public download a captured copy of a public source's page, or stops it.
         "archive.publish_capture",
+        # Merges two records of one person once a reviewer has marked them so, and undoes a merge
+        # (/staff/merges/); reads the merges.
+        "cases.merge_person",
+        "workflow.view_casemerge",
     }
 )
 

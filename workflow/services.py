@@ -122,22 +122,19 @@ def _cites_a_public_source(citations: list[Citation]) -> bool:
     return any(citation.is_public_evidence for citation in citations)
 
 
-def changed_since_submission(person: Person) -> set[int]:
-    """The users who changed the case (the person, its names, events and the authorities believed responsible for
-    them, its relations, citations or appeals) since it was submitted.
+def case_histories(person: Person) -> list:
+    """The history of everything that reaches the public with the case: the person, its names, events and the
+    authorities believed responsible for them, its relations, citations and appeals (one queryset each).
 
-    Their changes are their own unreviewed work: none of them may publish
-    it, any more than the person who submitted it (four eyes).
+    Who changed the case since it was submitted (:func:`changed_since_submission`), and whether anything changed
+    since a merge (:func:`workflow.merging.undo_problems`), are read from these.
     """
-    if person.submitted_at is None:
-        return set()
-    since = person.submitted_at
     event_ids = list(person.status_events.values_list("pk", flat=True))
     appeal_ids = list(person.appeals.values_list("pk", flat=True))
     relation_ids = list(
         Relation.history.filter(Q(person_id=person.pk) | Q(other_id=person.pk)).values_list("id", flat=True).distinct()
     )
-    changes = [
+    return [
         Person.history.filter(id=person.pk),
         NameVariant.history.filter(person_id=person.pk),
         StatusEvent.history.filter(person_id=person.pk),
@@ -151,10 +148,22 @@ def changed_since_submission(person: Person) -> set[int]:
         Appeal.history.filter(id__in=appeal_ids),
         AppealReply.history.filter(appeal_id__in=appeal_ids),
     ]
+
+
+def changed_since_submission(person: Person) -> set[int]:
+    """The users who changed the case (:func:`case_histories`) since it was submitted.
+
+    Their changes are their own unreviewed work: none of them may publish
+    it, any more than the person who submitted it (four eyes).
+    """
+    if person.submitted_at is None:
+        return set()
     users: set[int] = set()
-    for history in changes:
+    for history in case_histories(person):
         users |= set(
-            history.filter(history_date__gt=since, history_user__isnull=False).values_list("history_user_id", flat=True)
+            history.filter(history_date__gt=person.submitted_at, history_user__isnull=False).values_list(
+                "history_user_id", flat=True
+            )
         )
     return users
 
@@ -386,7 +395,11 @@ def _may_submit(person: Person) -> bool:
 
 
 def _may_return_to_draft(person: Person) -> bool:
-    return person.publication_state in (PublicationState.IN_REVIEW, PublicationState.WITHDRAWN)
+    # A merged record comes back only by undoing the merge (workflow.merging.undo).
+    return person.merged_into_id is None and person.publication_state in (
+        PublicationState.IN_REVIEW,
+        PublicationState.WITHDRAWN,
+    )
 
 
 def _may_publish(person: Person) -> bool:

@@ -18,7 +18,7 @@ from advocacy.models import Appeal, last_appeals
 from archive.models import LinkCheck
 from cases.models import Person, PublicationState, Status, StatusEvent
 from cases.partial_dates import DAY, PartialDate
-from linkage.models import pending_count
+from linkage.models import CandidatePair, pending_count
 from sources.models import CITED_PERSON_PATHS, Citation
 
 # Rows a dashboard list shows at most; it says when there are more.
@@ -156,6 +156,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     if request.user.has_perm("linkage.review_candidatepair"):
         context["duplicates_waiting"] = pending_count()
+    if request.user.has_perm("cases.merge_person"):
+        context["merges_waiting"] = CandidatePair.objects.to_merge().count()
     if request.user.has_perm("archive.view_linkcheck"):
         context["troubled_links"], context["more_troubled_links"] = troubled_links()
     if request.user.has_perm("advocacy.view_appeal"):

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from cases.models import NameVariant, Person, Relation, Responsibility, StatusEvent
@@ -9,7 +10,7 @@ from linkage.models import CandidatePair
 from security.audit import record
 from security.models import AuditEvent
 from sources.models import Citation
-from workflow.models import DataRelease, PublishedVersion
+from workflow.models import CaseMerge, DataRelease, PublishedVersion
 from workflow.snapshots import redact_published_versions
 
 
@@ -42,6 +43,12 @@ class Command(BaseCommand):
         person = Person.objects.filter(case_id=case_id).first()
         if person is None:
             raise CommandError(_("No case %(case_id)s.") % {"case_id": case_id})
+        merged_here = list(Person.objects.filter(merged_into=person).values_list("case_id", flat=True))
+        if merged_here:
+            raise CommandError(
+                _("Records were merged into %(case_id)s: %(cases)s. Purge those first, or undo their merges.")
+                % {"case_id": case_id, "cases": ", ".join(merged_here)}
+            )
         events = StatusEvent.objects.filter(person=person)
         relations = Relation.objects.of(person)
         related = {pk for pair in relations.values_list("person_id", "other_id") for pk in pair} - {person.pk}
@@ -79,6 +86,11 @@ class Command(BaseCommand):
         Responsibility.objects.filter(status_event__in=event_ids).delete()
         Responsibility.history.filter(status_event_id__in=event_ids).delete()
         events.purge()
+        # The merges it was in (undone ones, or its own into another record): they name it by its case ID.
+        merges = CaseMerge.objects.filter(Q(merged=person) | Q(survivor=person))
+        merge_ids = list(merges.values_list("pk", flat=True))
+        merges.delete()
+        CaseMerge.history.filter(id__in=merge_ids).delete()
         # The possible duplicates it was in, and the reviewers' reasons, which may name the person.
         CandidatePair.objects.for_person(person).purge()
         Person.objects.filter(pk=person.pk).purge()
