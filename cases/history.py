@@ -22,12 +22,18 @@ def save_with_history(instance: Any, *, by: User | None, reason: str, **save_kwa
     ``by`` may be ``None`` for work done by the system (seed loading, imports
     from the command line); the reason must then say what did it.
     """
+    attribute_changes(instance, by=by, reason=reason)
+    instance.save(**save_kwargs)
+
+
+def attribute_changes(instance: Any, *, by: User | None, reason: str) -> None:
+    """Let the history rows ``instance`` writes next say who and why: those of its next save, and those written
+    without one (a change of its many-to-many fields, its deletion)."""
     if not reason:
         raise ValueError("A change to a tracked record needs a reason.")
     if by is not None:
         instance._history_user = by
     instance._change_reason = reason
-    instance.save(**save_kwargs)
 
 
 class EvidentialQuerySet(models.QuerySet):

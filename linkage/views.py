@@ -136,7 +136,10 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     if pair.decision == Decision.SAME:
         # Another editor merges them (four eyes): the pair waits on the merges page.
         done = format_html(
-            '{} <a href="{}">{}</a>', done, reverse("workflow:merge_list"), _("Another editor merges them on the merges page.")
+            '{} <a href="{}">{}</a>',
+            done,
+            reverse("workflow:merge_list"),
+            _("Another editor merges them on the merges page."),
         )
     messages.success(request, done)
     return redirect(back)

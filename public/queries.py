@@ -47,19 +47,20 @@ def moved_to(case_id: str) -> str | None:
     existed, nor links a pseudonym to a name.
     """
     seen = {case_id}
+    asked: str | None = case_id
     for _hop in range(MERGE_HOPS):
-        case_id = (
+        asked = (
             CaseMerge.objects.redirecting()
-            .filter(merged_case_id=case_id)
+            .filter(merged_case_id=asked)
             .values_list("survivor_case_id", flat=True)
             .first()
         )
-        if case_id is None or case_id in seen:
+        if asked is None or asked in seen:
             return None
-        seen.add(case_id)
-        record = PublishedVersion.objects.current().filter(case_id=case_id).values_list("record", flat=True).first()
+        seen.add(asked)
+        record = PublishedVersion.objects.current().filter(case_id=asked).values_list("record", flat=True).first()
         if record is not None:
-            return None if record.get("pseudonymous") else case_id
+            return None if record.get("pseudonymous") else asked
     return None
 
 

@@ -252,3 +252,26 @@ def make_case_in_review(**fields) -> Person:
     submit_for_review(person, by=make_staff("Caseworker", "submitter"))
     person.refresh_from_db()
     return person
+
+
+def restore_roles() -> None:
+    """The roles' groups and permissions, when a transactional test before this one flushed them with the data
+    (a flush sends no post-migrate signal): for a test that runs on committed data itself."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.management import create_contenttypes
+
+    from workflow.roles import ROLES
+
+    if Group.objects.exists():
+        return
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+        create_permissions(app_config, verbosity=0)
+    for name, permissions in ROLES.items():
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            for permission in permissions:
+                app_label, codename = permission.split(".")
+                group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))

@@ -9,10 +9,6 @@ import hashlib
 import io
 
 import pytest
-from django.apps import apps
-from django.contrib.auth.management import create_permissions
-from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.management import create_contenttypes
 from django.core.management import call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -23,9 +19,8 @@ from archive.models import ArchiveJob, Capture, JobKind, JobState, LinkCheck, Li
 from cases.models import Status
 from sources.files import StoredFileDamaged
 from sources.models import Source
-from workflow.roles import ROLES
 
-from .factories import admin_form_data, make_citation, make_event, make_person, make_source, make_staff
+from .factories import admin_form_data, restore_roles, make_citation, make_event, make_person, make_source, make_staff
 from .webserver import PAGE, PDF
 
 pytestmark = [pytest.mark.usefixtures("upload_storage")]
@@ -41,17 +36,8 @@ def _fetch_from_the_test_server(settings):
 @pytest.fixture(autouse=True)
 def _roles(request):
     """The roles' groups, which a transactional test before this one may have flushed with the data."""
-    if request.node.get_closest_marker("django_db") is None or Group.objects.exists():
-        return
-    for app_config in apps.get_app_configs():  # what a flush without its post-migrate signal also took
-        create_contenttypes(app_config, verbosity=0)
-        create_permissions(app_config, verbosity=0)
-    for name, permissions in ROLES.items():
-        group, created = Group.objects.get_or_create(name=name)
-        if created:
-            for permission in permissions:
-                app_label, codename = permission.split(".")
-                group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    if request.node.get_closest_marker("django_db") is not None:
+        restore_roles()
 
 
 def work() -> None:

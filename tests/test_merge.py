@@ -2,10 +2,11 @@
 redirect only when both were public, four eyes, no lost update, and an undo while nothing else changed."""
 
 import io
+import threading
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 
 from advocacy.models import Appeal
 from cases.history import save_with_history
@@ -19,6 +20,7 @@ from workflow import merging
 from workflow.models import CaseMerge, PublishedVersion
 from workflow.services import WorkflowError, publish, submit_for_review
 
+from .conftest import in_thread, postgresql_only
 from .factories import (
     make_appeal,
     make_citation,
@@ -30,6 +32,7 @@ from .factories import (
     make_staff,
     make_variant,
     publish_case,
+    restore_roles,
     signed_in,
 )
 
@@ -65,9 +68,7 @@ def marked_same(a: Person, b: Person, by) -> CandidatePair:
 @pytest.fixture
 def two_public_records(reviewer):
     """The seed's missionary twice: once as the NGO recorded him, once from a partner's spreadsheet."""
-    survivor = publish_case(
-        make_publishable_case(name="Kim Kook-ki", birth_date=PartialDate(1954), sex=Sex.UNKNOWN)
-    )
+    survivor = publish_case(make_publishable_case(name="Kim Kook-ki", birth_date=PartialDate(1954), sex=Sex.UNKNOWN))
     merged = publish_case(
         make_publishable_case(
             name="Kim Kook-kie",
@@ -396,6 +397,41 @@ def test_only_editors_reach_the_merge_pages(two_public_records, role):
     browser = signed_in(make_staff(role, f"visitor-{role}"))
     for address in ("/staff/merges/", f"/staff/merges/pairs/{pair.pk}/"):
         assert browser.get(address).status_code == 403, address
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_merging_the_pair_each_way_at_once_merge_it_once():
+    """One keeps the first record, the other the second, at the same moment: one merge is done, the other is
+    refused, and neither record ends merged into the other both ways."""
+    restore_roles()
+    first, second = make_person(name="Kim Kook-ki"), make_person(name="Kim Kook-kie")
+    make_event(second, "detained", "2014-10")
+    pair = marked_same(first, second, make_staff("Caseworker", "cw-race"))
+    editors = [make_staff("Editor", "ed-race-1"), make_staff("Editor", "ed-race-2")]
+    start, outcomes, errors = threading.Barrier(2), [], []
+
+    def run(survivor, merged, editor):
+        start.wait(10)
+        try:
+            outcomes.append(merging.merge(survivor, merged, by=editor, reason="One man", pair=pair))
+        except WorkflowError as error:
+            outcomes.append(error)
+
+    threads = [
+        in_thread(lambda: run(first, second, editors[0]), errors),
+        in_thread(lambda: run(second, first, editors[1]), errors),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors and len(outcomes) == 2
+    assert sum(isinstance(outcome, CaseMerge) for outcome in outcomes) == 1
+    assert CaseMerge.objects.count() == 1
+    assert Person.objects.filter(merged_into__isnull=False).count() == 1
+    survivor = Person.objects.get(merged_into__isnull=True, pk__in=[first.pk, second.pk])
+    assert survivor.status_events.count() == 1
 
 
 # Purge -------------------------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from cases.models import Category, FacilityName, PublicationBasis, PublicationSt
 from cases.partial_dates import PartialDate
 from cases.vocabularies import FacilityKind
 from public.filters import SORTS
+from linkage.models import CandidatePair, Decision
+from workflow.merging import merge
 from workflow.models import PublishedRendering
 from workflow.services import submit_for_review, withdraw
 
@@ -35,6 +37,7 @@ from .factories import (
     make_publishable_case,
     make_relation,
     make_source,
+    make_staff,
     make_user,
     make_variant,
     publish_case,
@@ -192,7 +195,29 @@ def plant_everything():
         save_with_history(place, by=None, reason=SENTINEL)
     places["withdrawn"].withdraw(by=None, reason=SENTINEL)
     places.update(plant_relations(public_source, restricted_source, unseen=[at_risk, draft, gone]))
+    places.update(plant_merges(person, public_source))
     return person, restricted_source, withdrawn_source, gone, places
+
+
+def plant_merges(person, public_source) -> dict:
+    """A draft merged into the public case (its addresses answer as any unpublished case's do), and a public case
+    merged into it (its addresses lead there), each with sentinels in what is restricted."""
+    reviewer, merger = make_staff("Caseworker", "leak-reviewer"), make_staff("Editor", "leak-merger")
+    draft_twin = make_person(
+        name=f"Park {SENTINEL}", internal_notes=SENTINEL, summary=SENTINEL, external_ref=f"{SENTINEL}-twin"
+    )
+    make_event(draft_twin, Status.DETAINED, "2016", is_public=True, internal_note=SENTINEL)
+    make_variant(draft_twin, f"Pak {SENTINEL}", is_public=True)
+    public_twin = make_publishable_case(name="Pak Yongsu", internal_notes=SENTINEL, source=public_source)
+    make_variant(public_twin, f"{SENTINEL} Secret Spelling", is_public=False)
+    publish_case(public_twin)
+    keep_every_page()
+    for twin in (draft_twin, public_twin):
+        first, second = sorted([person, twin], key=lambda record: record.pk)
+        pair = CandidatePair.objects.create(first=first, second=second, score=0.9, blocked_on="family name")
+        pair.decide(Decision.SAME, by=reviewer, reason=SENTINEL)
+        merge(person, twin, by=merger, reason=SENTINEL, pair=pair)
+    return {"merged_draft": draft_twin, "merged_public": public_twin}
 
 
 def keep_every_page():
@@ -429,6 +454,11 @@ def test_no_public_response_contains_a_restricted_value(client, prefix):
         seeds |= {f"/statistics/?q={query}", f"/api/statistics/?q={query}", f"/export/events.csv?q={query}"}
     for value, _ in Status.choices:
         seeds.add(f"/cases/?status={value}")
+    # The merged cases' addresses: one leads to the case it was merged into, the other is not found.
+    for merged in (places["merged_draft"], places["merged_public"]):
+        seeds |= {f"/cases/{merged.case_id}/", f"/cases/{merged.case_id}/versions/1/"}
+        seeds |= {f"/api/cases/{merged.case_id}/", f"/cases/{merged.case_id}/feed/"}
+    seeds |= {"/cases/?q=Pak Yongsu", "/api/cases/?q=Secret Spelling"}
     # Every capture's copy, by the address a public one would have.
     seeds |= {f"/sources/{capture.source_id}/archived-copy/{capture.pk}" for capture in Capture.objects.all()}
     # Every facility and authority, public or not, by its page and as a filter of the list, the API and the CSV.
@@ -494,6 +524,8 @@ def test_no_public_response_contains_a_restricted_value(client, prefix):
     assert statuses[f"{prefix}/cases/{person.case_id}/"] == 200
     assert statuses[f"{prefix}/cases/{gone.case_id}/"] == statuses[f"{prefix}/sources/{restricted_source.pk}/"] == 404
     assert statuses[f"{prefix}/cases/?status=nonsense"] == 400
+    assert statuses[f"{prefix}/cases/{places['merged_public'].case_id}/"] == 301
+    assert statuses[f"{prefix}/cases/{places['merged_draft'].case_id}/"] == 404
     assert statuses[f"{prefix}/facilities/{places['camp'].pk}/"] == 200
     for facility in ("hidden", "hidden_later", "withdrawn"):
         assert statuses[f"{prefix}/facilities/{places[facility].pk}/"] == 404, facility

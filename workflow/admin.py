@@ -166,7 +166,7 @@ class PersonAdmin(TrackedAdmin):
     @admin.display(description=_("publication state"), ordering="publication_state")
     def state(self, person: Person) -> str:
         """The publication state, or the record a merged one went into."""
-        if person.merged_into_id is not None:
+        if person.merged_into is not None:
             return gettext("Merged into %(case)s") % {"case": person.merged_into.case_id}
         return person.get_publication_state_display()
 

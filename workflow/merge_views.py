@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -21,7 +23,15 @@ from . import merging
 from .models import CaseMerge
 from .services import WorkflowError
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 LISTED = 50
+
+
+def _editor(request: HttpRequest) -> User:
+    """The signed-in editor (every view here asks for a login and the right to merge)."""
+    return cast("User", request.user)
 
 
 class MergeForm(forms.Form):
@@ -59,7 +69,9 @@ def _context(request: HttpRequest, **values) -> dict:
 @permission_required(merging.PERMISSION, raise_exception=True)
 def merge_list(request: HttpRequest) -> HttpResponse:
     """Pairs marked the same person, waiting for an editor; then the latest merges, each with its undo."""
-    ready = CandidatePair.objects.to_merge().select_related("first", "second", "decided_by").order_by("decided_at", "pk")
+    ready = (
+        CandidatePair.objects.to_merge().select_related("first", "second", "decided_by").order_by("decided_at", "pk")
+    )
     merges = CaseMerge.objects.select_related("merged_by", "undone_by")[:LISTED]
     return render(
         request,
@@ -93,7 +105,9 @@ def merge_pair(request: HttpRequest, pair_id: int) -> HttpResponse:
     if form is not None and form.is_valid():
         read_at = (form.cleaned_data["survivor_version"], form.cleaned_data["merged_version"])
         try:
-            done = merging.merge(survivor, merged, by=request.user, reason=form.cleaned_data["reason"], pair=pair, read_at=read_at)
+            done = merging.merge(
+                survivor, merged, by=_editor(request), reason=form.cleaned_data["reason"], pair=pair, read_at=read_at
+            )
         except WorkflowError as error:
             for problem in error.problems:
                 messages.error(request, problem)
@@ -103,7 +117,7 @@ def merge_pair(request: HttpRequest, pair_id: int) -> HttpResponse:
             messages.success(
                 request,
                 format_html(
-                    "{} <a href=\"{}\">{}</a>",
+                    '{} <a href="{}">{}</a>',
                     _("%(merged)s was merged into %(survivor)s.")
                     % {"merged": done.merged_case_id, "survivor": done.survivor_case_id},
                     reverse("workflow:merge_undo", args=[done.pk]),
@@ -111,7 +125,7 @@ def merge_pair(request: HttpRequest, pair_id: int) -> HttpResponse:
                 ),
             )
             return redirect("admin:cases_person_change", survivor.pk)
-    todo = merging.plan(survivor, merged, by=request.user, pair=pair)
+    todo = merging.plan(survivor, merged, by=_editor(request), pair=pair)
     if form is None or form.is_valid():
         initial = {"survivor": survivor.pk, "survivor_version": survivor.version, "merged_version": merged.version}
         form = MergeForm(initial={**initial, "reason": request.POST.get("reason", "")})
@@ -137,7 +151,7 @@ def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 merging.undo(
                     done,
-                    by=request.user,
+                    by=_editor(request),
                     reason=form.cleaned_data["reason"],
                     mark_different=form.cleaned_data["mark_different"],
                 )
@@ -151,5 +165,5 @@ def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"merged": done.merged_case_id, "survivor": done.survivor_case_id},
                 )
                 return redirect("admin:cases_person_change", done.merged_id)
-    context = _context(request, merge=done, form=form, problems=merging.undo_problems(done, by=request.user))
+    context = _context(request, merge=done, form=form, problems=merging.undo_problems(done, by=_editor(request)))
     return render(request, "workflow/merge_undo.html", context)

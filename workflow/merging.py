@@ -31,17 +31,17 @@ The rules live here, once:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from advocacy.models import Appeal
 from cases import names
-from cases.history import save_with_history
+from cases.history import attribute_changes, save_with_history
 from cases.models import Category, NameVariant, Person, PublicationState, Relation, Sex, StatusEvent
 from linkage.models import CandidatePair, Decision
 from security.audit import record as audit
@@ -193,30 +193,40 @@ def _problems(survivor: Person, merged: Person, *, by: User | None, pair: Candid
     if by is not None and not by.has_perm(PERMISSION):
         problems.append(_("Only an editor may merge records."))
     for person in (survivor, merged):
-        if person.merged_into_id is not None:
+        if person.merged_into is not None:
             problems.append(
                 _("%(case)s was merged into %(other)s already.")
                 % {"case": person.case_id, "other": person.merged_into.case_id}
             )
     if pair is None or {pair.first_id, pair.second_id} != {survivor.pk, merged.pk} or pair.decision != Decision.SAME:
         problems.append(
-            _("Nobody has marked these two records the same person: review the pair among the possible duplicates first.")
+            _(
+                "Nobody has marked these two records the same person: review the pair among the possible "
+                "duplicates first."
+            )
         )
     elif by is not None and pair.decided_by_id == by.pk and not settings.WORKFLOW_ALLOW_SELF_PUBLISH:
         problems.append(_("You marked these records the same person: another editor must merge them (four eyes)."))
-    between = Relation.objects.active().filter(
-        Q(person=survivor, other=merged) | Q(person=merged, other=survivor)
-    ).first()
+    between = (
+        Relation.objects.active().filter(Q(person=survivor, other=merged) | Q(person=merged, other=survivor)).first()
+    )
     if between is not None:
         problems.append(
-            _("The two records are recorded as related (%(relation)s): if they are one person, withdraw that relation first.")
+            _(
+                "The two records are recorded as related (%(relation)s): if they are one person, withdraw that "
+                "relation first."
+            )
             % {"relation": between}
         )
     return problems
 
 
+def _field(name: str) -> models.Field:
+    return cast(models.Field, Person._meta.get_field(name))
+
+
 def _attname(name: str) -> str:
-    return Person._meta.get_field(name).attname
+    return _field(name).attname
 
 
 def _value(person: Person, name: str) -> Any:
@@ -228,12 +238,12 @@ def _is_empty(name: str, value: Any) -> bool:
 
 
 def _label(name: str) -> str:
-    return str(Person._meta.get_field(name).verbose_name)
+    return str(_field(name).verbose_name)
 
 
 def _shown(person: Person, name: str) -> str:
     """A field's value as staff read it."""
-    model_field = Person._meta.get_field(name)
+    model_field = _field(name)
     if model_field.choices:
         return str(getattr(person, f"get_{name}_display")())
     value = getattr(person, name)
@@ -249,7 +259,7 @@ def _stored(person: Person, names_: list[str] | tuple[str, ...]) -> dict[str, st
     """The values of fields of ``person``, as text an undo puts back (:func:`_restore`)."""
     values: dict[str, str | None] = {}
     for name in names_:
-        model_field = Person._meta.get_field(name)
+        model_field = _field(name)
         raw = model_field.value_from_object(person)
         values[name] = None if raw is None else model_field.value_to_string(person)
     return values
@@ -257,7 +267,7 @@ def _stored(person: Person, names_: list[str] | tuple[str, ...]) -> dict[str, st
 
 def _restore(person: Person, values: dict[str, str | None]) -> None:
     for name, text in values.items():
-        model_field = Person._meta.get_field(name)
+        model_field = _field(name)
         setattr(person, model_field.attname, None if text is None else model_field.to_python(text))
 
 
@@ -334,10 +344,12 @@ def _carry_out(todo: Plan, *, by: User | None, reason: str, pair: CandidatePair 
         save_with_history(relation, by=by, reason=why, update_fields=[side])
         moved["relations"].append([relation.pk, side])
 
-    on_both = set(Appeal.objects.filter(persons=survivor, pk__in=[a.pk for a in todo.appeals]).values_list("pk", flat=True))
+    on_both = set(
+        Appeal.objects.filter(persons=survivor, pk__in=[a.pk for a in todo.appeals]).values_list("pk", flat=True)
+    )
     moved["appeals"] = []
     for appeal in todo.appeals:
-        appeal._history_user, appeal._change_reason = by, why
+        attribute_changes(appeal, by=by, reason=why)
         appeal.persons.remove(merged)
         if appeal.pk not in on_both:
             appeal.persons.add(survivor)
@@ -360,7 +372,7 @@ def _carry_out(todo: Plan, *, by: User | None, reason: str, pair: CandidatePair 
     )
     save_with_history(survivor, by=by, reason=why, update_fields=[*changed, "updated_at"])
     if todo.categories:
-        survivor._history_user, survivor._change_reason = by, why
+        attribute_changes(survivor, by=by, reason=why)
         survivor.categories.add(*todo.categories)
     moved["categories"] = [category.pk for category in todo.categories]
 
@@ -460,20 +472,20 @@ def undo(done: CaseMerge, *, by: User | None, reason: str, mark_different: bool 
             version.withdrawn_at = None
             save_with_history(version, by=by, reason=why)
             reindex(version)
-        survivor._history_user, survivor._change_reason = by, why
+        attribute_changes(survivor, by=by, reason=why)
         if moved["categories"]:
             survivor.categories.remove(*moved["categories"])
         _restore(survivor, moved["survivor_fields"])
         save_with_history(survivor, by=by, reason=why, update_fields=[*moved["survivor_fields"], "updated_at"])
         for variant in NameVariant.objects.filter(pk__in=moved["new_names"]):
-            variant._history_user, variant._change_reason = by, why
+            attribute_changes(variant, by=by, reason=why)
             variant.delete()
         for variant in NameVariant.objects.filter(pk__in=moved["variants"]):
             variant.person = merged
             save_with_history(variant, by=by, reason=why)
         for appeal_pk, added in moved["appeals"]:
             appeal = Appeal.objects.get(pk=appeal_pk)
-            appeal._history_user, appeal._change_reason = by, why
+            attribute_changes(appeal, by=by, reason=why)
             if added:
                 appeal.persons.remove(survivor)
             appeal.persons.add(merged)

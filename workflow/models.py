@@ -290,9 +290,7 @@ class CaseMerge(models.Model):
             models.CheckConstraint(condition=~Q(survivor=F("merged")), name="casemerge_two_records"),
             # A record is merged once: into one survivor, until that merge is undone.
             models.UniqueConstraint(fields=["merged"], condition=Q(undone_at=None), name="casemerge_merged_once"),
-            models.CheckConstraint(
-                condition=Q(undone_at=None) | ~Q(undo_reason=""), name="casemerge_undo_has_reason"
-            ),
+            models.CheckConstraint(condition=Q(undone_at=None) | ~Q(undo_reason=""), name="casemerge_undo_has_reason"),
         ]
 
     def __str__(self) -> str:
