@@ -20,7 +20,7 @@ from cases.models import Status
 from sources.files import StoredFileDamaged
 from sources.models import Source
 
-from .factories import admin_form_data, restore_roles, make_citation, make_event, make_person, make_source, make_staff
+from .factories import admin_form_data, make_citation, make_event, make_person, make_source, make_staff, restore_roles
 from .webserver import PAGE, PDF
 
 pytestmark = [pytest.mark.usefixtures("upload_storage")]

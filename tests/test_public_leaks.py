@@ -20,8 +20,8 @@ from cases.history import save_with_history
 from cases.models import Category, FacilityName, PublicationBasis, PublicationState, Responsibility, Status
 from cases.partial_dates import PartialDate
 from cases.vocabularies import FacilityKind
-from public.filters import SORTS
 from linkage.models import CandidatePair, Decision
+from public.filters import SORTS
 from workflow.merging import merge
 from workflow.models import PublishedRendering
 from workflow.services import submit_for_review, withdraw
