@@ -45,7 +45,15 @@ from rapidfuzz import fuzz, process
 from cases import names
 from cases.models import NameVariant, Person, Sex, StatusEvent
 
-from .models import BLOCK_BIRTH_YEAR, BLOCK_FACILITY, BLOCK_FAMILY, BLOCK_PLACE, CandidatePair, Decision
+from .models import (
+    BLOCK_BIRTH_YEAR,
+    BLOCK_FACILITY,
+    BLOCK_FAMILY,
+    BLOCK_NAMED,
+    BLOCK_PLACE,
+    CandidatePair,
+    Decision,
+)
 
 # The score is a weighted sum of parts, each from 0 (disagree) to 1 (agree), 0.5 meaning "not known on one side":
 #   given name   0.50  best rapidfuzz ratio over every pair of the two records' given names (folded, and Hangul)
@@ -460,6 +468,20 @@ def _store(
         CandidatePair.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
         CandidatePair.objects.bulk_update(changed, ["score", "reasons", "blocked_on", "updated_at"], batch_size=2000)
     return len(new), len(changed)
+
+
+def named_pair(first: Person, second: Person) -> CandidatePair:
+    """The pair of two records a reviewer named (``first`` the one with the lower pk), stored with its score as
+    a pass would store it, or as it is stored already. A pair nobody found is kept once decided (:func:`_store`)."""
+    existing = CandidatePair.objects.filter(first=first, second=second).first()
+    if existing is not None:
+        return existing
+    records = load_records(Person.objects.filter(pk__in=[first.pk, second.pk]))
+    total, parts = score(records[first.pk], records[second.pk])
+    pair, _created = CandidatePair.objects.get_or_create(
+        first=first, second=second, defaults={"score": total, "reasons": parts, "blocked_on": BLOCK_NAMED}
+    )
+    return pair
 
 
 def full_pass(progress: Progress | None = None) -> tuple[int, int]:

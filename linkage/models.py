@@ -50,11 +50,13 @@ BLOCK_BIRTH_YEAR = "family name and birth year"
 BLOCK_FAMILY = "family name (birth year unknown)"
 BLOCK_FACILITY = "family name, facility and date"
 BLOCK_PLACE = "family name, place and date"
+BLOCK_NAMED = "named by a reviewer"
 BLOCK_LABELS = {
     BLOCK_BIRTH_YEAR: _("the same family name, born at most two years apart"),
     BLOCK_FAMILY: _("the same family name (a birth year is unknown)"),
     BLOCK_FACILITY: _("the same family name, held at the same facility within a year"),
     BLOCK_PLACE: _("the same family name, at the same place within a year"),
+    BLOCK_NAMED: _("a reviewer, who named both records (the passes did not pair them)"),
 }
 
 

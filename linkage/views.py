@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from cases.models import NameVariant, Person, StatusEvent
 
+from .matching import named_pair
 from .models import CandidatePair, Decision
 
 PAGE_SIZE = 50
@@ -39,6 +40,33 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("What tells them apart or shows they are one person: kept in the history."),
     )
+
+
+class NamedPairForm(DecisionForm):
+    """Two records the passes did not pair, named by a reviewer who knows them, with the decision on them."""
+
+    first = forms.CharField(label=gettext_lazy("A case ID"), max_length=20)
+    second = forms.CharField(label=gettext_lazy("Another case ID"), max_length=20)
+    field_order = ["first", "second", "decision", "reason"]
+
+    def clean_record(self, name: str) -> Person | None:
+        case_id = self.cleaned_data.get(name, "").strip().upper()
+        person = Person.objects.active().filter(case_id=case_id).first()
+        if person is None:
+            self.add_error(
+                name,
+                _("No case %(case_id)s in the working records (a withdrawn or merged case is not).")
+                % {"case_id": case_id},
+            )
+        return person
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        first, second = self.clean_record("first"), self.clean_record("second")
+        if first is not None and second is not None and first.pk == second.pk:
+            self.add_error("second", _("Name two different records."))
+        cleaned["records"] = (first, second)
+        return cleaned
 
 
 @dataclass
@@ -100,6 +128,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "unsure_rows": rows[len(page.object_list) :],
         "unsure_count": CandidatePair.objects.unsure().count() if len(unsure) == PAGE_SIZE else len(unsure),
         "shown": PAGE_SIZE,
+        "named_form": NamedPairForm(prefix="named"),
     }
     return render(request, "linkage/candidatepair_list.html", context)
 
@@ -128,6 +157,11 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(back)
+    return _decided(request, pair, back)
+
+
+def _decided(request: HttpRequest, pair: CandidatePair, back: str) -> HttpResponse:
+    """Back to the queue, saying what was recorded (and, for the same person, where the merge is done)."""
     done = _("%(first)s and %(second)s: %(decision)s.") % {
         "first": pair.first.case_id,
         "second": pair.second.case_id,
@@ -143,3 +177,25 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         )
     messages.success(request, done)
     return redirect(back)
+
+
+@require_POST
+@never_cache
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+def decide_named(request: HttpRequest) -> HttpResponse:
+    """Two records the passes did not pair (a family name spelled apart, a change of name): the pair is stored with
+    its score, as the passes would, and the reviewer's decision on it recorded."""
+    form = NamedPairForm(request.POST, prefix="named")
+    if not form.is_valid():
+        problems = [message for messages_ in form.errors.values() for message in messages_]
+        messages.error(request, _("Nothing was recorded: %(problems)s") % {"problems": " ".join(problems)})
+        return redirect("linkage:queue")
+    first, second = sorted(form.cleaned_data["records"], key=lambda person: person.pk)
+    pair = named_pair(first, second)
+    try:
+        pair.decide(form.cleaned_data["decision"], by=request.user, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("linkage:queue")
+    return _decided(request, pair, reverse("linkage:queue"))

@@ -510,3 +510,54 @@ def test_a_seed_person_imported_again_is_found_reviewed_merged_and_redirected(cl
     response = client.get(f"/cases/{imported.case_id}/")
     assert response.status_code == 301 and response["Location"] == f"/cases/{seeded.case_id}/"
     assert NameVariant.objects.filter(person=seeded, name="Kim Kook-kie").exists()
+
+
+# Two records the passes did not pair -------------------------------------------------------------------------
+
+
+def test_a_reviewer_names_two_records_the_passes_did_not_pair(reviewer, editor):
+    before = make_person(name="Kim Chol-su", birth_date=PartialDate(1960))
+    after = make_person(name="Pak Chol-su", birth_date=PartialDate(1960))  # took another family name
+    full_pass()
+    assert not CandidatePair.objects.exists()
+    browser = signed_in(reviewer)
+    assert "Two records the passes did not pair" in browser.get("/staff/duplicates/").content.decode()
+
+    response = browser.post(
+        "/staff/duplicates/named/",
+        {
+            "named-first": f" {before.case_id.lower()} ",
+            "named-second": after.case_id,
+            "named-decision": "same",
+            "named-reason": "She took her husband's family name",
+        },
+    )
+
+    assert response.status_code == 302
+    pair = CandidatePair.objects.get()
+    assert (pair.first, pair.second, pair.decision, pair.decided_by) == (before, after, Decision.SAME, reviewer)
+    assert pair.blocked_on == "named by a reviewer" and 0 <= pair.score <= 1
+    full_pass()  # a decided pair stays, though no pass finds it
+    assert CandidatePair.objects.get() == pair
+    assert f"/staff/merges/pairs/{pair.pk}/" in signed_in(editor).get("/staff/merges/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [("KP-9999", None, "No case KP-9999"), (None, None, "Name two different records")],
+)
+def test_naming_a_pair_wrongly_records_nothing(reviewer, first, second, message):
+    record = make_person(name="Kim Chol-su")
+    browser = signed_in(reviewer)
+    response = browser.post(
+        "/staff/duplicates/named/",
+        {
+            "named-first": first or record.case_id,
+            "named-second": second or record.case_id,
+            "named-decision": "same",
+            "named-reason": "x",
+        },
+        follow=True,
+    )
+    assert message in response.content.decode()
+    assert not CandidatePair.objects.exists()
