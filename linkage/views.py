@@ -188,13 +188,14 @@ def decide_named(request: HttpRequest) -> HttpResponse:
     its score, as the passes would, and the reviewer's decision on it recorded."""
     form = NamedPairForm(request.POST, prefix="named")
     if not form.is_valid():
-        problems = [message for messages_ in form.errors.values() for message in messages_]
+        problems = [str(message) for messages_ in form.errors.values() for message in messages_]
         messages.error(request, _("Nothing was recorded: %(problems)s") % {"problems": " ".join(problems)})
         return redirect("linkage:queue")
     first, second = sorted(form.cleaned_data["records"], key=lambda person: person.pk)
     pair = named_pair(first, second)
+    reviewer = request.user if request.user.is_authenticated else None
     try:
-        pair.decide(form.cleaned_data["decision"], by=request.user, reason=form.cleaned_data["reason"])
+        pair.decide(form.cleaned_data["decision"], by=reviewer, reason=form.cleaned_data["reason"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("linkage:queue")
