@@ -561,3 +561,49 @@ def test_naming_a_pair_wrongly_records_nothing(reviewer, first, second, message)
     )
     assert message in response.content.decode()
     assert not CandidatePair.objects.exists()
+
+
+# Query budgets -----------------------------------------------------------------------------------------------
+
+
+def queries_for(browser, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    browser.get(url)  # the first request fills per-process caches (content types, permissions)
+    with CaptureQueriesContext(connection) as queries:
+        assert browser.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_merges_page_runs_a_fixed_number_of_queries(reviewer, editor):
+    def add_merged_pair(n: int) -> None:
+        survivor, merged = make_person(name=f"Kim Survivor-{n}"), make_person(name=f"Kim Merged-{n}")
+        merging.merge(survivor, merged, by=editor, reason="One man", pair=marked_same(survivor, merged, reviewer))
+        marked_same(make_person(name=f"Ri Waiting-{n}"), make_person(name=f"Ri Waiting-{n}x"), reviewer)
+
+    browser = signed_in(editor)
+    add_merged_pair(0)
+    few = queries_for(browser, "/staff/merges/")
+    for n in range(1, 8):
+        add_merged_pair(n)
+    assert queries_for(browser, "/staff/merges/") == few
+
+
+def test_the_merge_page_runs_a_fixed_number_of_queries_whatever_moves(reviewer, editor):
+    def pair_with(related: int) -> CandidatePair:
+        survivor, merged = make_person(name="Kim Kook-ki"), make_person(name="Kim Kook-kie")
+        source = make_source()
+        for n in range(related):
+            make_variant(merged, f"Gim Guk-gi {n}")
+            make_citation(source, status_event=make_event(merged, "detained", str(1990 + n)))
+            make_citation(source, person=merged, locator=f"p. {n}")
+            make_relation(merged, RelationKind.DETAINED_TOGETHER, make_person(name=f"Other {n}"))
+            make_appeal(merged)
+        return marked_same(survivor, merged, reviewer)
+
+    browser = signed_in(editor)
+    small, large = pair_with(1), pair_with(12)
+    assert queries_for(browser, f"/staff/merges/pairs/{large.pk}/") == queries_for(
+        browser, f"/staff/merges/pairs/{small.pk}/"
+    )
