@@ -523,6 +523,13 @@ def case_detail() -> dict:
             parameters=[case_id],
             responses={
                 "200": json_response(_("The case."), ref("CaseWithVersions")),
+                "301": {
+                    "description": _(
+                        "The case was merged into another published case, whose address this is: both were "
+                        "published under their names."
+                    ),
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                },
                 "404": error_response(_("No published case has this ID (or it was withdrawn).")),
             },
         )
