@@ -184,27 +184,21 @@ class CandidatePair(models.Model):
             current = CandidatePair.objects.select_for_update().get(pk=self.pk)
             if current.decision in (Decision.SAME, Decision.DIFFERENT):
                 raise ValidationError(_("Someone else decided this pair meanwhile."), code="decided")
-            self.decision, self.reason = decision, reason
-            self.decided_by, self.decided_at = by, timezone.now()
-            save_with_history(
-                self,
-                by=by,
-                reason=f"Marked: {Decision(decision).label}. {reason}",
-                update_fields=["decision", "reason", "decided_by", "decided_at"],
-            )
+            self._record(decision, by=by, reason=reason, history=f"Marked: {Decision(decision).label}. {reason}")
 
     def overrule(self, decision: str, *, by: User | None, reason: str) -> None:
         """Replace a decision found wrong (a merge undone because the records are two persons): the history keeps
         the first decision and says who overruled it and why."""
         if not (reason or "").strip():
             raise ValidationError(_("Give the reason for the decision."), code="required")
+        reason = reason.strip()
         with transaction.atomic():
             CandidatePair.objects.select_for_update().filter(pk=self.pk).first()
-            self.decision, self.reason = decision, reason.strip()
-            self.decided_by, self.decided_at = by, timezone.now()
-            save_with_history(
-                self,
-                by=by,
-                reason=f"Decision overruled: {Decision(decision).label}. {self.reason}",
-                update_fields=["decision", "reason", "decided_by", "decided_at"],
+            self._record(
+                decision, by=by, reason=reason, history=f"Decision overruled: {Decision(decision).label}. {reason}"
             )
+
+    def _record(self, decision: str, *, by: User | None, reason: str, history: str) -> None:
+        self.decision, self.reason = decision, reason
+        self.decided_by, self.decided_at = by, timezone.now()
+        save_with_history(self, by=by, reason=history, update_fields=["decision", "reason", "decided_by", "decided_at"])
