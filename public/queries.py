@@ -8,11 +8,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import CharField, Count, QuerySet, Value
 from django.db.models.functions import Cast, Concat, StrIndex
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django_countries import countries
 
@@ -101,7 +103,14 @@ def follows_merges(url_name: str) -> Callable:
             except CaseMoved as moved:
                 address = reverse(url_name, args=[moved.case_id])
                 query = request.META.get("QUERY_STRING", "")
-                return HttpResponsePermanentRedirect(f"{address}?{query}" if query else address)
+                response = HttpResponsePermanentRedirect(f"{address}?{query}" if query else address)
+                # Kept as long as a public page, not for ever: an undone merge, or a case that leaves the public
+                # site, ends the redirect.
+                seconds = settings.PUBLIC_CACHE_SECONDS
+                patch_cache_control(
+                    response, public=True, max_age=seconds, **({"no_cache": True} if not seconds else {})
+                )
+                return response
 
         return wrapper
 

@@ -607,3 +607,109 @@ def test_the_merge_page_runs_a_fixed_number_of_queries_whatever_moves(reviewer, 
     assert queries_for(browser, f"/staff/merges/pairs/{large.pk}/") == queries_for(
         browser, f"/staff/merges/pairs/{small.pk}/"
     )
+
+
+# What a review of the merge found ----------------------------------------------------------------------------
+
+
+def test_a_record_at_risk_is_not_merged_into_one_public_under_its_name(client, reviewer, editor):
+    named = publish_case(make_publishable_case(name="Kim Kook-ki"))
+    at_risk = publish_case(make_publishable_case(name="Kim Kook-kie", reprisal_risk=True, pseudonym="Person K"))
+    pair = marked_same(named, at_risk, reviewer)
+    with pytest.raises(WorkflowError, match="faces reprisals"):
+        merging.merge(named, at_risk, by=editor, reason="One man", pair=pair)
+    assert "Person K" not in client.get(f"/cases/{named.case_id}/").content.decode()
+    # Kept the other way, the record at risk stays under its pseudonym and the named one leaves the site.
+    merging.merge(at_risk, named, by=editor, reason="One man", pair=pair)
+    assert client.get(f"/cases/{named.case_id}/").status_code == 404
+    page = client.get(f"/cases/{at_risk.case_id}/").content.decode()
+    assert "Person K" in page and "Kim Kook-ki" not in page
+
+
+def test_names_of_an_unpublished_record_do_not_become_public_by_a_merge(reviewer, editor):
+    survivor = publish_case(make_publishable_case(name="Kim Kook-ki"))
+    draft = make_person(name="Kim Kook-kie")
+    spelling = make_variant(draft, "Gim Guk-gi", is_public=True)
+    done = merging.merge(survivor, draft, by=editor, reason="One man", pair=marked_same(survivor, draft, reviewer))
+    spelling.refresh_from_db()
+    assert spelling.person == survivor and not spelling.is_public
+    assert not NameVariant.objects.get(person=survivor, name="Kim Kook-kie").is_public
+    merging.undo(done, by=editor, reason="Two persons")
+    spelling.refresh_from_db()
+    assert spelling.person == draft and spelling.is_public
+
+
+def test_a_redirect_is_kept_no_longer_than_a_public_page(client, two_public_records, editor, settings):
+    survivor, merged, pair = two_public_records
+    merging.merge(survivor, merged, by=editor, reason="One man", pair=pair)
+    settings.PUBLIC_CACHE_SECONDS = 300
+    response = client.get(f"/cases/{merged.case_id}/")
+    assert response.status_code == 301 and "max-age=300" in response["Cache-Control"]
+
+
+def test_undo_gives_back_the_public_records_as_they_were(client, reviewer, editor):
+    """The merged case's record, and that of a case related to it, which the moves back redact one by one."""
+    merged = make_publishable_case(name="Kim Kook-kie", date="2014-10")
+    make_citation(make_source(), status_event=make_event(merged, "sentenced", "2015-02", is_public=True))
+    relative = make_publishable_case(name="Kim Relative")
+    make_relation(relative, RelationKind.SIBLING, merged, source=make_source())
+    publish_case(merged)
+    publish_case(relative)
+    records = dict(PublishedVersion.objects.values_list("pk", "record"))
+    assert client.get(f"/api/cases/{relative.case_id}/").json()["relations"]
+    survivor = make_person(name="Kim Kook-ki")  # a draft: the relation leaves the relative's public record
+    done = merging.merge(survivor, merged, by=editor, reason="One man", pair=marked_same(survivor, merged, reviewer))
+    assert not client.get(f"/api/cases/{relative.case_id}/").json()["relations"]
+
+    merging.undo(done, by=editor, reason="Two persons")
+
+    assert dict(PublishedVersion.objects.values_list("pk", "record")) == records
+    assert len(client.get(f"/api/cases/{merged.case_id}/").json()["events"]) == 2
+    assert client.get(f"/api/cases/{relative.case_id}/").json()["relations"]
+
+
+def test_a_withdrawn_relation_between_the_two_records_stays_on_the_merged_one(reviewer, editor):
+    survivor, merged = make_person(name="Kim Kook-ki"), make_person(name="Kim Kook-kie")
+    between = make_relation(merged, RelationKind.SIBLING, survivor)
+    between.withdraw(by=None, reason="They are one man")
+    merging.merge(survivor, merged, by=editor, reason="One man", pair=marked_same(survivor, merged, reviewer))
+    between.refresh_from_db()
+    assert (between.person, between.other) == (merged, survivor)
+
+
+def test_undo_after_a_related_case_was_purged_is_refused_with_a_reason(two_public_records, editor, admin_user):
+    from django.contrib.auth.models import Group
+
+    survivor, merged, pair = two_public_records
+    relative = make_person(name="Kim Relative")
+    make_relation(merged, RelationKind.SIBLING, relative)
+    done = merging.merge(survivor, merged, by=editor, reason="One man", pair=pair)
+    admin_user.groups.add(Group.objects.get(name="Administrator"))
+    call_command(
+        "purge_case",
+        relative.case_id,
+        confirm=relative.case_id,
+        reason="The family asked",
+        by=admin_user.username,
+        stdout=io.StringIO(),
+    )
+    browser = signed_in(editor)
+    response = browser.post(f"/staff/merges/{done.pk}/undo/", {"reason": "Two persons"})
+    assert response.status_code == 200
+    assert "can no longer be undone" in response.content.decode()
+    done.refresh_from_db()
+    assert done.undone_at is None
+
+
+def test_odd_merge_forms_get_an_answer_not_an_error(two_public_records, editor):
+    survivor, _merged, pair = two_public_records
+    browser = signed_in(editor)
+    assert browser.get(f"/staff/merges/pairs/{pair.pk}/?keep=²").status_code == 200
+    assert browser.get(f"/staff/merges/pairs/{pair.pk}/?keep=-1").status_code == 200
+    form = browser.get(f"/staff/merges/pairs/{pair.pk}/?keep={survivor.pk}").context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    for garbled in ({"survivor": "999999"}, {"merged": str(survivor.pk)}, {"survivor": "²"}, {"merged_version": ""}):
+        response = browser.post(f"/staff/merges/pairs/{pair.pk}/", {**data, "reason": "One man", **garbled})
+        assert response.status_code == 200, garbled
+    assert not CaseMerge.objects.exists()
+    assert browser.post("/staff/merges/999999/undo/", {"reason": "x"}).status_code == 404

@@ -35,7 +35,9 @@ def _editor(request: HttpRequest) -> User:
 
 
 class MergeForm(forms.Form):
+    # Which record stays and which is merged, and their versions, as the editor read them.
     survivor = forms.IntegerField(widget=forms.HiddenInput)
+    merged = forms.IntegerField(widget=forms.HiddenInput)
     survivor_version = forms.IntegerField(widget=forms.HiddenInput)
     merged_version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(
@@ -80,6 +82,16 @@ def merge_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _read_at(survivor: Person, merged: Person) -> dict[str, int]:
+    """The hidden fields of the merge form: the two records as the page shows them."""
+    return {
+        "survivor": survivor.pk,
+        "merged": merged.pk,
+        "survivor_version": survivor.version,
+        "merged_version": merged.version,
+    }
+
+
 def _default_survivor(pair: CandidatePair) -> Person:
     """The record that stays unless the editor chooses the other: the one on the public site, else the older."""
     first, second = pair.first, pair.second
@@ -98,11 +110,17 @@ def merge_pair(request: HttpRequest, pair_id: int) -> HttpResponse:
     pair = get_object_or_404(CandidatePair.objects.to_merge().select_related("first", "second"), pk=pair_id)
     records = {pair.first_id: pair.first, pair.second_id: pair.second}
     form = MergeForm(request.POST) if request.method == "POST" else None
-    chosen = request.POST.get("survivor") if form is not None else request.GET.get("keep")
-    survivor = records.get(int(chosen)) if chosen and chosen.isdigit() else None
+    chosen = request.GET.get("keep", "")
+    survivor = records.get(int(chosen)) if chosen.isascii() and chosen.isdigit() else None
+    posted = form is not None and form.is_valid()
+    if posted:
+        survivor = records.get(form.cleaned_data["survivor"])
+        if survivor is None or {survivor.pk, form.cleaned_data["merged"]} != set(records):
+            messages.error(request, _("Nothing was merged: the page did not say which record stays. Read it again."))
+            posted, survivor = False, None
     survivor = survivor or _default_survivor(pair)
     merged = pair.second if survivor.pk == pair.first_id else pair.first
-    if form is not None and form.is_valid():
+    if posted:
         read_at = (form.cleaned_data["survivor_version"], form.cleaned_data["merged_version"])
         try:
             done = merging.merge(
@@ -127,12 +145,9 @@ def merge_pair(request: HttpRequest, pair_id: int) -> HttpResponse:
             return redirect("admin:cases_person_change", survivor.pk)
     todo = merging.plan(survivor, merged, by=_editor(request), pair=pair)
     if form is None or form.is_valid():
-        initial = {"survivor": survivor.pk, "survivor_version": survivor.version, "merged_version": merged.version}
-        form = MergeForm(initial={**initial, "reason": request.POST.get("reason", "")})
+        form = MergeForm(initial={**_read_at(survivor, merged), "reason": request.POST.get("reason", "")})
     else:
-        form = MergeForm(
-            {**request.POST.dict(), "survivor_version": survivor.version, "merged_version": merged.version}
-        )
+        form = MergeForm({**request.POST.dict(), **_read_at(survivor, merged)})
     return render(request, "workflow/merge.html", _context(request, pair=pair, plan=todo, form=form))
 
 

@@ -50,7 +50,7 @@ from sources.models import Citation
 
 from .models import CaseMerge, DataRelease, PublishedVersion
 from .services import WorkflowError, case_histories
-from .snapshots import reindex
+from .snapshots import denormalise, redact_published_versions, reindex
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -103,6 +103,7 @@ class Plan:
     versions: list[PublishedVersion] = field(default_factory=list)
     takes_reprisal_risk: bool = False
     redirects: bool = False
+    names_stay_public: bool = False
 
     @property
     def filled_labels(self) -> list[str]:
@@ -132,7 +133,9 @@ def plan(survivor: Person, merged: Person, *, by: User | None, pair: CandidatePa
         (relation.person_id, relation.other_id, relation.kind): relation
         for relation in Relation.objects.active().of(survivor)
     }
-    for relation in Relation.objects.of(merged).order_by("pk"):
+    # A relation between the two records (a withdrawn one: an active one stops the merge) stays on the merged
+    # record: moved, it would be a relation of the survivor to itself.
+    for relation in Relation.objects.of(merged).exclude(Q(person=survivor) | Q(other=survivor)).order_by("pk"):
         side = "person" if relation.person_id == merged.pk else "other"
         result.relations.append((relation, side))
         moved = (
@@ -142,13 +145,16 @@ def plan(survivor: Person, merged: Person, *, by: User | None, pair: CandidatePa
         )
         if not relation.withdrawn and moved in kept:
             result.doubled_relations[relation.pk] = kept[moved]
+    merged_was_public = is_public_under_name(merged)
+    result.redirects = merged_was_public and is_public_under_name(survivor)
+    # A name stays public on the survivor only where the public read it already: the merged record on the public
+    # site under its name, and no family at risk. Any other is for an editor to make public, and review.
+    result.names_stay_public = merged_was_public and not survivor.reprisal_risk
     survivor_names = {names.normalise(name) for name in survivor.all_names()}
     for variant in NameVariant.objects.filter(person=merged).order_by("pk"):
         if names.normalise(variant.name) not in survivor_names:
             result.variants.append(variant)
             survivor_names.add(names.normalise(variant.name))
-    merged_was_public = is_public_under_name(merged)
-    result.redirects = merged_was_public and is_public_under_name(survivor)
     # The merged record's names become names of the survivor; where the survivor has none, they fill its own.
     own_names = (
         (merged.name if survivor.name else "", NameVariant.Kind.ROMANIZATION),
@@ -162,8 +168,7 @@ def plan(survivor: Person, merged: Person, *, by: User | None, pair: CandidatePa
                     person=survivor,
                     name=name,
                     kind=kind,
-                    # Public only where it was: the merged record's name on the public site, and neither at risk.
-                    is_public=merged_was_public and not survivor.reprisal_risk,
+                    is_public=result.names_stay_public,
                     note=_("Name of %(case)s, merged into this record") % {"case": merged.case_id},
                 )
             )
@@ -207,6 +212,14 @@ def _problems(survivor: Person, merged: Person, *, by: User | None, pair: Candid
         )
     elif by is not None and pair.decided_by_id == by.pk and not settings.WORKFLOW_ALLOW_SELF_PUBLISH:
         problems.append(_("You marked these records the same person: another editor must merge them (four eyes)."))
+    if merged.reprisal_risk and not survivor.reprisal_risk and is_public_under_name(survivor):
+        problems.append(
+            _(
+                "The family of %(merged)s faces reprisals, and %(survivor)s is on the public site under its name: "
+                "merged, the one would name the other. Keep %(merged)s instead, or withdraw %(survivor)s first."
+            )
+            % {"merged": merged.case_id, "survivor": survivor.case_id}
+        )
     between = (
         Relation.objects.active().filter(Q(person=survivor, other=merged) | Q(person=merged, other=survivor)).first()
     )
@@ -312,6 +325,17 @@ def _carry_out(todo: Plan, *, by: User | None, reason: str, pair: CandidatePair 
     why = f"Merged {merged.case_id} into {survivor.case_id}: {reason}"
     now = timezone.now()
     moved: dict[str, Any] = {"merged_fields": _stored(merged, MERGED_FIELDS)}
+    # The public records the merge may change, as they are before it: the merged case's versions, and those of
+    # the cases related to it, whose records the redactions of the moves rewrite (workflow.signals). An undo
+    # writes them back once everything is in place again.
+    related = _related_cases(merged)
+    moved["related"] = sorted(related)
+    moved["records"] = {
+        str(pk): record
+        for pk, record in PublishedVersion.objects.filter(person_id__in={merged.pk, *related}).values_list(
+            "pk", "record"
+        )
+    }
 
     # The merged record first: its external reference may be the survivor's next (one record each).
     merged.merged_into = survivor
@@ -355,10 +379,11 @@ def _carry_out(todo: Plan, *, by: User | None, reason: str, pair: CandidatePair 
             appeal.persons.add(survivor)
         moved["appeals"].append([appeal.pk, appeal.pk not in on_both])
 
+    moved["variants"] = [[variant.pk, variant.is_public] for variant in todo.variants]
     for variant in todo.variants:
         variant.person = survivor
+        variant.is_public = variant.is_public and todo.names_stay_public
         save_with_history(variant, by=by, reason=why)
-    moved["variants"] = [variant.pk for variant in todo.variants]
     for variant in todo.new_names:
         save_with_history(variant, by=by, reason=why)
     moved["new_names"] = [variant.pk for variant in todo.new_names]
@@ -404,6 +429,12 @@ def _carry_out(todo: Plan, *, by: User | None, reason: str, pair: CandidatePair 
     return done
 
 
+def _related_cases(person: Person) -> set[int]:
+    """The persons on the other side of ``person``'s relations: their public records name it."""
+    pairs = Relation.objects.of(person).values_list("person_id", "other_id")
+    return {pk for pair in pairs for pk in pair} - {person.pk}
+
+
 def _merge_note(todo: Plan, *, by: User | None, reason: str, at) -> str:
     """What the survivor's internal notes keep of the merge: when, who, why, what the other record said."""
     lines = [
@@ -430,11 +461,15 @@ def undo_problems(done: CaseMerge, *, by: User | None) -> list[str]:
     problems = []
     if by is not None and not by.has_perm(PERMISSION):
         problems.append(_("Only an editor may undo a merge."))
+    since = done.merged_at
     changed = [
         person.case_id
         for person in (done.survivor, done.merged)
-        if any(history.filter(history_date__gt=done.merged_at).exists() for history in _histories(person))
+        if any(history.filter(history_date__gt=since).exists() for history in _histories(person))
     ]
+    # The related cases' public records, which the merge rewrote and an undo writes back.
+    related = PublishedVersion.history.filter(person_id__in=done.moved.get("related", []), history_date__gt=since)
+    changed += sorted(set(related.values_list("case_id", flat=True)) - set(changed))
     if changed:
         problems.append(
             _(
@@ -443,7 +478,45 @@ def undo_problems(done: CaseMerge, *, by: User | None) -> list[str]:
             )
             % {"cases": ", ".join(changed)}
         )
+    elif not _all_still_there(done.moved):
+        problems.append(
+            _(
+                "Some of what the merge moved was purged since, so it can no longer be undone: correct the "
+                "records by hand."
+            )
+        )
     return problems
+
+
+def _all_still_there(moved: dict) -> bool:
+    """Whether every row the merge moved or changed still exists (a purge of a related case erases some)."""
+    wanted = [
+        (StatusEvent, moved["events"]),
+        (Citation, [*moved["citations"], *(pk for pk, _relation in moved["relation_citations"])]),
+        (Relation, [*(pk for pk, _side in moved["relations"]), *moved["relations_withdrawn"]]),
+        (Appeal, [pk for pk, _added in moved["appeals"]]),
+        (NameVariant, [pk for pk, _public in moved["variants"]]),
+        (PublishedVersion, [int(pk) for pk in moved["records"]]),
+    ]
+    return all(model.objects.filter(pk__in=pks).count() == len(set(pks)) for model, pks in wanted)
+
+
+def _put_back_public_records(moved: dict, *, merged: Person, by: User | None, reason: str) -> None:
+    """The public records as they were before the merge: the merged case's versions on the public site again if
+    they were, and the related cases' records as they named it. The moves back, each redacting what it touched,
+    left them in between. Then one redaction, so that whatever was restricted meanwhile stays out."""
+    withdrawn_by_merge = set(moved["versions"])
+    for version in PublishedVersion.objects.filter(pk__in=[int(pk) for pk in moved["records"]]).order_by("pk"):
+        record = moved["records"][str(version.pk)]
+        if version.record == record and version.pk not in withdrawn_by_merge:
+            continue
+        version.record = record
+        denormalise(version)
+        if version.pk in withdrawn_by_merge:
+            version.withdrawn_at = None
+        save_with_history(version, by=by, reason=reason)
+        reindex(version)
+    redact_published_versions({merged.pk, *moved["related"]}, by=by, reason=reason)
 
 
 def _histories(person: Person) -> list:
@@ -468,10 +541,6 @@ def undo(done: CaseMerge, *, by: User | None, reason: str, mark_different: bool 
         why = f"Merge of {merged.case_id} into {survivor.case_id} undone: {reason}"
         moved = done.moved
 
-        for version in PublishedVersion.objects.filter(pk__in=moved["versions"]).order_by("pk"):
-            version.withdrawn_at = None
-            save_with_history(version, by=by, reason=why)
-            reindex(version)
         attribute_changes(survivor, by=by, reason=why)
         if moved["categories"]:
             survivor.categories.remove(*moved["categories"])
@@ -480,8 +549,9 @@ def undo(done: CaseMerge, *, by: User | None, reason: str, mark_different: bool 
         for variant in NameVariant.objects.filter(pk__in=moved["new_names"]):
             attribute_changes(variant, by=by, reason=why)
             variant.delete()
-        for variant in NameVariant.objects.filter(pk__in=moved["variants"]):
-            variant.person = merged
+        was_public = dict(moved["variants"])
+        for variant in NameVariant.objects.filter(pk__in=was_public):
+            variant.person, variant.is_public = merged, was_public[variant.pk]
             save_with_history(variant, by=by, reason=why)
         for appeal_pk, added in moved["appeals"]:
             appeal = Appeal.objects.get(pk=appeal_pk)
@@ -511,6 +581,7 @@ def undo(done: CaseMerge, *, by: User | None, reason: str, mark_different: bool 
         save_with_history(merged, by=by, reason=why, update_fields=[*moved["merged_fields"], "updated_at"])
         survivor.refresh_status(by=by, reason=why)
         merged.refresh_status(by=by, reason=why)
+        _put_back_public_records(moved, merged=merged, by=by, reason=why)
         if mark_different and done.pair is not None:
             done.pair.overrule(Decision.DIFFERENT, by=by, reason=reason)
 
