@@ -112,19 +112,19 @@ def merge_pair(request: HttpRequest, pair_id: int) -> HttpResponse:
     form = MergeForm(request.POST) if request.method == "POST" else None
     chosen = request.GET.get("keep", "")
     survivor = records.get(int(chosen)) if chosen.isascii() and chosen.isdigit() else None
-    posted = form is not None and form.is_valid()
-    if posted:
-        survivor = records.get(form.cleaned_data["survivor"])
-        if survivor is None or {survivor.pk, form.cleaned_data["merged"]} != set(records):
+    posted = form.cleaned_data if form is not None and form.is_valid() else None
+    if posted is not None:
+        survivor = records.get(posted["survivor"])
+        if survivor is None or {survivor.pk, posted["merged"]} != set(records):
             messages.error(request, _("Nothing was merged: the page did not say which record stays. Read it again."))
-            posted, survivor = False, None
+            posted, survivor = None, None
     survivor = survivor or _default_survivor(pair)
     merged = pair.second if survivor.pk == pair.first_id else pair.first
-    if posted:
-        read_at = (form.cleaned_data["survivor_version"], form.cleaned_data["merged_version"])
+    if posted is not None:
+        read_at = (posted["survivor_version"], posted["merged_version"])
         try:
             done = merging.merge(
-                survivor, merged, by=_editor(request), reason=form.cleaned_data["reason"], pair=pair, read_at=read_at
+                survivor, merged, by=_editor(request), reason=posted["reason"], pair=pair, read_at=read_at
             )
         except WorkflowError as error:
             for problem in error.problems:

@@ -490,7 +490,7 @@ def undo_problems(done: CaseMerge, *, by: User | None) -> list[str]:
 
 def _all_still_there(moved: dict) -> bool:
     """Whether every row the merge moved or changed still exists (a purge of a related case erases some)."""
-    wanted = [
+    wanted: list[tuple[Any, list[int]]] = [
         (StatusEvent, moved["events"]),
         (Citation, [*moved["citations"], *(pk for pk, _relation in moved["relation_citations"])]),
         (Relation, [*(pk for pk, _side in moved["relations"]), *moved["relations_withdrawn"]]),
