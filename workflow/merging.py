@@ -325,10 +325,10 @@ def _carry_out(todo: Plan, *, by: User | None, reason: str, pair: CandidatePair 
     why = f"Merged {merged.case_id} into {survivor.case_id}: {reason}"
     now = timezone.now()
     moved: dict[str, Any] = {"merged_fields": _stored(merged, MERGED_FIELDS)}
-    # The public records the merge may change, as they are before it: the merged case's versions, and those of
-    # the cases related to it, whose records the redactions of the moves rewrite (workflow.signals). An undo
-    # writes them back once everything is in place again.
-    related = _related_cases(merged)
+    # The public records the merge may change, as they are before it: the merged case's versions, the survivor's,
+    # and those of the cases related to the merged one, whose records the redactions of the moves rewrite
+    # (workflow.signals). An undo writes them back once everything is in place again.
+    related = _related_cases(merged) | {survivor.pk}
     moved["related"] = sorted(related)
     moved["records"] = {
         str(pk): record
