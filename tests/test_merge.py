@@ -713,3 +713,23 @@ def test_odd_merge_forms_get_an_answer_not_an_error(two_public_records, editor):
         assert response.status_code == 200, garbled
     assert not CaseMerge.objects.exists()
     assert browser.post("/staff/merges/999999/undo/", {"reason": "x"}).status_code == 404
+
+
+def test_an_event_saved_by_someone_else_during_a_merge_stops_it_whole(two_public_records, editor, monkeypatch):
+    """Someone saves an event of the merged record between the plan and its move: nothing is merged."""
+    from django.db.models import F
+
+    survivor, merged, pair = two_public_records
+    real_save = merging.save_with_history
+
+    def colleague_first(instance, **kwargs):
+        if isinstance(instance, StatusEvent):
+            StatusEvent.objects.filter(pk=instance.pk).update(version=F("version") + 1)
+        real_save(instance, **kwargs)
+
+    monkeypatch.setattr(merging, "save_with_history", colleague_first)
+    with pytest.raises(WorkflowError, match="at the same moment"):
+        merging.merge(survivor, merged, by=editor, reason="One man", pair=pair)
+    merged.refresh_from_db()
+    assert merged.merged_into is None and merged.status_events.count() == 1
+    assert not CaseMerge.objects.exists()

@@ -38,10 +38,11 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from advocacy.models import Appeal
 from cases import names
-from cases.history import attribute_changes, save_with_history
+from cases.history import ConcurrentEdit, attribute_changes, save_with_history
 from cases.models import Category, NameVariant, Person, PublicationState, Relation, Sex, StatusEvent
 from linkage.models import CandidatePair, Decision
 from security.audit import record as audit
@@ -73,6 +74,9 @@ FILLED_GROUPS: tuple[tuple[str, ...], ...] = (
     ("assigned_to",),
     ("publication_basis", "consent_given_by", "consent_given_on", "public_interest_reason"),
 )
+# An event, a name or a relation saved by someone else while a merge or an undo moved it (the row's version moved).
+_SOMEONE_ELSE = gettext_lazy("Someone changed one of these records at the same moment, so nothing was done: try again.")
+
 # The merged record's fields a merge changes, put back by an undo.
 MERGED_FIELDS = ("merged_into", "publication_state", "external_ref", "submitted_by", "submitted_at")
 
@@ -317,7 +321,10 @@ def merge(
         todo = plan(survivor, merged, by=by, pair=pair)
         if todo.problems:
             raise WorkflowError(todo.problems)
-        return _carry_out(todo, by=by, reason=reason, pair=pair)
+        try:
+            return _carry_out(todo, by=by, reason=reason, pair=pair)
+        except ConcurrentEdit as error:
+            raise WorkflowError(str(_SOMEONE_ELSE)) from error
 
 
 def _carry_out(todo: Plan, *, by: User | None, reason: str, pair: CandidatePair | None) -> CaseMerge:
@@ -532,6 +539,13 @@ def undo(done: CaseMerge, *, by: User | None, reason: str, mark_different: bool 
     reason = (reason or "").strip()
     if not reason:
         raise WorkflowError(_("Say why the merge is undone."))
+    try:
+        return _undo(done, by=by, reason=reason, mark_different=mark_different)
+    except ConcurrentEdit as error:
+        raise WorkflowError(str(_SOMEONE_ELSE)) from error
+
+
+def _undo(done: CaseMerge, *, by: User | None, reason: str, mark_different: bool) -> CaseMerge:
     with transaction.atomic():
         done = CaseMerge.objects.select_for_update().get(pk=done.pk)
         survivor, merged = _locked(done.survivor, done.merged)
