@@ -151,31 +151,6 @@ class PersonQuerySet(EvidentialQuerySet):
                 changed.append(person)
         return changed
 
-    def possible_duplicates(self, names_entered: Iterable[str], *, limit: int = 20) -> list[Person]:
-        """Persons who may be the one being entered: a name or spelling of theirs shares a key with one entered.
-
-        A name alone never identifies a person: these are shown with their
-        birth year and status, and a person decides.
-        """
-        found: dict[int, Person] = {}
-        for name in names_entered:
-            for person in self.matching_name(name)[:limit]:
-                found.setdefault(person.pk, person)
-        return list(found.values())
-
-    def matching_name(self, name: str) -> PersonQuerySet:
-        """Persons whose name or a variant shares the normalised or folded key."""
-        key, folded = names.normalise(name), names.fold(name)
-        if not key:
-            return self.none()
-        return self.filter(
-            Q(name_key=key)
-            | Q(name_folded=folded)
-            | Q(native_key=key)
-            | Q(variants__key=key)
-            | Q(variants__folded=folded)
-        ).distinct()
-
 
 class Person(EvidentialModel, VersionedModel):
     case_id = models.CharField(_("case ID"), max_length=20, unique=True, editable=False)
@@ -326,7 +301,8 @@ class Person(EvidentialModel, VersionedModel):
             partial_date_check("last_confirmed", "person"),
         ]
         indexes = [
-            # Duplicate suggestions: Person.objects.matching_name().
+            # The import's check of a name and birth date already on record (exchange.plan), and the blocks of the
+            # duplicate review (linkage.matching).
             models.Index(fields=["name_key"], name="person_name_key"),
             models.Index(fields=["name_folded"], name="person_name_folded"),
             models.Index(fields=["native_key"], name="person_native_key"),
@@ -533,7 +509,7 @@ class NameVariant(models.Model):
             models.CheckConstraint(condition=~Q(name=""), name="namevariant_not_blank"),
         ]
         indexes = [
-            # Duplicate suggestions and name search: Person.objects.matching_name().
+            # The blocks of the duplicate review (linkage.matching) and the staff's name search (cases.search).
             models.Index(fields=["key"], name="namevariant_key"),
             models.Index(fields=["folded"], name="namevariant_folded"),
         ]

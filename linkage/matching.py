@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -99,6 +100,8 @@ class Record:
     places: list[tuple[str, int | None]] = field(default_factory=list)
 
     def add_name(self, name: str) -> None:
+        # Hangul typed on different systems arrives composed (NFC) or decomposed (NFD): compared composed.
+        name = unicodedata.normalize("NFC", name)
         for family, given in name_keys(name):
             self.given.setdefault(family, set()).add(given)
         native = _native_parts(name)

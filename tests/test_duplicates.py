@@ -12,7 +12,7 @@ from .factories import admin_form_data, make_person, make_staff, make_variant
 pytestmark = pytest.mark.django_db
 
 ADD_URL = "/admin/cases/person/add/"
-WARNING = "These cases have the same name or a spelling of it"
+WARNING = "These cases may be this person"
 
 
 def add_person(client, **changes):
@@ -188,3 +188,25 @@ def test_a_user_without_add_permission_cannot_add_at_all(client):
     assert client.get(ADD_URL).status_code == 403
     assert client.post(ADD_URL, {"name": "Kim Kook-kie", "not_a_duplicate": "on"}).status_code == 403
     assert Person.objects.count() == 1
+
+
+def test_the_birth_year_weighs_in_the_warning(admin_client):
+    """One rule with the duplicate review: a namesake born forty years apart is not this person."""
+    from cases.partial_dates import PartialDate
+
+    make_person(name="Kim Kook-ki", birth_date=PartialDate(1950))
+    near = make_person(name="Kim Kuk-ki", birth_date=PartialDate(1988))
+    response = add_person(admin_client, name="Kim Kook-kie", birth_date="1989")
+    assert_warned_about(response, near, total=2)
+    assert "score" in response.content.decode()
+    created = add_person(admin_client, name="Kim Kook-kie", birth_date="1930")
+    assert created.status_code == 302 and Person.objects.count() == 3
+
+
+def test_a_merged_or_withdrawn_record_is_not_offered(admin_client):
+    from cases.models import PublicationState
+
+    gone = make_person(name="Kim Kook-ki", publication_state=PublicationState.WITHDRAWN)
+    response = add_person(admin_client, name="Kim Kook-kie")
+    assert response.status_code == 302
+    assert reverse("admin:cases_person_change", args=[gone.pk]) not in response.content.decode()

@@ -25,9 +25,10 @@ from cases.admin import (
     admin_reason,
     withdraw_selected,
 )
-from cases.models import NameVariant, Person, PublicationState, Relation, Status, StatusEvent
+from cases.models import NameVariant, Person, PublicationState, Relation, Sex, Status, StatusEvent
 from cases.search import search_persons
 from cases.vocabularies import in_every_language
+from linkage.matching import Candidate, candidates_for_rows
 from security.admin import ReadOnlyAdmin
 from sources.admin import CitationListInline
 from sources.models import Citation
@@ -115,18 +116,34 @@ class PersonForm(VersionedModelForm):
         model = Person
         fields = "__all__"
 
-    def names_entered(self) -> list[str]:
-        native = f"{self.cleaned_data.get('family_name_native', '')}{self.cleaned_data.get('given_name_native', '')}"
-        # The variants are an inline formset, validated after this form: read
-        # their names from the submitted data.
-        variants = [value for key, value in self.data.items() if key.startswith("variants-") and key.endswith("-name")]
-        return [name for name in [self.cleaned_data.get("name", ""), native, *variants] if name.strip()]
+    def variant_names(self) -> list[str]:
+        """The other names typed in the variants' rows: an inline formset, validated after this form, so read from
+        the submitted data."""
+        return [
+            value
+            for key, value in self.data.items()
+            if key.startswith("variants-") and key.endswith("-name") and value.strip()
+        ]
+
+    def possible_duplicates(self, cleaned_data: dict) -> list[Candidate]:
+        """The existing cases the new one may be: the blocking and scoring of the duplicate review and of the
+        import preview (``linkage.matching``), so birth year, sex and categories weigh as much here as there."""
+        entered = Person(
+            name=cleaned_data.get("name") or "",
+            family_name_native=cleaned_data.get("family_name_native") or "",
+            given_name_native=cleaned_data.get("given_name_native") or "",
+            birth_date=cleaned_data.get("birth_date"),
+            sex=cleaned_data.get("sex") or Sex.UNKNOWN,
+        )
+        entered.set_name_keys()
+        categories = [category.pk for category in cleaned_data.get("categories") or []]
+        return candidates_for_rows([(entered, self.variant_names(), categories)], limit=10)[0]
 
     def clean(self):
         cleaned_data = super().clean()
         if not self.instance._state.adding or cleaned_data.get("not_a_duplicate"):
             return cleaned_data
-        candidates = Person.objects.possible_duplicates(self.names_entered())
+        candidates = self.possible_duplicates(cleaned_data)
         if candidates:
             raise ValidationError(
                 render_to_string("admin/cases/person/_possible_duplicates.html", {"candidates": candidates}),
