@@ -733,3 +733,15 @@ def test_an_event_saved_by_someone_else_during_a_merge_stops_it_whole(two_public
     merged.refresh_from_db()
     assert merged.merged_into is None and merged.status_events.count() == 1
     assert not CaseMerge.objects.exists()
+
+
+def test_editors_read_the_merges_in_the_admin(two_public_records, editor):
+    survivor, merged, pair = two_public_records
+    done = merging.merge(survivor, merged, by=editor, reason="One man: the family confirmed", pair=pair)
+    browser = signed_in(make_staff("Editor", "reader"))
+    listing = browser.get("/admin/workflow/casemerge/").content.decode()
+    assert merged.case_id in listing and survivor.case_id in listing
+    page = browser.get(f"/admin/workflow/casemerge/{done.pk}/change/")
+    assert page.status_code == 200 and "One man: the family confirmed" in page.content.decode()
+    assert browser.post(f"/admin/workflow/casemerge/{done.pk}/change/", {}).status_code == 403
+    assert signed_in(make_staff("Caseworker", "cw-reader")).get("/admin/workflow/casemerge/").status_code == 403

@@ -509,3 +509,30 @@ class PublishedVersionAdmin(ReadOnlyAdmin):
     list_display = ["case_id", "number", "name", "status", "is_current", "published_at", "withdrawn_at"]
     list_filter = ["is_current", "status"]
     search_fields = ["case_id", "name"]
+
+
+@admin.register(CaseMerge)
+class CaseMergeAdmin(ReadOnlyAdmin):
+    """The merges, read-only: merged and undone on their own pages (/staff/merges/), each with its history."""
+
+    list_display = ["merged_case_id", "survivor_case_id", "merged_by", "merged_at", "redirects", "undone_at"]
+    list_filter = ["redirects", ("undone_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["merged_by"]
+    search_fields = ["merged_case_id", "survivor_case_id", "reason"]
+    date_hierarchy = "merged_at"
+    # What moved is read by an undo, not by people: its ids and the records as they were would fill the page.
+    fields = readonly_fields = (
+        "merged",
+        "survivor",
+        "pair",
+        "reason",
+        "merged_by",
+        "merged_at",
+        "redirects",
+        "undone_at",
+        "undone_by",
+        "undo_reason",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields
