@@ -745,3 +745,26 @@ def test_editors_read_the_merges_in_the_admin(two_public_records, editor):
     assert page.status_code == 200 and "One man: the family confirmed" in page.content.decode()
     assert browser.post(f"/admin/workflow/casemerge/{done.pk}/change/", {}).status_code == 403
     assert signed_in(make_staff("Caseworker", "cw-reader")).get("/admin/workflow/casemerge/").status_code == 403
+
+
+def test_a_purge_erases_the_public_records_a_merge_kept_of_a_related_case(reviewer, editor, admin_user):
+    import json
+
+    from django.contrib.auth.models import Group
+
+    relative = publish_case(make_publishable_case(name="Kim Purgedx"))
+    survivor, merged = make_person(name="Kim Kook-ki"), make_person(name="Kim Kook-kie")
+    make_relation(relative, RelationKind.SIBLING, merged)
+    merging.merge(survivor, merged, by=editor, reason="One man", pair=marked_same(survivor, merged, reviewer))
+    assert "Kim Purgedx" in json.dumps(CaseMerge.objects.get().moved, ensure_ascii=False)
+    admin_user.groups.add(Group.objects.get(name="Administrator"))
+    call_command(
+        "purge_case",
+        relative.case_id,
+        confirm=relative.case_id,
+        reason="The family asked",
+        by=admin_user.username,
+        stdout=io.StringIO(),
+    )
+    kept = [*CaseMerge.objects.values_list("moved", flat=True), *CaseMerge.history.values_list("moved", flat=True)]
+    assert kept and "Purgedx" not in json.dumps(kept, ensure_ascii=False)

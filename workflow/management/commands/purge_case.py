@@ -91,6 +91,8 @@ class Command(BaseCommand):
         merge_ids = list(merges.values_list("pk", flat=True))
         merges.delete()
         CaseMerge.history.filter(id__in=merge_ids).delete()
+        # Other merges keep the public records of the cases related to theirs, for an undo: not this one's.
+        _forget_records(version_ids)
         # The possible duplicates it was in, and the reviewers' reasons, which may name the person.
         CandidatePair.objects.for_person(person).purge()
         Person.objects.filter(pk=person.pk).purge()
@@ -101,6 +103,20 @@ class Command(BaseCommand):
             m2m_history.objects.filter(person_id=person.pk).delete()
         record(AuditEvent.Action.PURGED, actor=administrator, target=case_id, reason=reason, **counts)
         self.stdout.write(f"Purged {case_id}: {counts}. The case ID is never reused.")
+
+
+def _forget_records(version_ids: list[int]) -> None:
+    """Take the records of these published versions out of what the merges keep for an undo (and out of their
+    history): a merge of a case related to the purged one kept them (workflow.merging)."""
+    gone = {str(pk) for pk in version_ids}
+    if not gone:
+        return
+    for model in (CaseMerge, CaseMerge.history.model):
+        for row in model.objects.only("pk", "moved").iterator():
+            records = row.moved.get("records", {})
+            if gone & set(records):
+                row.moved["records"] = {pk: record for pk, record in records.items() if pk not in gone}
+                model.objects.filter(pk=row.pk).update(moved=row.moved)
 
 
 def _m2m_history_models() -> list:
