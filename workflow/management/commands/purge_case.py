@@ -111,12 +111,12 @@ def _forget_records(version_ids: list[int]) -> None:
     gone = {str(pk) for pk in version_ids}
     if not gone:
         return
-    for model in (CaseMerge, CaseMerge.history.model):
-        for row in model.objects.only("pk", "moved").iterator():
-            records = row.moved.get("records", {})
+    for rows in (CaseMerge.objects.all(), CaseMerge.history.all()):
+        for pk, moved in rows.values_list("pk", "moved").iterator():
+            records = moved.get("records", {})
             if gone & set(records):
-                row.moved["records"] = {pk: record for pk, record in records.items() if pk not in gone}
-                model.objects.filter(pk=row.pk).update(moved=row.moved)
+                moved["records"] = {key: record for key, record in records.items() if key not in gone}
+                rows.filter(pk=pk).update(moved=moved)
 
 
 def _m2m_history_models() -> list:
