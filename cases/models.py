@@ -744,6 +744,11 @@ class RelationQuerySet(EvidentialQuerySet):
         """The relations the person is on either side of."""
         return self.filter(Q(person=person) | Q(other=person))
 
+    def persons_related_to(self, person: Person | int) -> set[int]:
+        """The pks of the persons on the other side of ``person``'s relations: their records name it."""
+        pk = person.pk if isinstance(person, Person) else person
+        return {other for pair in self.of(pk).values_list("person_id", "other_id") for other in pair} - {pk}
+
 
 class Relation(WithdrawableModel, VersionedModel):
     """How two persons are connected: family, detained together, taken in the same incident.

@@ -335,7 +335,7 @@ def _carry_out(todo: Plan, *, by: User | None, reason: str, pair: CandidatePair 
     # The public records the merge may change, as they are before it: the merged case's versions, the survivor's,
     # and those of the cases related to the merged one, whose records the redactions of the moves rewrite
     # (workflow.signals). An undo writes them back once everything is in place again.
-    related = _related_cases(merged) | {survivor.pk}
+    related = Relation.objects.persons_related_to(merged) | {survivor.pk}
     moved["related"] = sorted(related)
     moved["records"] = {
         str(pk): record
@@ -434,12 +434,6 @@ def _carry_out(todo: Plan, *, by: User | None, reason: str, pair: CandidatePair 
     save_with_history(done, by=by, reason=why)
     audit(AuditEvent.Action.MERGED, actor=by, target=f"{merged.case_id} → {survivor.case_id}")
     return done
-
-
-def _related_cases(person: Person) -> set[int]:
-    """The persons on the other side of ``person``'s relations: their public records name it."""
-    pairs = Relation.objects.of(person).values_list("person_id", "other_id")
-    return {pk for pair in pairs for pk in pair} - {person.pk}
 
 
 def _merge_note(todo: Plan, *, by: User | None, reason: str, at) -> str:

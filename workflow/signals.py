@@ -120,8 +120,11 @@ def person_saved(sender, instance: Person, raw=False, **kwargs):
         return
     if instance.reprisal_risk or instance.publication_state == PublicationState.WITHDRAWN:
         # A relation to this case leaves the other cases' public records (workflow.snapshots.relation_is_public).
-        related = {pk for pair in Relation.objects.of(instance).values_list("person_id", "other_id") for pk in pair}
-        _redact(related - {instance.pk}, instance, "a related case is withdrawn or its family faces reprisals")
+        _redact(
+            Relation.objects.persons_related_to(instance),
+            instance,
+            "a related case is withdrawn or its family faces reprisals",
+        )
     if instance.reprisal_risk:
         _redact([instance.pk], instance, "the family faces reprisals: pseudonym only")
 
@@ -203,10 +206,8 @@ def version_published(sender, instance: PublishedVersion, raw=False, created=Fal
     taken off theirs)."""
     if raw or not created:
         return
-    related = {
-        pk for pair in Relation.objects.of(instance.person_id).values_list("person_id", "other_id") for pk in pair
-    }
-    _redact(related - {instance.person_id}, instance, f"related case {instance.case_id} published again")
+    related = Relation.objects.persons_related_to(instance.person_id)
+    _redact(related, instance, f"related case {instance.case_id} published again")
 
 
 @receiver(post_save, sender=Category)

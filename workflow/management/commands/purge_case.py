@@ -51,7 +51,7 @@ class Command(BaseCommand):
             )
         events = StatusEvent.objects.filter(person=person)
         relations = Relation.objects.of(person)
-        related = {pk for pair in relations.values_list("person_id", "other_id") for pk in pair} - {person.pk}
+        related = Relation.objects.persons_related_to(person)
         citations = (
             Citation.objects.filter(person=person)
             | Citation.objects.filter(status_event__in=events)
