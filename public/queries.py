@@ -60,9 +60,9 @@ def moved_to(case_id: str) -> str | None:
         if asked is None or asked in seen:
             return None
         seen.add(asked)
-        record = PublishedVersion.objects.current().filter(case_id=asked).values_list("record", flat=True).first()
-        if record is not None:
-            return None if record.get("pseudonymous") else asked
+        version = PublishedVersion.objects.current().filter(case_id=asked).only("record").first()
+        if version is not None:
+            return None if version.is_pseudonymous else asked
     return None
 
 

@@ -117,11 +117,10 @@ class Plan:
 
 
 def is_public_under_name(person: Person) -> bool:
-    """On the public site now, under the person's own name (not a pseudonym)."""
-    if person.reprisal_risk:
-        return False
+    """On the public site now, under the person's own name (not a pseudonym: a reprisal risk flagged makes the
+    published record pseudonymous at once, workflow.signals)."""
     version = PublishedVersion.objects.current().filter(person=person).only("record").first()
-    return version is not None and not version.record.get("pseudonymous")
+    return version is not None and not version.is_pseudonymous
 
 
 def plan(survivor: Person, merged: Person, *, by: User | None, pair: CandidatePair | None) -> Plan:

@@ -115,6 +115,12 @@ class PublishedVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.case_id} v{self.number}"
 
+    @property
+    def is_pseudonymous(self) -> bool:
+        """Published under a pseudonym (the family faces reprisals): no other name, and no other case, may lead
+        to it (former names, the addresses of a case merged into it)."""
+        return bool(self.record.get("pseudonymous"))
+
 
 class PublishedName(models.Model):
     """One public name of a case's current published version, with its search keys.

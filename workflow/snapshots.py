@@ -626,7 +626,7 @@ def former_public_names(version: PublishedVersion) -> list[str]:
     under the name the press used. None for a pseudonymous or an unnamed record (its earlier names are not to
     lead to it), none of a withdrawn version, and none that a redaction took out of those versions (they are
     read as they are now)."""
-    if version.number <= 1 or version.record.get("pseudonymous"):
+    if version.number <= 1 or version.is_pseudonymous:
         return []
     if Person.objects.filter(pk=version.person_id, name="").exists():
         return []  # unnamed now (its record shows a descriptor): no earlier name leads to it
