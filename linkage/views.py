@@ -49,7 +49,7 @@ class NamedPairForm(DecisionForm):
     second = forms.CharField(label=gettext_lazy("Another case ID"), max_length=20)
     field_order = ["first", "second", "decision", "reason"]
 
-    def clean_record(self, name: str) -> Person | None:
+    def _record_named(self, name: str) -> Person | None:
         case_id = self.cleaned_data.get(name, "").strip().upper()
         person = Person.objects.active().filter(case_id=case_id).first()
         if person is None:
@@ -62,7 +62,7 @@ class NamedPairForm(DecisionForm):
 
     def clean(self) -> dict:
         cleaned = super().clean() or {}
-        first, second = self.clean_record("first"), self.clean_record("second")
+        first, second = self._record_named("first"), self._record_named("second")
         if first is not None and second is not None and first.pk == second.pk:
             self.add_error("second", _("Name two different records."))
         cleaned["records"] = (first, second)

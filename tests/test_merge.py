@@ -5,6 +5,7 @@ import io
 import threading
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
@@ -35,6 +36,7 @@ from .factories import (
     restore_roles,
     signed_in,
 )
+from .test_admin_query_budgets import count
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +46,24 @@ SENTINEL = "SENTINEL-MERGE-7c1f"
 def body_of(response) -> str:
     content = b"".join(response.streaming_content) if response.streaming else response.content
     return content.decode()
+
+
+@pytest.fixture
+def purge(admin_user):
+    """Purge a case as an Administrator does (purge_case)."""
+    admin_user.groups.add(Group.objects.get(name="Administrator"))
+
+    def run(person: Person) -> None:
+        call_command(
+            "purge_case",
+            person.case_id,
+            confirm=person.case_id,
+            reason="The family asked",
+            by=admin_user.username,
+            stdout=io.StringIO(),
+        )
+
+    return run
 
 
 @pytest.fixture
@@ -437,18 +457,14 @@ def test_two_editors_merging_the_pair_each_way_at_once_merge_it_once():
 # Purge -------------------------------------------------------------------------------------------------------
 
 
-def test_a_survivor_is_purged_only_after_the_records_merged_into_it(two_public_records, editor, admin_user):
-    from django.contrib.auth.models import Group
-
+def test_a_survivor_is_purged_only_after_the_records_merged_into_it(two_public_records, editor, purge):
     survivor, merged, pair = two_public_records
     merging.merge(survivor, merged, by=editor, reason="One man", pair=pair)
-    admin_user.groups.add(Group.objects.get(name="Administrator"))
-    options = {"reason": "The family asked", "by": admin_user.username, "stdout": io.StringIO()}
     with pytest.raises(CommandError, match=merged.case_id):
-        call_command("purge_case", survivor.case_id, confirm=survivor.case_id, **options)
-    call_command("purge_case", merged.case_id, confirm=merged.case_id, **options)
+        purge(survivor)
+    purge(merged)
     assert not CaseMerge.objects.exists()
-    call_command("purge_case", survivor.case_id, confirm=survivor.case_id, **options)
+    purge(survivor)
     assert not Person.objects.filter(case_id__in=[survivor.case_id, merged.case_id]).exists()
 
 
@@ -566,16 +582,6 @@ def test_naming_a_pair_wrongly_records_nothing(reviewer, first, second, message)
 # Query budgets -----------------------------------------------------------------------------------------------
 
 
-def queries_for(browser, url: str) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    browser.get(url)  # the first request fills per-process caches (content types, permissions)
-    with CaptureQueriesContext(connection) as queries:
-        assert browser.get(url).status_code == 200
-    return len(queries)
-
-
 def test_the_merges_page_runs_a_fixed_number_of_queries(reviewer, editor):
     def add_merged_pair(n: int) -> None:
         survivor, merged = make_person(name=f"Kim Survivor-{n}"), make_person(name=f"Kim Merged-{n}")
@@ -584,10 +590,10 @@ def test_the_merges_page_runs_a_fixed_number_of_queries(reviewer, editor):
 
     browser = signed_in(editor)
     add_merged_pair(0)
-    few = queries_for(browser, "/staff/merges/")
+    few = count(browser, "/staff/merges/")
     for n in range(1, 8):
         add_merged_pair(n)
-    assert queries_for(browser, "/staff/merges/") == few
+    assert count(browser, "/staff/merges/") == few
 
 
 def test_the_merge_page_runs_a_fixed_number_of_queries_whatever_moves(reviewer, editor):
@@ -604,9 +610,7 @@ def test_the_merge_page_runs_a_fixed_number_of_queries_whatever_moves(reviewer, 
 
     browser = signed_in(editor)
     small, large = pair_with(1), pair_with(12)
-    assert queries_for(browser, f"/staff/merges/pairs/{large.pk}/") == queries_for(
-        browser, f"/staff/merges/pairs/{small.pk}/"
-    )
+    assert count(browser, f"/staff/merges/pairs/{large.pk}/") == count(browser, f"/staff/merges/pairs/{small.pk}/")
 
 
 # What a review of the merge found ----------------------------------------------------------------------------
@@ -677,22 +681,12 @@ def test_a_withdrawn_relation_between_the_two_records_stays_on_the_merged_one(re
     assert (between.person, between.other) == (merged, survivor)
 
 
-def test_undo_after_a_related_case_was_purged_is_refused_with_a_reason(two_public_records, editor, admin_user):
-    from django.contrib.auth.models import Group
-
+def test_undo_after_a_related_case_was_purged_is_refused_with_a_reason(two_public_records, editor, purge):
     survivor, merged, pair = two_public_records
     relative = make_person(name="Kim Relative")
     make_relation(merged, RelationKind.SIBLING, relative)
     done = merging.merge(survivor, merged, by=editor, reason="One man", pair=pair)
-    admin_user.groups.add(Group.objects.get(name="Administrator"))
-    call_command(
-        "purge_case",
-        relative.case_id,
-        confirm=relative.case_id,
-        reason="The family asked",
-        by=admin_user.username,
-        stdout=io.StringIO(),
-    )
+    purge(relative)
     browser = signed_in(editor)
     response = browser.post(f"/staff/merges/{done.pk}/undo/", {"reason": "Two persons"})
     assert response.status_code == 200
@@ -747,24 +741,14 @@ def test_editors_read_the_merges_in_the_admin(two_public_records, editor):
     assert signed_in(make_staff("Caseworker", "cw-reader")).get("/admin/workflow/casemerge/").status_code == 403
 
 
-def test_a_purge_erases_the_public_records_a_merge_kept_of_a_related_case(reviewer, editor, admin_user):
+def test_a_purge_erases_the_public_records_a_merge_kept_of_a_related_case(reviewer, editor, purge):
     import json
-
-    from django.contrib.auth.models import Group
 
     relative = publish_case(make_publishable_case(name="Kim Purgedx"))
     survivor, merged = make_person(name="Kim Kook-ki"), make_person(name="Kim Kook-kie")
     make_relation(relative, RelationKind.SIBLING, merged)
     merging.merge(survivor, merged, by=editor, reason="One man", pair=marked_same(survivor, merged, reviewer))
     assert "Kim Purgedx" in json.dumps(CaseMerge.objects.get().moved, ensure_ascii=False)
-    admin_user.groups.add(Group.objects.get(name="Administrator"))
-    call_command(
-        "purge_case",
-        relative.case_id,
-        confirm=relative.case_id,
-        reason="The family asked",
-        by=admin_user.username,
-        stdout=io.StringIO(),
-    )
+    purge(relative)
     kept = [*CaseMerge.objects.values_list("moved", flat=True), *CaseMerge.history.values_list("moved", flat=True)]
     assert kept and "Purgedx" not in json.dumps(kept, ensure_ascii=False)
