@@ -49,8 +49,8 @@ from security.audit import record as audit
 from security.models import AuditEvent
 from sources.models import Citation
 
-from .models import CaseMerge, DataRelease, PublishedVersion
-from .services import WorkflowError, case_histories
+from .models import CaseMerge, PublishedVersion
+from .services import WorkflowError, case_histories, take_off_public_site
 from .snapshots import denormalise, redact_published_versions, reindex
 
 if TYPE_CHECKING:
@@ -105,9 +105,13 @@ class Plan:
     differences: list[tuple[str, str, str]] = field(default_factory=list)
     categories: list[Category] = field(default_factory=list)
     versions: list[PublishedVersion] = field(default_factory=list)
-    takes_reprisal_risk: bool = False
     redirects: bool = False
     names_stay_public: bool = False
+
+    @property
+    def takes_reprisal_risk(self) -> bool:
+        """The merged record's family faces reprisals, and the survivor takes the risk (and a pseudonym)."""
+        return "reprisal_risk" in self.filled
 
     @property
     def filled_labels(self) -> list[str]:
@@ -185,7 +189,6 @@ def plan(survivor: Person, merged: Person, *, by: User | None, pair: CandidatePa
         elif mine != theirs and first not in ("name", "family_name_native"):
             result.differences.append((_label(first), _shown(survivor, first), _shown(merged, first)))
     if merged.reprisal_risk and not survivor.reprisal_risk:
-        result.takes_reprisal_risk = True
         result.filled["reprisal_risk"] = True
         result.filled["pseudonym"] = survivor.pseudonym or merged.pseudonym
     have = set(survivor.categories.values_list("pk", flat=True))
@@ -407,13 +410,7 @@ def _carry_out(todo: Plan, *, by: User | None, reason: str, pair: CandidatePair 
         survivor.categories.add(*todo.categories)
     moved["categories"] = [category.pk for category in todo.categories]
 
-    for version in todo.versions:
-        version.withdrawn_at = now
-        save_with_history(version, by=by, reason=why)
-        reindex(version)
-    moved["versions"] = [version.pk for version in todo.versions]
-    if todo.versions:
-        DataRelease.withdraw_containing([merged.pk])
+    moved["versions"] = [version.pk for version in take_off_public_site(merged, by=by, reason=why)]
 
     survivor.refresh_status(by=by, reason=why)
     merged.refresh_status(by=by, reason=why)

@@ -375,16 +375,24 @@ def withdraw(person: Person, *, by: User | None, reason: str) -> Person:
     person = _locked(person)
     if not _may_withdraw(person):
         raise WorkflowError(_("Only a published case can be withdrawn."))
-    public_versions = list(person.published_versions.public())
+    take_off_public_site(person, by=by, reason=reason)
+    _set_state(person, PublicationState.WITHDRAWN, by=by, reason=reason)
+    audit(AuditEvent.Action.WITHDRAWN, actor=by, target=person.case_id, reason=reason)
+    return person
+
+
+def take_off_public_site(person: Person, *, by: User | None, reason: str) -> list[PublishedVersion]:
+    """Every public version of the case withdrawn at once, and the data releases that may hold it: for a
+    withdrawal, and for a record merged into another (workflow.merging). Nothing is deleted. Returns the
+    versions withdrawn."""
+    versions = list(person.published_versions.public())
     now = timezone.now()
-    for version in public_versions:
+    for version in versions:
         version.withdrawn_at = now
         save_with_history(version, by=by, reason=reason)
         reindex(version)
     DataRelease.withdraw_containing([person.pk])
-    _set_state(person, PublicationState.WITHDRAWN, by=by, reason=reason)
-    audit(AuditEvent.Action.WITHDRAWN, actor=by, target=person.case_id, reason=reason)
-    return person
+    return versions
 
 
 # --- Which transition may happen now: one table, read by the services above and by the admin's panel. ---
