@@ -533,6 +533,3 @@ class CaseMergeAdmin(ReadOnlyAdmin):
         "undone_by",
         "undo_reason",
     )
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields
