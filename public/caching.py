@@ -34,6 +34,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -62,6 +63,11 @@ def generation(request: HttpRequest) -> tuple[int, datetime.datetime | None]:
     if not hasattr(request, "_public_generation"):
         request._public_generation = PublicGeneration.current()  # type: ignore[attr-defined]
     return request._public_generation  # type: ignore[attr-defined]
+
+
+def remember_generation(request: HttpRequest, value: tuple[int, datetime.datetime | None]) -> None:
+    """The generation as a view read it with its own first query (public.rendering.read_kept_page)."""
+    request._public_generation = value  # type: ignore[attr-defined]
 
 
 def generation_read(request: HttpRequest) -> tuple[int, datetime.datetime | None] | None:
@@ -128,9 +134,25 @@ def _rendered_once(view):
     return wrapper
 
 
-def public_page(view):
-    """A public page rendered once per change and that proxies may keep and revalidate (module docstring)."""
-    conditional = condition(etag_func=_etag, last_modified_func=_last_modified)(_rendered_once(view))
+def public_page(view=None, *, whole_page: bool = True):
+    """A public page rendered once per change and that proxies may keep and revalidate (module docstring).
+
+    ``whole_page=False`` leaves the page out of the ``pages`` cache, for a view
+    that reads its page whole in one query anyway (the kept case pages).
+
+    A public page only reads, and each of its queries sees what is committed
+    when it runs (PostgreSQL's READ COMMITTED): it opens no transaction of its
+    own (ATOMIC_REQUESTS), which would cost two more round trips to the
+    database and, on SQLite, wait for a writer. What keeps a page from showing
+    half a change is the generation: a page computed while a change was under
+    way is kept under the old number, which no reader asks for once the change
+    has committed.
+    """
+    if view is None:
+        return lambda view: public_page(view, whole_page=whole_page)
+    conditional = condition(etag_func=_etag, last_modified_func=_last_modified)(
+        _rendered_once(view) if whole_page else view
+    )
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -140,4 +162,4 @@ def public_page(view):
             patch_cache_control(response, public=True, max_age=seconds, **({"no_cache": True} if not seconds else {}))
         return response
 
-    return wrapper
+    return transaction.non_atomic_requests(wrapper)

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, wraps
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -37,9 +37,10 @@ from django.utils import formats, timezone, translation
 from django.utils.html import escape
 
 from workflow.models import PublicGeneration, PublishedRendering, PublishedVersion
+from workflow.prepared import prepared_cursor
 
 from .build import build_id
-from .caching import generation
+from .caching import generation, remember_generation
 from .facilities import case_map
 from .presenters import CasePage, cite_as
 from .queries import current_case
@@ -79,21 +80,44 @@ def og_locales() -> dict:
     }
 
 
+def reads_kept_page(view):
+    """A case page's view whose first read is :func:`read_kept_page`: the public data's generation (its ETag, and
+    the cache's key) and the kept page come in one statement, so a page nobody has just read costs one query."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, case_id: str, *args, **kwargs) -> HttpResponse:
+        read_kept_page(request, case_id)
+        return view(request, case_id, *args, **kwargs)
+
+    return wrapper
+
+
+def read_kept_page(request: HttpRequest, case_id: str) -> str | None:
+    """The kept page of the current version of ``case_id`` in the request's language (None: none kept by this
+    build), read once per request with the generation (public.caching.generation)."""
+    if not hasattr(request, "_kept_case_page"):
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        sql, params = _kept_page_query()
+        values = {_CASE: case_id, _LANGUAGE: language, _BUILD: build_id()}
+        with prepared_cursor(PublicGeneration) as cursor:  # where the generation is read: the primary
+            cursor.execute(sql, [values.get(param, param) for param in params])
+            row = cursor.fetchone()
+        # No generation row before the first change: nothing was ever published, nothing is kept.
+        remember_generation(request, PublicGeneration.from_row(row))
+        request._kept_case_page = row[2] if row else None  # type: ignore[attr-defined]
+    return request._kept_case_page  # type: ignore[attr-defined]
+
+
 def case_page(request: HttpRequest, case_id: str) -> HttpResponse:
     """The page of the current version of ``case_id`` in the request's language: kept, or rendered and kept."""
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    sql, params = _kept_page_query()
-    values = {_CASE: case_id, _LANGUAGE: language, _BUILD: build_id()}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [values.get(param, param) for param in params])
-        row = cursor.fetchone()
-    kept = row[0] if row else None
+    kept = read_kept_page(request, case_id)
     if kept is None:
-        # Read before the record: a change after it leaves the page unkept (PublishedRendering.keep).
+        # The generation was read before the record: a change after it leaves the page unkept
+        # (PublishedRendering.keep).
         number = generation(request)[0]
         version = current_case(case_id)
         kept = render(version)
-        keep(version, language, kept, generation=number)
+        keep(version, language=translation.get_language() or settings.LANGUAGE_CODE, html=kept, generation=number)
     return served(request, kept)
 
 
@@ -103,12 +127,13 @@ _CASE, _LANGUAGE, _BUILD = "\ue000case", "\ue000language", "\ue000build"
 
 @cache
 def _kept_page_query() -> tuple[str, tuple]:
-    """The query of a current case's kept page, compiled once: the ORM took three times as long to compile it
-    as the database to answer it. Compiled from the ORM all the same, so that which versions are current is
-    said in one place (PublishedVersion.objects.current)."""
+    """The generation and a current case's kept page in one query, compiled once: the ORM took three times as
+    long to compile it as the database to answer it. Compiled from the ORM all the same, so that which versions
+    are current is said in one place (PublishedVersion.objects.current)."""
     current = PublishedVersion.objects.current().filter(case_id=_CASE)
     pages = PublishedRendering.objects.filter(version__in=current, language=_LANGUAGE, build=_BUILD)
-    return pages.values_list("html")[:1].query.sql_with_params()
+    both = PublicGeneration.objects.filter(pk=1).annotate(html=Subquery(pages.values("html")[:1]))
+    return both.values_list("generation", "changed_at", "html").query.sql_with_params()
 
 
 def render(version: PublishedVersion) -> str:

@@ -242,7 +242,8 @@ def _querystring(request: HttpRequest) -> str:
 
 @require_safe
 @follows_merges("public:case_detail")
-@public_page
+@rendering.reads_kept_page
+@public_page(whole_page=False)  # the kept page is one read already
 def case_detail(request: HttpRequest, case_id: str) -> HttpResponse:
     return rendering.case_page(request, case_id)
 

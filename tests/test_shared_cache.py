@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from cases.history import save_with_history
 from casetracker.settings import caches_from_url
+from workflow.models import PublishedRendering
 
 from .conftest import redis_cache_url
 from .factories import make_citation, make_event, make_person, make_source, make_variant, publish_case
@@ -147,8 +148,10 @@ def test_a_redaction_is_served_at_once_from_the_shared_cache(client, shared_cach
     first = client.get(url).content.decode()
     assert SOURCE_TITLE in first
     assert SPELLING in first
-    assert kept(shared_cache, "whereabouts-pages", "page")
+    # The case page is kept in the database (public.rendering), the search's page in Redis.
+    assert PublishedRendering.objects.filter(version__person=case).exists()
     assert SPELLING in client.get("/cases/?q=Kim+Spelling-to-hide").content.decode()
+    assert kept(shared_cache, "whereabouts-pages", "page")
 
     source = case.status_events.get().citations.get().source
     source.is_restricted = True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -15,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from cases.models import Category, Person, Status
+
+from .prepared import prepared_cursor
 
 # A version the public list shows: the current one of a case that is not withdrawn.
 CURRENT = Q(is_current=True, withdrawn_at=None)
@@ -331,8 +335,31 @@ class PublicGeneration(models.Model):
     @classmethod
     def current(cls) -> tuple[int, datetime.datetime | None]:
         """(number, time of the last change); (0, None) before the first change."""
-        row = cls.objects.filter(pk=1).values_list("generation", "changed_at").first()
-        return row or (0, None)
+        # Read by every public page: its query compiled once (the ORM took longer to compile it than the
+        # database to answer) and prepared (workflow.prepared), where the routers read it: the primary.
+        sql, params = cls.current_query()
+        with prepared_cursor(cls) as cursor:
+            cursor.execute(sql, params)
+            return cls.from_row(cursor.fetchone())
+
+    @classmethod
+    @functools.cache
+    def current_query(cls) -> tuple[str, tuple]:
+        """:meth:`current`'s SQL and parameters."""
+        return cls.objects.filter(pk=1).values_list("generation", "changed_at").query.sql_with_params()
+
+    @classmethod
+    def from_row(cls, row: Sequence | None) -> tuple[int, datetime.datetime | None]:
+        """(number, time of the last change) from the first two columns of a row read in SQL, the time converted
+        as the ORM converts it (SQLite gives it as text); (0, None) for no row."""
+        if row is None:
+            return 0, None
+        number, changed_at = row[0], row[1]
+        field = cls._meta.get_field("changed_at")
+        column = field.get_col(cls._meta.db_table)
+        for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+            changed_at = converter(changed_at, column, connection)
+        return number, changed_at
 
     @classmethod
     def lock(cls) -> None:
