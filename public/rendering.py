@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from functools import cache, wraps
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string

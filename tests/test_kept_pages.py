@@ -12,6 +12,7 @@ from django.core.cache import caches
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.history import save_with_history
@@ -20,7 +21,7 @@ from public import build, rendering
 from workflow.models import PublicGeneration, PublishedRendering, PublishedVersion
 from workflow.services import withdraw
 
-from .conftest import in_thread
+from .conftest import in_thread, postgresql_only
 from .factories import make_citation, make_event, make_facility, make_publishable_case, make_source, publish_case
 
 pytestmark = pytest.mark.django_db
@@ -247,3 +248,19 @@ def test_render_public_pages_in_several_processes(capsys):
     assert "5 pages kept for 5 cases (en)." in capsys.readouterr().out
     assert PublishedRendering.objects.filter(version__person__in=people, language="en").count() == 5
     assert PublicGeneration.current()[0] > 0  # the command's own connection is usable after the processes
+
+
+@postgresql_only
+def test_the_generation_and_the_kept_page_are_read_by_one_prepared_statement(client):
+    person = publish_case(make_publishable_case(name="Kim Prepared"))
+    first = page(client, f"/cases/{person.case_id}/")  # rendered and kept
+    forget_caches()
+    with CaptureQueriesContext(connection) as queries:
+        again = page(client, f"/cases/{person.case_id}/")
+    assert again == first
+    assert len(queries) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    # Prepared on the connection: planned once, not at every reader (workflow.prepared).
+    assert any("workflow_publishedrendering" in sql and "workflow_publicgeneration" in sql for sql in prepared)

@@ -6,6 +6,7 @@ import contextlib
 import datetime
 import functools
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -355,7 +356,7 @@ class PublicGeneration(models.Model):
         if row is None:
             return 0, None
         number, changed_at = row[0], row[1]
-        field = cls._meta.get_field("changed_at")
+        field: Any = cls._meta.get_field("changed_at")
         column = field.get_col(cls._meta.db_table)
         for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
             changed_at = converter(changed_at, column, connection)

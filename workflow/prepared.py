@@ -19,10 +19,10 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import Model
-from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
+from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor  # type: ignore[attr-defined]
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.backends.utils import CursorWrapper
+from django.db.models import Model
 from psycopg.pq import Format
 
 
@@ -30,7 +30,20 @@ class _PreparedCursor(ServerBindingCursor):
     """psycopg's cursor binding on the server, each statement prepared."""
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=True, binary=binary)
+        result = super().execute(query, params, prepare=True, binary=binary)
+        # What Django's log of the queries (DEBUG, the tests' query counts) shows of it: psycopg keeps nothing of a
+        # statement it sends by its prepared name.
+        self._query = _Sent(query.encode() if isinstance(query, str) else query)
+        return result
+
+
+class _Sent:
+    """A prepared statement's text, where Django's log reads a query's text (``cursor._query.query``)."""
+
+    __slots__ = ("query",)
+
+    def __init__(self, query: bytes) -> None:
+        self.query = query
 
 
 @contextmanager
@@ -50,6 +63,7 @@ def prepared_cursor(model: type[Model]) -> Iterator[CursorWrapper]:
         # As Django's own cursors (DatabaseWrapper.create_cursor): times in the connection's time zone.
         if connection.timezone != connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT).timezone:
             register_tzloader(connection.timezone, raw)
-        cursor = connection._prepare_cursor(raw)
+        # Wrapped as BaseDatabaseWrapper.cursor() wraps its own.
+        cursor = connection._prepare_cursor(raw)  # type: ignore[attr-defined]
     with cursor:
         yield cursor
