@@ -51,7 +51,7 @@ def api_case_list(request: HttpRequest) -> HttpResponse:
     query = CaseQuery(request.GET, request=request)
     if not query.valid:
         return refused(query, as_json=True)
-    page = paginate(request, query.results(), API_PAGE_SIZE, count=query.count(), ids_first=True)
+    page = paginate(request, query.results(), API_PAGE_SIZE, count=query.count(), query=query)
 
     def link(number):
         if number is None:

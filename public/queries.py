@@ -10,8 +10,8 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import CharField, Count, QuerySet, Value
-from django.db.models.functions import Cast, Concat, StrIndex
+from django.db.models import CharField, Count, F, Q, QuerySet, Value, Window
+from django.db.models.functions import Cast, Concat, Mod, RowNumber, StrIndex
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -173,6 +173,39 @@ class CaseQuery:
             # A search's results are at most a few hundred: counted with its facets (one query less).
             return self._cached("count", self.filter_key, lambda: len(self._search_facet_rows()[self.filter_key]))
         return self._cached("count", self.filter_key, lambda: self.results().order_by().count())
+
+    def ordering(self) -> list[str]:
+        """The results' order when it is by columns (not by a search's relevance)."""
+        sort = self.filterset.form.cleaned_data.get("sort") or ""
+        return [] if self.query and sort in ("", "relevance") else ORDERINGS[sort or "name"]
+
+    def block_start(self, row: int) -> tuple[Q, int]:
+        """Where to start reading the results to reach the one at offset ``row``: a condition that begins them at the
+        nearest block start at or before it (every ``BLOCK``-th result, remembered for the generation), and how
+        many results to skip from there.
+
+        A page deep in a long list otherwise skips every row before it, one by
+        one, however it is indexed (``OFFSET``); from a block start the index
+        of the order is entered at the right place and at most ``BLOCK - 1``
+        rows are skipped. Only for an order by columns that are never NULL
+        (by name, by last update); any other, and a search's few hundred
+        results, skip from the start.
+        """
+        ordering = self.ordering()
+        if row < BLOCK or not ordering or any(_nullable(name) for name in ordering):
+            return Q(), row
+        starts = self._cached("starts", self.key("page"), lambda: self._block_starts(ordering))
+        block = min(row // BLOCK, len(starts) - 1)
+        if block <= 0:
+            return Q(), row
+        return at_or_after(ordering, starts[block]), row - block * BLOCK
+
+    def _block_starts(self, ordering: list[str]) -> list[tuple]:
+        """The ordering columns of every ``BLOCK``-th result (the first, the BLOCK+1st…), in one pass over the
+        order's index."""
+        place = Window(RowNumber(), order_by=ordering)
+        rows = self.results().order_by().annotate(place=place).annotate(block_row=Mod(F("place") - 1, BLOCK))
+        return list(rows.filter(block_row=0).order_by("place").values_list(*(name.lstrip("-") for name in ordering)))
 
     def results(self):
         if not self.valid:
@@ -354,13 +387,48 @@ def refused(query: CaseQuery, *, as_json: bool) -> HttpResponse:
     return HttpResponse("\n".join(query.errors), status=400, content_type="text/plain; charset=utf-8")
 
 
+# Results between two remembered places of a long list's order (CaseQuery.block_start): 20 pages of the list.
+BLOCK = 500
+
+
+def _nullable(ordering: str) -> bool:
+    return PublishedVersion._meta.get_field(ordering.lstrip("-")).null
+
+
+def at_or_after(ordering: list[str], values: tuple) -> Q:
+    """The rows at or after the one whose ``ordering`` columns (never NULL) hold ``values``, in that order.
+
+    A range on the first column, which the order's index serves, and then the
+    exact condition: a later first column, or the same and a later second…
+    """
+    names = [name.lstrip("-") for name in ordering]
+
+    def after(position: int, *, or_equal: bool) -> Q:
+        lookup = ("lt" if ordering[position].startswith("-") else "gt") + ("e" if or_equal else "")
+        return Q(**{f"{names[position]}__{lookup}": values[position]})
+
+    exact = Q()
+    for position in reversed(range(len(names))):
+        if position == len(names) - 1:
+            exact = after(position, or_equal=True)
+        else:
+            exact = after(position, or_equal=False) | (Q(**{names[position]: values[position]}) & exact)
+    return after(0, or_equal=True) & exact
+
+
 class IdsFirstPaginator(Paginator):
     """Reads a page's ids first, then only those rows.
 
     The ids of a deep page come from the sort's index alone (an index-only
     scan on PostgreSQL: the indexes include the id), instead of reading every
-    row before the page with its whole public record.
+    row before the page with its whole public record; and from the nearest
+    block start of the order rather than from its first row
+    (:meth:`CaseQuery.block_start`).
     """
+
+    def __init__(self, object_list, per_page, *, query: "CaseQuery") -> None:
+        super().__init__(object_list, per_page)
+        self.query = query
 
     def page(self, number):
         number = self.validate_number(number)
@@ -368,16 +436,23 @@ class IdsFirstPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        start, skipped = self.query.block_start(bottom)
+        ids = list(self.object_list.filter(start).values_list("pk", flat=True)[skipped : skipped + top - bottom])
         rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
         return self._get_page([rows[pk] for pk in ids], number, self)
 
 
 def paginate(
-    request: HttpRequest, queryset: QuerySet, size: int, *, count: int | None = None, ids_first: bool = False
+    request: HttpRequest,
+    queryset: QuerySet,
+    size: int,
+    *,
+    count: int | None = None,
+    query: "CaseQuery | None" = None,
 ) -> Page:
-    """The requested page; ``count``, when known (cached), spares the COUNT query."""
-    paginator = (IdsFirstPaginator if ids_first else Paginator)(queryset, size)
+    """The requested page; ``count``, when known (cached), spares the COUNT query. ``query``, the list's and the
+    API's, reads the page's ids first (:class:`IdsFirstPaginator`)."""
+    paginator = IdsFirstPaginator(queryset, size, query=query) if query is not None else Paginator(queryset, size)
     if count is not None:
         paginator.count = count  # a cached_property: the instance's value replaces the query
     try:

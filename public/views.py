@@ -97,7 +97,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
     query = CaseQuery(request.GET, request=request)
     # A row shows the version's columns, never its whole record (public_records.case_rows).
     rows = query.results().defer("record")
-    page = paginate(request, rows, PAGE_SIZE, count=query.count() if query.valid else None, ids_first=query.valid)
+    if query.valid:
+        page = paginate(request, rows, PAGE_SIZE, count=query.count(), query=query)
+    else:
+        page = paginate(request, rows, PAGE_SIZE)
     chips = active_filters(request, query)
     order = {key: values for key, values in _known(request, query).items() if key == "sort"}
     context = {
