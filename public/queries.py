@@ -392,7 +392,8 @@ BLOCK = 500
 
 
 def _nullable(ordering: str) -> bool:
-    return PublishedVersion._meta.get_field(ordering.lstrip("-")).null
+    field = PublishedVersion._meta.get_field(ordering.lstrip("-"))
+    return bool(getattr(field, "null", True))
 
 
 def at_or_after(ordering: list[str], values: tuple) -> Q:
