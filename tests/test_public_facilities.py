@@ -505,15 +505,15 @@ def more_of_everything(planted, count: int) -> None:
         publish_case(person)
 
 
-# Each counts the request's savepoint and its release. The facility list: the generation, the number of cases
+# A public page opens no transaction (public.caching.public_page). The facility list: the generation, the number of cases
 # at each facility, the facilities with their other names and citations. A facility's page: the generation, the
 # facility with its other names and citations, the cases held there (a count and a page) and their events there,
 # and which of its sources have a page of their own. A case page: as without facilities, and the coordinates of
-# its public facilities, rendered and kept (public.rendering: its savepoint, the generation's check, the insert;
+# its public facilities, rendered and kept (public.rendering: its transaction, the generation's check, the insert;
 # kept pages are dropped before each count, so that it is rendered each time). The list filtered by facility: as
 # tests/test_query_budgets.py's. The facility list and a facility's page also read every authority once (the
 # bodies above one are walked in memory).
-BUDGETS = {"list": 8, "detail": 11, "case": 11, "filtered list": 17}
+BUDGETS = {"list": 6, "detail": 9, "case": 8, "filtered list": 15}
 
 
 def test_the_facility_pages_case_page_and_filtered_list_run_a_fixed_number_of_queries(client):
