@@ -505,8 +505,8 @@ def more_of_everything(planted, count: int) -> None:
         publish_case(person)
 
 
-# A public page opens no transaction (public.caching.public_page). The facility list: the generation, the number of cases
-# at each facility, the facilities with their other names and citations. A facility's page: the generation, the
+# A public page opens no transaction (public.caching.public_page). The facility list: the generation, the number
+# of cases at each facility, the facilities with their other names and citations. A facility's page: the generation, the
 # facility with its other names and citations, the cases held there (a count and a page) and their events there,
 # and which of its sources have a page of their own. A case page: as without facilities, and the coordinates of
 # its public facilities, rendered and kept (public.rendering: its transaction, the generation's check, the insert;
