@@ -72,6 +72,17 @@ class _Choices(BaseChoiceIterator):
         return iter([(str(pk), self.name(pk)) for pk in self.ids()])
 
 
+class _Countries(BaseChoiceIterator):
+    """Every country, named when the select is drawn or a value checked, and not copied with each form: as a list
+    the 250 of them were copied, one by one, for every list page."""
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(countries)
+
+    def __deepcopy__(self, memo) -> _Countries:
+        return self
+
+
 class MomentField(forms.Field):
     """A day (2026-12-01, from its start in UTC) or a moment (2026-12-01T09:30:00Z, with its offset), from 1800
     (as the years of the list) and not after now; in UTC."""
@@ -137,7 +148,7 @@ class CaseFilter(django_filters.FilterSet):
         field_name="categories",
         empty_label=_("Any category"),
     )
-    nationality = django_filters.ChoiceFilter(label=_("Nationality"), choices=countries, empty_label=ANY_COUNTRY)
+    nationality = django_filters.ChoiceFilter(label=_("Nationality"), choices=_Countries(), empty_label=ANY_COUNTRY)
     # Where the person was held and by whom: the public facilities and authorities (their choices: __init__).
     facility_kind = django_filters.ChoiceFilter(
         label=_("Kind of facility"),

@@ -137,6 +137,10 @@ def map_attribution() -> str:
     return maps.attribution()
 
 
+# What a row of a list of cases shows (case_rows): the list reads only these.
+CASE_ROW_COLUMNS = ("case_id", "name", "name_native", "is_synthetic", "status", "status_since", "is_clarified")
+
+
 @register.simple_tag
 def case_rows(cases) -> str:
     """The rows of a list of cases (the list, the home page's latest, a source's cases): each version's own
