@@ -396,8 +396,6 @@ DATABASES = {"default": database_from_url(env_str("DATABASE_URL", "sqlite:///db.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Trigram lookups (the indexed % operator) for name search.
     INSTALLED_APPS.append("django.contrib.postgres")
-# A read replica for the public site (casetracker/routers.py): anonymous GETs of public pages read there once it
-# has caught up with the primary's publication generation; writes, staff and the generation stay on the primary.
 # The few queries of every public page prepared once per connection (workflow.prepared); off for a pooler that
 # cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
@@ -405,6 +403,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
     # Django turns psycopg's statement cache off (None); on, with a threshold never reached, it prepares only what
     # asks for it (the ORM's cursors bind in the client and are never prepared).
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
+# A read replica for the public site (casetracker/routers.py): anonymous GETs of public pages read there once it
+# has caught up with the primary's publication generation; writes, staff and the generation stay on the primary.
 DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL").strip()
 if DATABASE_REPLICA_URL:
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":

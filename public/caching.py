@@ -19,7 +19,9 @@ Four layers, all safe for a redaction:
   serving a redacted page for up to that many seconds: the README says so;
 * under them all, in the database, each current case page is kept with its
   version (public.rendering), so a page nobody has just read, on any server,
-  costs one indexed read; a change drops it in the transaction that makes it.
+  costs one query (with the generation); a change drops it in the
+  transaction that makes it. Being one read already, a case page is not kept
+  in the ``pages`` cache besides (``public_page(whole_page=False)``).
 """
 
 from __future__ import annotations

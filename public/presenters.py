@@ -50,12 +50,17 @@ class Text:
         return language_name(self.language)
 
 
+def active_language() -> str:
+    """The language a public page is written in: the active one, else the site's."""
+    return get_language() or settings.LANGUAGE_CODE
+
+
 def text_in(holder: dict, field: str, language: str | None = None) -> Text:
     """``holder[field]`` for a reader of ``language`` (the active one): its own text first, then English, then any.
 
     A record published before texts had translations has only the English key.
     """
-    language = language or get_language() or settings.LANGUAGE_CODE
+    language = language or active_language()
     order = [language, *(other for other in ("en", *TEXT_LANGUAGES) if other != language)]
     for candidate in order:
         key = field if candidate == "en" else f"{field}_{candidate}"

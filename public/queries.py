@@ -175,7 +175,7 @@ class CaseQuery:
         return self._cached("count", self.filter_key, lambda: self.results().order_by().count())
 
     def ordering(self) -> list[str]:
-        """The results' order when it is by columns (not by a search's relevance)."""
+        """The results' order by columns; empty for a search in its relevance order (:meth:`results`)."""
         sort = self.filterset.form.cleaned_data.get("sort") or ""
         return [] if self.query and sort in ("", "relevance") else ORDERINGS[sort or "name"]
 
@@ -211,16 +211,16 @@ class CaseQuery:
         if not self.valid:
             return PublishedVersion.objects.none()
         queryset = self.filterset.qs
-        sort = self.filterset.form.cleaned_data.get("sort") or ""
+        ordering = self.ordering()
         if self.query:
             ids = self.search_ids()
             queryset = queryset.filter(pk__in=ids)
-            if sort in ("", "relevance"):
+            if not ordering:
                 # Where the id stands in ",12,5,31,": the search's order, in one expression however many ids.
                 listed = Value("," + ",".join(map(str, ids)) + ",")
                 rank = StrIndex(listed, Concat(Value(","), Cast("pk", CharField()), Value(",")))
                 return queryset.order_by(rank, "case_id")
-        return queryset.order_by(*ORDERINGS[sort or "name"])
+        return queryset.order_by(*ordering)
 
     def facet_counts(self) -> dict[str, list[tuple[str, str, int]]]:
         """How many results each filter value would give, with the other filters as they are.
@@ -408,12 +408,9 @@ def at_or_after(ordering: list[str], values: tuple) -> Q:
         lookup = ("lt" if ordering[position].startswith("-") else "gt") + ("e" if or_equal else "")
         return Q(**{f"{names[position]}__{lookup}": values[position]})
 
-    exact = Q()
-    for position in reversed(range(len(names))):
-        if position == len(names) - 1:
-            exact = after(position, or_equal=True)
-        else:
-            exact = after(position, or_equal=False) | (Q(**{names[position]: values[position]}) & exact)
+    exact = after(len(names) - 1, or_equal=True)
+    for position in reversed(range(len(names) - 1)):
+        exact = after(position, or_equal=False) | (Q(**{names[position]: values[position]}) & exact)
     return after(0, or_equal=True) & exact
 
 
@@ -427,7 +424,7 @@ class IdsFirstPaginator(Paginator):
     (:meth:`CaseQuery.block_start`).
     """
 
-    def __init__(self, object_list, per_page, *, query: "CaseQuery") -> None:
+    def __init__(self, object_list, per_page, *, query: CaseQuery) -> None:
         super().__init__(object_list, per_page)
         self.query = query
 
@@ -449,7 +446,7 @@ def paginate(
     size: int,
     *,
     count: int | None = None,
-    query: "CaseQuery | None" = None,
+    query: CaseQuery | None = None,
 ) -> Page:
     """The requested page; ``count``, when known (cached), spares the COUNT query. ``query``, the list's and the
     API's, reads the page's ids first (:class:`IdsFirstPaginator`)."""

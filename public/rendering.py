@@ -42,7 +42,7 @@ from workflow.prepared import prepared_cursor
 from .build import build_id
 from .caching import generation, remember_generation
 from .facilities import case_map
-from .presenters import CasePage, cite_as
+from .presenters import CasePage, active_language, cite_as
 from .queries import current_case
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def case_context(request: HttpRequest, version: PublishedVersion, *, accessed: s
 
 
 def og_locales() -> dict:
-    current = translation.get_language() or settings.LANGUAGE_CODE
+    current = active_language()
     return {
         "current": OG_LOCALES.get(current, current),
         "alternates": [OG_LOCALES.get(code, code) for code, _name in settings.LANGUAGES if code != current],
@@ -96,7 +96,7 @@ def read_kept_page(request: HttpRequest, case_id: str) -> str | None:
     """The kept page of the current version of ``case_id`` in the request's language (None: none kept by this
     build), read once per request with the generation (public.caching.generation)."""
     if not hasattr(request, "_kept_case_page"):
-        language = translation.get_language() or settings.LANGUAGE_CODE
+        language = active_language()
         sql, params = _kept_page_query()
         values = {_CASE: case_id, _LANGUAGE: language, _BUILD: build_id()}
         with prepared_cursor(PublicGeneration) as cursor:  # where the generation is read: the primary
@@ -117,7 +117,7 @@ def case_page(request: HttpRequest, case_id: str) -> HttpResponse:
         number = generation(request)[0]
         version = current_case(case_id)
         kept = render(version)
-        keep(version, language=translation.get_language() or settings.LANGUAGE_CODE, html=kept, generation=number)
+        keep(version, active_language(), kept, generation=number)
     return served(request, kept)
 
 
