@@ -31,8 +31,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dates import MONTHS, MONTHS_3, MONTHS_AP
+from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
 
 YEAR, MONTH, DAY = "y", "m", "d"
 _ISO = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?")
@@ -152,14 +152,15 @@ class PartialDate:
         the translation's (locale/*/LC_MESSAGES/django.po), the month's name
         Django's own.
         """
-        parts = {"year": self.year, "month": MONTHS[self.month] if self.month else "", "day": self.day}
+        wording = _wording()
+        parts = {"year": self.year, "month": wording.months[self.month] if self.month else "", "day": self.day}
         if self.day is not None:
-            text = pgettext("partial date", "%(day)s %(month)s %(year)s") % parts
+            text = wording.day % parts
         elif self.month is not None:
-            text = pgettext("partial date", "%(month)s %(year)s") % parts
+            text = wording.month % parts
         else:
-            text = pgettext("partial date", "%(year)s") % parts
-        return pgettext("partial date", "c. %(date)s") % {"date": text} if self.approximate else text
+            text = wording.year % parts
+        return wording.approximate % {"date": text} if self.approximate else text
 
     def _key(self) -> tuple:
         return (self.first_day, self.precision, self.approximate)
@@ -168,6 +169,35 @@ class PartialDate:
         if not isinstance(other, PartialDate):
             return NotImplemented
         return self._key() < other._key()
+
+
+@dataclass(frozen=True)
+class _Wording:
+    """How a language writes a partial date: its months' names and the order of the parts."""
+
+    months: dict[int, str]
+    day: str
+    month: str
+    year: str
+    approximate: str
+
+
+# Each language's wording, looked up once per process: a list of cases displays a date on every row.
+_WORDINGS: dict[str | None, _Wording] = {}
+
+
+def _wording() -> _Wording:
+    language = get_language()
+    wording = _WORDINGS.get(language)
+    if wording is None:
+        wording = _WORDINGS[language] = _Wording(
+            months={number: str(name) for number, name in MONTHS.items()},
+            day=pgettext("partial date", "%(day)s %(month)s %(year)s"),
+            month=pgettext("partial date", "%(month)s %(year)s"),
+            year=pgettext("partial date", "%(year)s"),
+            approximate=pgettext("partial date", "c. %(date)s"),
+        )
+    return wording
 
 
 def _read_parts(text: str) -> tuple[int, int | None, int | None, bool] | None:

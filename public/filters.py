@@ -3,9 +3,11 @@ restricted data."""
 
 from __future__ import annotations
 
+import copy
 import datetime
+import functools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 
 import django_filters
@@ -72,14 +74,18 @@ class _Choices(BaseChoiceIterator):
         return iter([(str(pk), self.name(pk)) for pk in self.ids()])
 
 
-class _Countries(BaseChoiceIterator):
-    """Every country, named when the select is drawn or a value checked, and not copied with each form: as a list
-    the 250 of them were copied, one by one, for every list page."""
+class _Fixed(BaseChoiceIterator):
+    """Choices that never change, named in the page's language when the select is drawn or a value checked, and
+    shared by every form rather than copied with each (as lists, their labels were copied one by one for every
+    list page: the 250 countries most of all)."""
+
+    def __init__(self, choices: Iterable[tuple[str, str]]) -> None:
+        self.choices = choices
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(countries)
+        return iter(self.choices)
 
-    def __deepcopy__(self, memo) -> _Countries:
+    def __deepcopy__(self, memo) -> _Fixed:
         return self
 
 
@@ -125,6 +131,22 @@ class MomentFilter(django_filters.Filter):
     field_class = MomentField
 
 
+class _Filters(dict):
+    """A filterset's filters (``base_filters``), which django-filter deep-copies for each filterset, that is for
+    every list page: copied one by one here, each copy sharing what no request changes (labels, choices)."""
+
+    def __deepcopy__(self, memo) -> dict[str, django_filters.Filter]:
+        return {name: _copied(filter_) for name, filter_ in self.items()}
+
+
+def _copied(filter_: django_filters.Filter) -> django_filters.Filter:
+    copied = copy.copy(filter_)
+    copied.extra = dict(filter_.extra)  # a filter's field may write into it (ModelChoiceFilter)
+    if filter_.method is not None:
+        copied.method = filter_.method  # a method of this copy's filterset, not of the original's
+    return copied
+
+
 class CaseFilterForm(forms.Form):
     def clean(self):
         cleaned_data = super().clean()
@@ -137,9 +159,11 @@ class CaseFilterForm(forms.Form):
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Name, in any spelling"), method="no_filter", max_length=200)
     # Each select's empty choice says what it gives ("Any status"), never django-filter's "---------".
-    status = django_filters.ChoiceFilter(label=_("Current status"), choices=Status.choices, empty_label=_("Any status"))
+    status = django_filters.ChoiceFilter(
+        label=_("Current status"), choices=_Fixed(Status.choices), empty_label=_("Any status")
+    )
     fate = django_filters.ChoiceFilter(
-        label=_("Fate"), choices=FATES, method="filter_fate", empty_label=_("Outstanding or clarified")
+        label=_("Fate"), choices=_Fixed(FATES), method="filter_fate", empty_label=_("Outstanding or clarified")
     )
     category = django_filters.ModelChoiceFilter(
         label=_("Category"),
@@ -148,11 +172,13 @@ class CaseFilter(django_filters.FilterSet):
         field_name="categories",
         empty_label=_("Any category"),
     )
-    nationality = django_filters.ChoiceFilter(label=_("Nationality"), choices=_Countries(), empty_label=ANY_COUNTRY)
+    nationality = django_filters.ChoiceFilter(
+        label=_("Nationality"), choices=_Fixed(countries), empty_label=ANY_COUNTRY
+    )
     # Where the person was held and by whom: the public facilities and authorities (their choices: __init__).
     facility_kind = django_filters.ChoiceFilter(
         label=_("Kind of facility"),
-        choices=FacilityKind.choices,
+        choices=_Fixed(FacilityKind.choices),
         method="filter_facility_kind",
         empty_label=_("Any kind of facility"),
     )
@@ -170,7 +196,7 @@ class CaseFilter(django_filters.FilterSet):
     )
     # For those who mirror the data: the cases published or updated since a day or a moment (ISO 8601).
     updated_since = MomentFilter(label=_("Published or updated since"), method="filter_updated_since")
-    sort = django_filters.ChoiceFilter(label=_("Sort by"), choices=SORTS, method="no_filter", empty_label=None)
+    sort = django_filters.ChoiceFilter(label=_("Sort by"), choices=_Fixed(SORTS), method="no_filter", empty_label=None)
 
     class Meta:
         form = CaseFilterForm
@@ -186,6 +212,13 @@ class CaseFilter(django_filters.FilterSet):
         for name in ("year_from", "year_to"):
             self.form.fields[name].max_value = this_year
             self.form.fields[name].validators.append(MaxValueValidator(this_year))
+
+    @classmethod
+    def get_filters(cls) -> dict[str, django_filters.Filter]:
+        return _Filters(super().get_filters())
+
+    def get_form_class(self) -> type[forms.Form]:
+        return _form_class(type(self))
 
     def no_filter(self, queryset, name, value):
         return queryset  # handled by the view (search ranking, ordering)
@@ -208,3 +241,12 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_authority(self, queryset, name, value):
         return queryset.filter(pk__in=PublishedAuthority.objects.filter(authority_id=value).values("version_id"))
+
+
+@functools.cache
+def _form_class(filterset: type[CaseFilter]) -> type[forms.Form]:
+    """The filters' form, made once: django-filter makes a new form class, and a new field for each filter, for every
+    filterset (every list page). Each form still has its own copies of the fields (``BaseForm.__init__``), which a
+    filterset changes (``CaseFilter.__init__``)."""
+    fields = {name: filter_.field for name, filter_ in copy.deepcopy(filterset.base_filters).items()}
+    return type(f"{filterset.__name__}Form", (filterset._meta.form,), fields)

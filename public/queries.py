@@ -435,9 +435,9 @@ class IdsFirstPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         start, skipped = self.query.block_start(bottom)
-        ids = list(self.object_list.filter(start).values_list("pk", flat=True)[skipped : skipped + top - bottom])
-        rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
-        return self._get_page([rows[pk] for pk in ids], number, self)
+        ids = self.object_list.filter(start).values_list("pk", flat=True)[skipped : skipped + top - bottom]
+        # One query: the page's rows are those whose ids the order's index gives, in the same order.
+        return self._get_page(list(self.object_list.filter(pk__in=ids)), number, self)
 
 
 def paginate(

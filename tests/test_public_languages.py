@@ -367,3 +367,21 @@ def test_a_case_at_risk_named_in_its_korean_or_japanese_texts_is_not_published_a
         assert "Person F" in html
         for named in ("강미옥", "Kang Mi-ok", "カン・ミオク"):
             assert named not in html, prefix
+
+
+def test_the_parts_every_page_shares_are_in_the_language_of_each_page_whatever_was_read_before(client):
+    # The header, the navigation and the footer's links are rendered once per language ({% fixed %}): read in
+    # turn, each language's pages have their own, and the partial dates their own words.
+    person, _ = plant_cases()
+    for prefix, skip, month in (
+        ("", "Skip to content", "7 October 2015"),
+        ("/ko", "본문 바로가기", "2015년 10월 7일"),
+        ("/ja", "本文へ移動", "2015年10月7日"),
+        ("", "Skip to content", "7 October 2015"),
+    ):
+        for path in ("/", "/cases/", f"/cases/{person.case_id}/"):
+            html = client.get(f"{prefix}{path}").content.decode()
+            assert f'<a class="skip-link" href="#main">{skip}</a>' in html, (prefix, path)
+            assert f'<li><a href="{prefix}/cases/">' in html and f'<a href="{prefix}/about/">' in html, (prefix, path)
+            assert f'<a href="{prefix}/sources/">' in html and f'<a href="{prefix}/data/">' in html
+        assert month in client.get(f"{prefix}/cases/{person.case_id}/").content.decode(), prefix

@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 
 from public.queries import CaseQuery
 from workflow.models import PublishedName, PublishedVersion
@@ -13,7 +14,10 @@ pytestmark = [postgresql_only, pytest.mark.django_db]
 
 
 def plan(queryset, *, sort: bool = True, bitmap: bool = True) -> str:
-    sql, params = queryset.query.sql_with_params()
+    return explain(*queryset.query.sql_with_params(), sort=sort, bitmap=bitmap)
+
+
+def explain(sql: str, params=(), *, sort: bool = True, bitmap: bool = True) -> str:
     with connection.cursor() as cursor:
         # With sequential scans priced out, the plan shows whether an index can serve the query at all
         # (and with sorting priced out too, whether one serves it in the order asked for).
@@ -83,3 +87,15 @@ def test_a_page_of_ids_is_read_in_order_from_the_sort_index(published, sort):
     index = {"name": "pv_current_by_name", "updated": "pv_current_by_update", "date": "pv_current_by_date"}[sort]
     assert f"Scan using {index} on workflow_publishedversion" in text, text
     assert "Sort" not in text, text
+
+
+@pytest.mark.parametrize("sort", ["name", "updated", "date"])
+def test_a_page_of_the_list_is_one_query_its_ids_from_the_sort_index(client, published, sort):
+    # public.queries.IdsFirstPaginator: the rows whose ids the sort's index gives, in one query.
+    with CaptureQueriesContext(connection) as run:
+        assert client.get(f"/cases/?sort={sort}").status_code == 200
+    [sql] = [query["sql"] for query in run.captured_queries if "IN (SELECT" in query["sql"] and "LIMIT" in query["sql"]]
+    text = explain(sql, sort=False)
+    index = {"name": "pv_current_by_name", "updated": "pv_current_by_update", "date": "pv_current_by_date"}[sort]
+    assert f"Scan using {index} on workflow_publishedversion" in text, text
+    assert "Seq Scan" not in text, text

@@ -6,7 +6,8 @@ from urllib.parse import quote
 
 from django import template
 from django.conf import settings
-from django.urls import Resolver404, resolve, reverse
+from django.template.loader_tags import BlockNode
+from django.urls import Resolver404, get_script_prefix, resolve, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, override
@@ -78,6 +79,33 @@ def plain_name(name: str, native: str = "") -> str:
     return name_with_native(name, native)
 
 
+class FixedNode(template.Node):
+    def __init__(self, nodelist) -> None:
+        self.nodelist = nodelist
+        self.rendered: dict[tuple[str | None, str], str] = {}
+
+    def render(self, context) -> str:
+        key = (get_language(), get_script_prefix())
+        html = self.rendered.get(key)
+        if html is None:
+            # Without the page's values (context.new): what it shows cannot depend on the page or its reader.
+            html = self.rendered[key] = self.nodelist.render(context.new())
+        return html
+
+
+@register.tag
+def fixed(parser, token) -> FixedNode:
+    """``{% fixed %}…{% endfixed %}``: a part of every page that is the same for every reader in a language (the
+    site's header and navigation, its stylesheets, the footer's links). Rendered once per language in each
+    process rather than for every page: its dozen addresses and labels took longer than the rows of a list."""
+    nodelist = parser.parse(("endfixed",))
+    parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode):
+        # A page's own block would be kept for every page.
+        raise template.TemplateSyntaxError("{% fixed %} cannot hold a {% block %}.")
+    return FixedNode(nodelist)
+
+
 @register.simple_tag(takes_context=True)
 def language_versions(context) -> list[dict]:
     """This page in each language: its address there (the same page, the same filters) and whether it is this one.
@@ -88,10 +116,12 @@ def language_versions(context) -> list[dict]:
     if request is None:
         return []
     current = get_language()
-    try:
-        match = resolve(request.path_info)
-    except Resolver404:
-        match = None
+    match = getattr(request, "resolver_match", None)  # the handler's, when the request reached a view
+    if match is None:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            match = None
     versions = []
     for code, name in settings.LANGUAGES:
         with override(code):
