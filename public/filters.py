@@ -16,6 +16,8 @@ from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -89,6 +91,56 @@ class _Fixed(BaseChoiceIterator):
         return self
 
 
+def _attributes(attrs: dict) -> str:
+    """A widget's attributes as Django's ``widgets/attrs.html`` writes them: in their order, a true one by its
+    name alone, a false one left out."""
+    return "".join(
+        f" {name}" if value is True else f' {name}="{conditional_escape(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class _Select(forms.Select):
+    """Django's select, written as its templates (``widgets/select.html``, ``select_option.html``) write it, in
+    Python: the list's form draws eight of them for every search, and including a template for each option took
+    longer than the search itself."""
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        widget = self.get_context(name, value, attrs)["widget"]
+        html = [f'<select name="{conditional_escape(widget["name"])}"{_attributes(widget["attrs"])}>']
+        for group, options, _index in widget["optgroups"]:
+            if group:
+                html.append(f'\n  <optgroup label="{conditional_escape(group)}">')
+            html += (
+                f'\n  <option value="{conditional_escape(option["value"])}"{_attributes(option["attrs"])}>'
+                f"{conditional_escape(option['label'])}</option>\n"
+                for option in options
+            )
+            if group:
+                html.append("\n  </optgroup>")
+        html.append("\n</select>")
+        return mark_safe("".join(html))  # noqa: S308 (each value escaped above)
+
+
+class _Input:
+    """Django's ``widgets/input.html`` in Python, for the same reason as :class:`_Select`."""
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
+        written = "" if widget["value"] is None else f' value="{conditional_escape(widget["value"])}"'
+        html = f'<input type="{widget["type"]}" name="{conditional_escape(widget["name"])}"{written}'
+        return mark_safe(f"{html}{_attributes(widget['attrs'])}>")  # noqa: S308 (each value escaped above)
+
+
+class _TextInput(_Input, forms.TextInput):
+    pass
+
+
+class _NumberInput(_Input, forms.NumberInput):
+    pass
+
+
 class MomentField(forms.Field):
     """A day (2026-12-01, from its start in UTC) or a moment (2026-12-01T09:30:00Z, with its offset), from 1800
     (as the years of the list) and not after now; in UTC."""
@@ -157,13 +209,19 @@ class CaseFilterForm(forms.Form):
 
 
 class CaseFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Name, in any spelling"), method="no_filter", max_length=200)
+    q = django_filters.CharFilter(
+        label=_("Name, in any spelling"), method="no_filter", max_length=200, widget=_TextInput
+    )
     # Each select's empty choice says what it gives ("Any status"), never django-filter's "---------".
     status = django_filters.ChoiceFilter(
-        label=_("Current status"), choices=_Fixed(Status.choices), empty_label=_("Any status")
+        label=_("Current status"), choices=_Fixed(Status.choices), empty_label=_("Any status"), widget=_Select
     )
     fate = django_filters.ChoiceFilter(
-        label=_("Fate"), choices=_Fixed(FATES), method="filter_fate", empty_label=_("Outstanding or clarified")
+        label=_("Fate"),
+        choices=_Fixed(FATES),
+        method="filter_fate",
+        empty_label=_("Outstanding or clarified"),
+        widget=_Select,
     )
     category = django_filters.ModelChoiceFilter(
         label=_("Category"),
@@ -171,9 +229,10 @@ class CaseFilter(django_filters.FilterSet):
         to_field_name="slug",
         field_name="categories",
         empty_label=_("Any category"),
+        widget=_Select,
     )
     nationality = django_filters.ChoiceFilter(
-        label=_("Nationality"), choices=_Fixed(countries), empty_label=ANY_COUNTRY
+        label=_("Nationality"), choices=_Fixed(countries), empty_label=ANY_COUNTRY, widget=_Select
     )
     # Where the person was held and by whom: the public facilities and authorities (their choices: __init__).
     facility_kind = django_filters.ChoiceFilter(
@@ -181,22 +240,37 @@ class CaseFilter(django_filters.FilterSet):
         choices=_Fixed(FacilityKind.choices),
         method="filter_facility_kind",
         empty_label=_("Any kind of facility"),
+        widget=_Select,
     )
     facility = django_filters.ChoiceFilter(
-        label=_("Facility"), choices=(), method="filter_facility", empty_label=_("Any facility")
+        label=_("Facility"), choices=(), method="filter_facility", empty_label=_("Any facility"), widget=_Select
     )
     authority = django_filters.ChoiceFilter(
-        label=_("Authority believed responsible"), choices=(), method="filter_authority", empty_label=_("Any authority")
+        label=_("Authority believed responsible"),
+        choices=(),
+        method="filter_authority",
+        empty_label=_("Any authority"),
+        widget=_Select,
     )
     year_from = django_filters.NumberFilter(
-        label=_("First event from (year)"), field_name="first_event_year", lookup_expr="gte", min_value=1800
+        label=_("First event from (year)"),
+        field_name="first_event_year",
+        lookup_expr="gte",
+        min_value=1800,
+        widget=_NumberInput,
     )
     year_to = django_filters.NumberFilter(
-        label=_("First event until (year)"), field_name="first_event_year", lookup_expr="lte", min_value=1800
+        label=_("First event until (year)"),
+        field_name="first_event_year",
+        lookup_expr="lte",
+        min_value=1800,
+        widget=_NumberInput,
     )
     # For those who mirror the data: the cases published or updated since a day or a moment (ISO 8601).
     updated_since = MomentFilter(label=_("Published or updated since"), method="filter_updated_since")
-    sort = django_filters.ChoiceFilter(label=_("Sort by"), choices=_Fixed(SORTS), method="no_filter", empty_label=None)
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"), choices=_Fixed(SORTS), method="no_filter", empty_label=None, widget=_Select
+    )
 
     class Meta:
         form = CaseFilterForm

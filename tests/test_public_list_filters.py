@@ -4,11 +4,16 @@ results (each removing one), selects that say what their empty choice gives, row
 import html
 import re
 from html.parser import HTMLParser
+from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django import forms
+from django.http import QueryDict
 
 from cases.models import Status
+from public.filters import CaseFilter
+from workflow.models import PublishedVersion
 
 from .factories import make_citation, make_event, make_person, make_source, publish_case
 from .public_data import seed_for_this_module  # noqa: F401 (a fixture, for every test of the module)
@@ -204,3 +209,22 @@ def test_the_empty_fields_a_submitted_form_sends_make_no_chip_and_are_not_carrie
     assert chips(text) == [("Name: “kim” × (remove this filter)", "/cases/?sort=relevance")]
     assert '<a href="/cases/?sort=relevance">Clear all filters</a>' in text
     assert 'href="/export/cases.csv?q=kim&amp;sort=relevance"' in text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        "",
+        "q=Kim+%3Cb%3E%22&status=detained&fate=clarified&year_from=1990&sort=updated",
+        "status=nonsense&year_from=1700&year_to=abc&fate=x",
+        "category=religious-leader&nationality=KP&facility_kind=kwanliso",
+    ],
+)
+def test_the_filters_are_drawn_as_djangos_own_widget_templates_draw_them(params):
+    # public.filters writes its selects and inputs in Python: the same HTML, byte for byte, errors included.
+    form = CaseFilter(QueryDict(params), queryset=PublishedVersion.objects.current()).form
+    form.is_valid()
+    for field in form:
+        ours = str(field)
+        with mock.patch.object(type(field.field.widget), "render", forms.Widget.render):
+            assert ours == str(field), field.name
