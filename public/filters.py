@@ -13,6 +13,8 @@ from functools import cached_property
 import django_filters
 from django import forms
 from django.core.validators import MaxValueValidator
+from django.forms.models import ModelChoiceIterator
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.dateparse import parse_date, parse_datetime
@@ -25,6 +27,7 @@ from cases.vocabularies import Category, FacilityKind, Status
 from workflow.models import PublishedAuthority, PublishedPlacement
 from workflow.places import public_authorities, public_facility_lines
 
+from .caching import cached
 from .presenters import text_in
 
 ANY_COUNTRY = _("Any country")
@@ -44,20 +47,29 @@ ORDERINGS = {
 
 
 class PlaceNames:
-    """The public facilities' and authorities' names, read at most once per request.
+    """The public facilities' and authorities' names, read at most once per request, and once per change of the
+    public data when the request is known.
 
     The filters' choices, the facets and the chips of one list page share it
     (the facets' sub-queries too), so that naming them costs a query each, not
     one per use. Which ones are public is decided by ``workflow.places``.
     """
 
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        self.request = request
+
     @cached_property
     def facilities(self) -> dict[int, dict]:
-        return public_facility_lines()
+        return self._read("facilities", public_facility_lines)
 
     @cached_property
     def authorities(self) -> dict[int, dict]:
-        return public_authorities()
+        return self._read("authorities", public_authorities)
+
+    def _read(self, kind: str, read: Callable[[], dict[int, dict]]) -> dict[int, dict]:
+        # Kept for the public data's generation when there is a request: a change to a facility or an authority
+        # raises it (workflow.signals).
+        return read() if self.request is None else cached(self.request, "places", kind, read)
 
     def facility_name(self, pk: int | str) -> str:
         return str(text_in(self.facilities[int(pk)], "name"))
@@ -139,6 +151,25 @@ class _TextInput(_Input, forms.TextInput):
 
 class _NumberInput(_Input, forms.NumberInput):
     pass
+
+
+class _ReadInOneQuery(ModelChoiceIterator):
+    """A select's records read in one query: Django reads them through a server-side cursor, three round trips
+    on PostgreSQL, each time the select is drawn."""
+
+    def __iter__(self) -> Iterator[tuple]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for record in self.queryset.all():
+            yield self.choice(record)
+
+
+class _RecordField(django_filters.fields.ModelChoiceField):
+    iterator = _ReadInOneQuery
+
+
+class _RecordFilter(django_filters.ModelChoiceFilter):
+    field_class = _RecordField
 
 
 class MomentField(forms.Field):
@@ -223,7 +254,7 @@ class CaseFilter(django_filters.FilterSet):
         empty_label=_("Outstanding or clarified"),
         widget=_Select,
     )
-    category = django_filters.ModelChoiceFilter(
+    category = _RecordFilter(
         label=_("Category"),
         queryset=Category.objects.all(),
         to_field_name="slug",

@@ -7,6 +7,7 @@ the CSV export (``public.export``), so the three cannot disagree.
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import quote_plus, urlencode
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
@@ -127,13 +128,14 @@ class CaseQuery:
         shares the public facilities' and authorities' names already read (the facets' own queries)."""
         self.params = params
         self.request = request
-        self.places = places or PlaceNames()
+        self.places = places or PlaceNames(request)
         self.filterset = CaseFilter(params, queryset=PublishedVersion.objects.current(), places=self.places)
         self.valid = self.filterset.is_valid()
         known = set(self.filterset.filters) | {"page"}
         self.ignored = sorted(name for name in params if name not in known)
         self._search_ids = search_ids
         self._facet_rows: dict[str, list[tuple]] | None = None
+        self._links: dict[str, tuple[str, str]] = {}
 
     @property
     def errors(self) -> list[str]:
@@ -373,10 +375,19 @@ class CaseQuery:
 
     def link(self, name: str, value: str) -> str:
         """The list's address with one filter set to ``value`` and the others kept."""
+        before, after = self._links.get(name) or self._links.setdefault(name, self._link_around(name))
+        return f"{before}{quote_plus(str(value))}{after}"
+
+    def _link_around(self, name: str) -> tuple[str, str]:
+        """The address of :meth:`link` on each side of the value: written once for all the values of a facet, in
+        the order ``QueryDict.urlencode`` writes it (the filter where it was, or last)."""
         params = self.params.copy()
         params.pop("page", None)
-        params[name] = value
-        return "?" + params.urlencode()
+        params[name] = ""
+        pairs = [(key, value) for key, values in params.lists() for value in values]
+        at = [key for key, _value in pairs].index(name)
+        before, after = urlencode(pairs[:at]), urlencode(pairs[at + 1 :])
+        return f"?{before}{'&' if before else ''}{quote_plus(name)}=", f"&{after}" if after else ""
 
 
 def refused(query: CaseQuery, *, as_json: bool) -> HttpResponse:
