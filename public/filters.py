@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import copy
 import datetime
-import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
+from typing import Any
 
 import django_filters
 from django import forms
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -93,10 +93,10 @@ class _Fixed(BaseChoiceIterator):
     shared by every form rather than copied with each (as lists, their labels were copied one by one for every
     list page: the 250 countries most of all)."""
 
-    def __init__(self, choices: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, choices: Iterable[tuple[str, Any]]) -> None:
         self.choices = choices
 
-    def __iter__(self) -> Iterator[tuple[str, str]]:
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
         return iter(self.choices)
 
     def __deepcopy__(self, memo) -> _Fixed:
@@ -118,7 +118,7 @@ class _Select(forms.Select):
     Python: the list's form draws eight of them for every search, and including a template for each option took
     longer than the search itself."""
 
-    def render(self, name, value, attrs=None, renderer=None) -> str:
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
         html = [f'<select name="{conditional_escape(widget["name"])}"{_attributes(widget["attrs"])}>']
         for group, options, _index in widget["optgroups"]:
@@ -138,7 +138,7 @@ class _Select(forms.Select):
 class _Input:
     """Django's ``widgets/input.html`` in Python, for the same reason as :class:`_Select`."""
 
-    def render(self, name, value, attrs=None, renderer=None) -> str:
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]  # type: ignore[attr-defined]
         written = "" if widget["value"] is None else f' value="{conditional_escape(widget["value"])}"'
         html = f'<input type="{widget["type"]}" name="{conditional_escape(widget["name"])}"{written}'
@@ -348,10 +348,14 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=PublishedAuthority.objects.filter(authority_id=value).values("version_id"))
 
 
-@functools.cache
+_FORMS: dict[type[CaseFilter], type[forms.Form]] = {}
+
+
 def _form_class(filterset: type[CaseFilter]) -> type[forms.Form]:
     """The filters' form, made once: django-filter makes a new form class, and a new field for each filter, for every
     filterset (every list page). Each form still has its own copies of the fields (``BaseForm.__init__``), which a
     filterset changes (``CaseFilter.__init__``)."""
-    fields = {name: filter_.field for name, filter_ in copy.deepcopy(filterset.base_filters).items()}
-    return type(f"{filterset.__name__}Form", (filterset._meta.form,), fields)
+    if filterset not in _FORMS:
+        fields = {name: filter_.field for name, filter_ in copy.deepcopy(filterset.base_filters).items()}
+        _FORMS[filterset] = type(f"{filterset.__name__}Form", (filterset._meta.form,), fields)
+    return _FORMS[filterset]

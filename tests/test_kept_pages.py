@@ -10,7 +10,7 @@ import datetime
 import pytest
 from django.core.cache import caches
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -264,3 +264,35 @@ def test_the_generation_and_the_kept_page_are_read_by_one_prepared_statement(cli
         prepared = [row[0] for row in cursor.fetchall()]
     # Prepared on the connection: planned once, not at every reader (workflow.prepared).
     assert any("workflow_publishedrendering" in sql and "workflow_publicgeneration" in sql for sql in prepared)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_public_pages_first_read_is_its_connections_health_check(client, monkeypatch):
+    # Django's health check (CONN_HEALTH_CHECKS) would send SELECT 1 before the page's one query: the query is the
+    # check (workflow.prepared.first_row), and a connection the server has dropped is opened again, as the check
+    # would have, without the reader seeing an error.
+    person = publish_case(make_publishable_case(name="Kim Checked"))
+    first = page(client, f"/cases/{person.case_id}/")
+    database = connections["default"]
+    monkeypatch.setattr(database, "health_check_enabled", True)
+
+    def unused():
+        raise AssertionError("SELECT 1 sent before the page's read")
+
+    monkeypatch.setattr(database, "is_usable", unused)
+    database.health_check_done = False  # as at the start of a request (close_old_connections)
+    assert page(client, f"/cases/{person.case_id}/") == first
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [pid] = cursor.fetchone()
+    killer = database.get_new_connection(database.get_connection_params())
+    try:
+        killer.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        killer.close()
+    database.health_check_done = False
+    assert page(client, f"/cases/{person.case_id}/") == first
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid

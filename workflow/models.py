@@ -19,7 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from cases.models import Category, Person, Status
 
-from .prepared import prepared_cursor
+from .prepared import first_row
 
 # A version the public list shows: the current one of a case that is not withdrawn.
 CURRENT = Q(is_current=True, withdrawn_at=None)
@@ -339,9 +339,7 @@ class PublicGeneration(models.Model):
         # Read by every public page: its query compiled once (the ORM took longer to compile it than the
         # database to answer) and prepared (workflow.prepared), where the routers read it: the primary.
         sql, params = cls.current_query()
-        with prepared_cursor(cls) as cursor:
-            cursor.execute(sql, params)
-            return cls.from_row(cursor.fetchone())
+        return cls.from_row(first_row(cls, sql, params))
 
     @classmethod
     @functools.cache

@@ -10,15 +10,20 @@ sent apart and the statement is prepared on the connection the first time.
 ``DATABASE_PREPARED_STATEMENTS=0`` turns this off for a pooler that cannot
 keep prepared statements (PgBouncer before 1.21 in transaction mode); SQLite
 has nothing to prepare.
+
+Such a query is also the connection's health check (:func:`first_row`):
+Django's (``CONN_HEALTH_CHECKS``) sends ``SELECT 1`` before the first query
+of each request, a round trip as long as the kept case page's whole read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from django.conf import settings
-from django.db import connections, router
+from django.db import InterfaceError, OperationalError, connections, router
 from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor  # type: ignore[attr-defined]
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.backends.utils import CursorWrapper
@@ -67,3 +72,36 @@ def prepared_cursor(model: type[Model]) -> Iterator[CursorWrapper]:
         cursor = connection._prepare_cursor(raw)  # type: ignore[attr-defined]
     with cursor:
         yield cursor
+
+
+def first_row(model: type[Model], sql: str, params: Sequence) -> tuple | None:
+    """The first row of a prepared read (:func:`prepared_cursor`), which is also the connection's health check.
+
+    When the request's first query would be preceded by Django's health check
+    (``CONN_HEALTH_CHECKS``: ``SELECT 1``), this read is sent instead; if the
+    connection turns out to be one the server has dropped, it is opened again
+    and the read sent once more, as Django's check would have done. Only
+    outside a transaction, where a read that failed has changed nothing.
+    """
+    connection: Any = connections[router.db_for_read(model)]  # health_check_*: Django's, not in its stubs
+    checks = (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    )
+    if checks:
+        connection.health_check_done = True
+    try:
+        return _read_first(model, sql, params)
+    except (OperationalError, InterfaceError):
+        if not checks:
+            raise
+        connection.close()
+        return _read_first(model, sql, params)
+
+
+def _read_first(model: type[Model], sql: str, params: Sequence) -> tuple | None:
+    with prepared_cursor(model) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
