@@ -5,14 +5,17 @@ the CSV export (``public.export``), so the three cannot disagree.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from urllib.parse import quote_plus, urlencode
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.db.models import CharField, Count, F, Q, QuerySet, Value, Window
+from django.db import connections
+from django.db.models import CharField, Count, F, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Cast, Concat, Mod, RowNumber, StrIndex
+from django.db.models.query import NamedValuesListIterable
+from django.db.models.utils import create_namedtuple_class
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -181,10 +184,10 @@ class CaseQuery:
         sort = self.filterset.form.cleaned_data.get("sort") or ""
         return [] if self.query and sort in ("", "relevance") else ORDERINGS[sort or "name"]
 
-    def block_start(self, row: int) -> tuple[Q, int]:
-        """Where to start reading the results to reach the one at offset ``row``: a condition that begins them at the
-        nearest block start at or before it (every ``BLOCK``-th result, remembered for the generation), and how
-        many results to skip from there.
+    def block_start(self, row: int) -> tuple[int | None, int]:
+        """Where to start reading the results to reach the one at offset ``row``: the id of the result at the
+        nearest block start at or before it (every ``BLOCK``-th result, remembered for the generation; None for the
+        first result), and how many results to skip from there (:meth:`starting_at`).
 
         A page deep in a long list otherwise skips every row before it, one by
         one, however it is indexed (``OFFSET``); from a block start the index
@@ -195,19 +198,26 @@ class CaseQuery:
         """
         ordering = self.ordering()
         if row < BLOCK or not ordering or any(_nullable(name) for name in ordering):
-            return Q(), row
+            return None, row
         starts = self._cached("starts", self.key("page"), lambda: self._block_starts(ordering))
         block = min(row // BLOCK, len(starts) - 1)
         if block <= 0:
-            return Q(), row
-        return at_or_after(ordering, starts[block]), row - block * BLOCK
+            return None, row
+        return starts[block], row - block * BLOCK
 
-    def _block_starts(self, ordering: list[str]) -> list[tuple]:
-        """The ordering columns of every ``BLOCK``-th result (the first, the BLOCK+1st…), in one pass over the
-        order's index."""
+    def starting_at(self, start: int | None) -> Q:
+        """The results from the one whose id is ``start`` on, in their order (all of them for None)."""
+        if start is None:
+            return Q()
+        ordering = self.ordering()
+        at = PublishedVersion.objects.filter(pk=start)
+        return at_or_after(ordering, [Subquery(at.values(name.lstrip("-"))) for name in ordering])
+
+    def _block_starts(self, ordering: list[str]) -> list[int]:
+        """The id of every ``BLOCK``-th result (the first, the BLOCK+1st…), in one pass over the order's index."""
         place = Window(RowNumber(), order_by=ordering)
         rows = self.results().order_by().annotate(place=place).annotate(block_row=Mod(F("place") - 1, BLOCK))
-        return list(rows.filter(block_row=0).order_by("place").values_list(*(name.lstrip("-") for name in ordering)))
+        return list(rows.filter(block_row=0).order_by("place").values_list("pk", flat=True))
 
     def results(self):
         if not self.valid:
@@ -407,7 +417,7 @@ def _nullable(ordering: str) -> bool:
     return bool(getattr(field, "null", True))
 
 
-def at_or_after(ordering: list[str], values: tuple) -> Q:
+def at_or_after(ordering: list[str], values: Sequence) -> Q:
     """The rows at or after the one whose ``ordering`` columns (never NULL) hold ``values``, in that order.
 
     A range on the first column, which the order's index serves, and then the
@@ -446,9 +456,63 @@ class IdsFirstPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         start, skipped = self.query.block_start(bottom)
-        ids = self.object_list.filter(start).values_list("pk", flat=True)[skipped : skipped + top - bottom]
-        # One query: the page's rows are those whose ids the order's index gives, in the same order.
-        return self._get_page(list(self.object_list.filter(pk__in=ids)), number, self)
+        if self.object_list._iterable_class is NamedValuesListIterable and not self.query.query:
+            page = _compiled_page(self.query, self.object_list, started=start is not None)
+            rows = page.read(start, skipped, top - bottom)
+        else:
+            rows = list(_page(self.query, self.object_list, start, skipped, top - bottom))
+        return self._get_page(rows, number, self)
+
+
+def _page(query: CaseQuery, rows: QuerySet, start: int | None, skipped: int, count: int) -> QuerySet:
+    """A page of ``rows`` in one query: those whose ids the order's index gives from ``start`` on, in the same
+    order."""
+    ids = rows.filter(query.starting_at(start)).values_list("pk", flat=True)[skipped : skipped + count]
+    return rows.filter(pk__in=ids)
+
+
+class _CompiledPage:
+    """:func:`_page`'s SQL, compiled once for every page of the same filters, order and columns: the ORM took
+    longer to build and compile it than the database to answer it. What differs from page to page (the start's
+    id, the rows skipped and read) is written in at each read, in place of values no page has."""
+
+    START, SKIPPED, COUNT = -7_000_000_001, 7_000_000_003, 7_000_000_005
+
+    def __init__(self, query: CaseQuery, rows: QuerySet, *, started: bool) -> None:
+        queryset = _page(query, rows, self.START if started else None, self.SKIPPED, self.COUNT)
+        self.database = queryset.db
+        self.compiler = queryset.query.get_compiler(using=self.database)
+        self.sql, self.params = self.compiler.as_sql()
+        self.limits = f"LIMIT {self.COUNT} OFFSET {self.SKIPPED}"
+        assert self.sql.count(self.limits) == 1, self.sql
+        columns = [column for column, *_ in self.compiler.select[: self.compiler.col_count]]
+        self.converters = self.compiler.get_converters(columns)
+        self.row = create_namedtuple_class(*rows._fields)  # type: ignore[attr-defined]
+
+    def read(self, start: int | None, skipped: int, count: int) -> list:
+        sql = self.sql.replace(self.limits, f"LIMIT {int(count)} OFFSET {int(skipped)}")
+        params = [start if param == self.START else param for param in self.params]
+        with connections[self.database].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        return [tuple.__new__(self.row, row) for row in rows]
+
+
+# Compiled pages by filters, order and columns; emptied when it holds this many (the filters are the readers').
+_COMPILED: dict[tuple, _CompiledPage] = {}
+COMPILED_PAGES = 500
+
+
+def _compiled_page(query: CaseQuery, rows: QuerySet, *, started: bool) -> _CompiledPage:
+    key = (rows.db, query.key("page"), rows._fields, started)  # type: ignore[attr-defined]
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        if len(_COMPILED) >= COMPILED_PAGES:
+            _COMPILED.clear()
+        compiled = _COMPILED[key] = _CompiledPage(query, rows, started=started)
+    return compiled
 
 
 def paginate(
