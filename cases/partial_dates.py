@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -152,7 +153,7 @@ class PartialDate:
         the translation's (locale/*/LC_MESSAGES/django.po), the month's name
         Django's own.
         """
-        wording = _wording()
+        wording = _wording(get_language())
         parts = {"year": self.year, "month": wording.months[self.month] if self.month else "", "day": self.day}
         if self.day is not None:
             text = wording.day % parts
@@ -182,22 +183,17 @@ class _Wording:
     approximate: str
 
 
-# Each language's wording, looked up once per process: a list of cases displays a date on every row.
-_WORDINGS: dict[str | None, _Wording] = {}
-
-
-def _wording() -> _Wording:
-    language = get_language()
-    wording = _WORDINGS.get(language)
-    if wording is None:
-        wording = _WORDINGS[language] = _Wording(
-            months={number: str(name) for number, name in MONTHS.items()},
-            day=pgettext("partial date", "%(day)s %(month)s %(year)s"),
-            month=pgettext("partial date", "%(month)s %(year)s"),
-            year=pgettext("partial date", "%(year)s"),
-            approximate=pgettext("partial date", "c. %(date)s"),
-        )
-    return wording
+@functools.cache
+def _wording(language: str | None) -> _Wording:
+    """The active language's wording (``language``: its code, the cache's key), looked up once per process: a
+    list of cases displays a date on every row."""
+    return _Wording(
+        months={number: str(name) for number, name in MONTHS.items()},
+        day=pgettext("partial date", "%(day)s %(month)s %(year)s"),
+        month=pgettext("partial date", "%(month)s %(year)s"),
+        year=pgettext("partial date", "%(year)s"),
+        approximate=pgettext("partial date", "c. %(date)s"),
+    )
 
 
 def _read_parts(text: str) -> tuple[int, int | None, int | None, bool] | None:

@@ -24,6 +24,7 @@ from django_countries import countries
 
 from cases.vocabularies import Category, FacilityKind, Status
 from workflow.models import CaseMerge, PublishedAuthority, PublishedPlacement, PublishedVersion
+from workflow.prepared import filled
 
 from .caching import cached
 from .filters import FATES, ORDERINGS, CaseFilter, PlaceNames
@@ -491,7 +492,7 @@ class _CompiledPage:
 
     def read(self, start: int | None, skipped: int, count: int) -> list:
         sql = self.sql.replace(self.limits, f"LIMIT {int(count)} OFFSET {int(skipped)}")
-        params = [start if param == self.START else param for param in self.params]
+        params = filled(self.params, {self.START: start})
         with connections[self.database].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()

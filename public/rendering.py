@@ -37,7 +37,7 @@ from django.utils import formats, timezone, translation
 from django.utils.html import escape
 
 from workflow.models import PublicGeneration, PublishedRendering, PublishedVersion
-from workflow.prepared import first_row
+from workflow.prepared import filled, first_row
 
 from .build import build_id
 from .caching import generation, remember_generation
@@ -100,7 +100,7 @@ def read_kept_page(request: HttpRequest, case_id: str) -> str | None:
         sql, params = _kept_page_query()
         values = {_CASE: case_id, _LANGUAGE: language, _BUILD: build_id()}
         # Where the generation is read: the primary.
-        row = first_row(PublicGeneration, sql, [values.get(param, param) for param in params])
+        row = first_row(PublicGeneration, sql, filled(params, values))
         # No generation row before the first change: nothing was ever published, nothing is kept.
         remember_generation(request, PublicGeneration.from_row(row))
         request._kept_case_page = row[2] if row else None  # type: ignore[attr-defined]

@@ -74,6 +74,12 @@ def prepared_cursor(model: type[Model]) -> Iterator[CursorWrapper]:
         yield cursor
 
 
+def filled(params: Sequence, values: dict) -> list:
+    """A query's parameters, compiled once with placeholders (the keys of ``values``: values no real query
+    has), each placeholder replaced by its value for this reading."""
+    return [values.get(param, param) for param in params]
+
+
 def first_row(model: type[Model], sql: str, params: Sequence) -> tuple | None:
     """The first row of a prepared read (:func:`prepared_cursor`), which is also the connection's health check.
 
