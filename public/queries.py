@@ -177,8 +177,19 @@ class CaseQuery:
     def count(self) -> int:
         if self.query and self.valid:
             # A search's results are at most a few hundred: counted with its facets (one query less).
-            return self._cached("count", self.filter_key, lambda: len(self._search_facet_rows()[self.filter_key]))
+            return len(self.found_ids())
         return self._cached("count", self.filter_key, lambda: self.results().order_by().count())
+
+    def found_ids(self) -> list[int]:
+        """A search's results, the filters applied, in the search's order: read with its facets' values
+        (:meth:`_search_facet_rows`) and kept for the generation, so that a page of them in that order is read by
+        its ids alone (:class:`IdsFirstPaginator`)."""
+
+        def found() -> list[int]:
+            results = {row[0] for row in self._search_facet_rows()[self.filter_key]}
+            return [pk for pk in self.search_ids() if pk in results]
+
+        return self._cached("found", self.filter_key, found)
 
     def ordering(self) -> list[str]:
         """The results' order by columns; empty for a search in its relevance order (:meth:`results`)."""
@@ -443,7 +454,9 @@ class IdsFirstPaginator(Paginator):
     scan on PostgreSQL: the indexes include the id), instead of reading every
     row before the page with its whole public record; and from the nearest
     block start of the order rather than from its first row
-    (:meth:`CaseQuery.block_start`).
+    (:meth:`CaseQuery.block_start`). A search in its own order knows its
+    results' ids in that order (:meth:`CaseQuery.found_ids`): the page is
+    read by its ids alone.
     """
 
     def __init__(self, object_list, per_page, *, query: CaseQuery) -> None:
@@ -456,6 +469,12 @@ class IdsFirstPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
+        if self.query.query and not self.query.ordering():
+            # A search in its own order: its results' ids are known in that order, and the page is read by its own.
+            ids = self.query.found_ids()[bottom:top]
+            position = {pk: n for n, pk in enumerate(ids)}
+            rows = sorted(self.object_list.order_by().filter(pk__in=ids), key=lambda row: position[row.pk])
+            return self._get_page(rows, number, self)
         start, skipped = self.query.block_start(bottom)
         if self.object_list._iterable_class is NamedValuesListIterable and not self.query.query:
             page = _compiled_page(self.query, self.object_list, started=start is not None)

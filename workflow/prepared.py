@@ -27,7 +27,7 @@ from django.db import InterfaceError, OperationalError, connections, router
 from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor  # type: ignore[attr-defined]
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from psycopg.pq import Format
 
 
@@ -105,6 +105,16 @@ def first_row(model: type[Model], sql: str, params: Sequence) -> tuple | None:
             raise
         connection.close()
         return _read_first(model, sql, params)
+
+
+def rows(queryset: QuerySet) -> list[tuple]:
+    """The rows of ``queryset`` (a ``values_list``) as the database gives them, without the ORM's converters,
+    read as a prepared statement (:func:`prepared_cursor`): for a query whose planning costs more than its
+    answer, such as the name search's (``cases.search``)."""
+    sql, params = queryset.query.sql_with_params()
+    with prepared_cursor(queryset.model) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _read_first(model: type[Model], sql: str, params: Sequence) -> tuple | None:
