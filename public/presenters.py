@@ -75,9 +75,10 @@ def native_first(language: str | None = None) -> bool:
     return (language or get_language()) in TEXT_LANGUAGES
 
 
-def names_in_order(name: T, native: T) -> tuple[T, T]:
-    """The romanized and the native-script name in the order the page's language reads them."""
-    return (native, name) if native_first() else (name, native)
+def names_in_order(name: T, native: T, *, language: str | None = None) -> tuple[T, T]:
+    """The romanized and the native-script name in the order the page's language (``language``, the active one
+    when not given) reads them."""
+    return (native, name) if native_first(language) else (name, native)
 
 
 def name_with_native(name: str, native: str) -> str:

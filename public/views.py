@@ -35,8 +35,9 @@ from workflow.models import PublishedAppeal, PublishedSource, PublishedVersion
 from . import rendering
 from .caching import cached, public_page
 from .filters import ANY_COUNTRY, FATES
+from .frames import framed
 from .queries import CaseQuery, follows_merges, paginate, public_version
-from .templatetags.public_records import CASE_ROW_COLUMNS
+from .templatetags.public_records import CASE_ROW_COLUMNS, case_rows
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +106,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
         page = paginate(request, rows, PAGE_SIZE)
     chips = active_filters(request, query)
     order = {key: values for key, values in _known(request, query).items() if key == "sort"}
+    rows_html = case_rows(page.object_list)
+    pagination = mark_safe(  # noqa: S308 (our own template's output, escaped by it)
+        render_to_string("public/_pagination.html", {"page_obj": page, "querystring": _querystring(request)}).strip()
+    )
     context = {
         "filter": query.filterset,
         "filters_html": _filters_html(request, query, active=len(chips)),
@@ -114,12 +119,17 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "cases": page.object_list,
         "errors": query.errors,
         "ignored": query.ignored,
-        "querystring": _querystring(request),
         # The footer's and the list's "Data as CSV/JSON" give these cases: the same filters, every page.
         "data_querystring": data_querystring(request, query),
         # The statistics of the same cases (their order counts for nothing there).
         "statistics_querystring": data_querystring(request, query, without=("sort",)),
     }
+    if query.valid and page.object_list:
+        # Another page of a list already shown: its rows and pagination written into the list's frame.
+        html = framed(request, "public/case_list.html", context, rows_html, pagination)
+        if html is not None:
+            return HttpResponse(html)
+    context.update(rows=rows_html, pagination=pagination)
     return render(request, "public/case_list.html", context, status=200 if query.valid else 400)
 
 

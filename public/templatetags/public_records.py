@@ -57,8 +57,9 @@ def source_kind(value: str) -> str:
 
 
 @register.simple_tag
-def person_name(name: str, native: str = "") -> str:
-    """A person's public name with the native-script form beside it, native first on Korean and Japanese pages.
+def person_name(name: str, native: str = "", *, language: str | None = None) -> str:
+    """A person's public name with the native-script form beside it, native first on Korean and Japanese pages
+    (``language``: the page's, the active one when not given).
 
     The romanized name (or descriptor, or pseudonym) is marked ``translate="no"``,
     the native one with its language, for browsers' translators and screen readers.
@@ -68,9 +69,9 @@ def person_name(name: str, native: str = "") -> str:
     latin = f'<span class="name-latin" translate="no">{escape(name)}</span>'
     if not native:
         return mark_safe(latin)  # noqa: S308 (escaped above)
-    language = script_language(native)
-    lang = f' lang="{escape(language)}"' if language else ""
-    first, second = names_in_order(latin, f'<span class="name-native"{lang}>{escape(native)}</span>')
+    written_in = script_language(native)
+    lang = f' lang="{escape(written_in)}"' if written_in else ""
+    first, second = names_in_order(latin, f'<span class="name-native"{lang}>{escape(native)}</span>', language=language)
     return mark_safe(f"{first} ({second})")  # noqa: S308 (escaped above)
 
 
@@ -192,13 +193,16 @@ def case_rows(cases) -> str:
     """The rows of a list of cases (the list, the home page's latest, a source's cases): each version's own
     columns, never its record. Written here rather than in a template included once a row, and what repeats
     from row to row worked out once (the address's pattern, reversed once with each case ID written in; each
-    status's label): the list's pages are mostly pages nobody has just read."""
+    status's label, each date's wording, the page's language): the list's pages are mostly pages nobody has just
+    read."""
+    language = get_language()
     synthetic = f' <span class="synthetic">{escape(_("(synthetic)"))}</span>'
     fates = {True: ("clarified", escape(_("Fate clarified"))), False: ("outstanding", escape(_("Outstanding")))}
     no_status = escape(_("No public status yet"))
     since = _("since %(date)s")
     address = reverse("public:case_detail", args=[_CASE_ID])
     labels: dict[str, str] = {}
+    dates: dict[str, str] = {}
     rows = []
     for case in cases:
         if case.status:
@@ -206,7 +210,9 @@ def case_rows(cases) -> str:
                 labels[case.status] = status_label(case.status)
             status = labels[case.status]
             if case.status_since:
-                status += " · " + since % {"date": partial_date(case.status_since)}
+                if case.status_since not in dates:
+                    dates[case.status_since] = " · " + since % {"date": partial_date(case.status_since)}
+                status += dates[case.status_since]
             status = escape(status)
         else:
             status = no_status
@@ -214,7 +220,8 @@ def case_rows(cases) -> str:
         href = escape(address.replace(_CASE_ID, quote(case.case_id, safe="")))
         rows.append(
             f'<li class="case">\n  <span class="case-title"><a class="case-name" href="{href}">'
-            f"{person_name(case.name, case.name_native)}</a>{synthetic if case.is_synthetic else ''}</span>\n"
+            f"{person_name(case.name, case.name_native, language=language)}</a>"
+            f"{synthetic if case.is_synthetic else ''}</span>\n"
             f'  <span class="case-id">{escape(case.case_id)}</span>\n  <span class="case-status">{status}</span>\n'
             f'  <span class="case-fate fate-{fate}">{fate_label}</span>\n</li>'
         )
