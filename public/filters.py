@@ -47,8 +47,8 @@ ORDERINGS = {
 
 
 class PlaceNames:
-    """The public facilities' and authorities' names, read at most once per request, and once per change of the
-    public data when the request is known.
+    """The public facilities' and authorities' names, and the categories, read at most once per request, and once
+    per change of the public data when the request is known.
 
     The filters' choices, the facets and the chips of one list page share it
     (the facets' sub-queries too), so that naming them costs a query each, not
@@ -66,9 +66,14 @@ class PlaceNames:
     def authorities(self) -> dict[int, dict]:
         return self._read("authorities", public_authorities)
 
-    def _read(self, kind: str, read: Callable[[], dict[int, dict]]) -> dict[int, dict]:
-        # Kept for the public data's generation when there is a request: a change to a facility or an authority
-        # raises it (workflow.signals).
+    @cached_property
+    def categories(self) -> list[Category]:
+        """Every category (each is public), in the order of their names."""
+        return self._read("categories", lambda: list(Category.objects.all()))
+
+    def _read(self, kind: str, read: Callable[[], Any]) -> Any:
+        # Kept for the public data's generation when there is a request: a change to a facility, an authority or
+        # a category raises it (workflow.signals).
         return read() if self.request is None else cached(self.request, "places", kind, read)
 
     def facility_name(self, pk: int | str) -> str:
@@ -160,7 +165,9 @@ class _ReadInOneQuery(ModelChoiceIterator):
     def __iter__(self) -> Iterator[tuple]:
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for record in self.queryset.all():
+        # The records already read for the page, where its filterset gives them (CaseFilter: the categories).
+        records = getattr(self.field, "records", None)
+        for record in records() if records is not None else self.queryset.all():
             yield self.choice(record)
 
 
@@ -313,6 +320,7 @@ class CaseFilter(django_filters.FilterSet):
         fields = self.form.fields
         fields["facility"].choices = _Choices(lambda: self.places.facilities, self.places.facility_name)
         fields["authority"].choices = _Choices(lambda: self.places.authorities, self.places.authority_name)
+        fields["category"].records = lambda: self.places.categories
         this_year = timezone.localdate().year
         for name in ("year_from", "year_to"):
             self.form.fields[name].max_value = this_year

@@ -12,7 +12,7 @@ from urllib.parse import quote_plus, urlencode
 from django.conf import settings
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
-from django.db.models import CharField, Count, F, Q, QuerySet, Subquery, Value, Window
+from django.db.models import BigIntegerField, CharField, Count, F, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Cast, Concat, Mod, RowNumber, StrIndex
 from django.db.models.query import NamedValuesListIterable
 from django.db.models.utils import create_namedtuple_class
@@ -22,7 +22,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from cases.vocabularies import Category, FacilityKind, Status
+from cases.vocabularies import FacilityKind, Status
 from workflow.models import CaseMerge, PublishedAuthority, PublishedPlacement, PublishedVersion
 from workflow.prepared import filled
 
@@ -257,8 +257,9 @@ class CaseQuery:
 
         if self.query:
             self.search_ids()
-        # A search's results are at most a few hundred: counted in Python from their values (one query each
-        # for the values instead of seven counting queries); the whole list's by SQL.
+        # A search's results are at most a few hundred: counted in Python from their values (a query for their
+        # columns, one for their categories, places and authorities, instead of seven counting queries); the whole
+        # list's by SQL.
         counts = self._search_facet_counts if self.query else self._sql_facet_counts
         status, fate, category, nationality, facility, kind, authority = self._cached("facets", self.filter_key, counts)
         # Only the facilities and authorities public now are named (a count of one made non-public since the
@@ -272,7 +273,7 @@ class CaseQuery:
                 # A case whose record holds no public event has no status (the statistics count it too).
                 *([("", _("No status: no public event"), status[""])] if status.get("") else []),
             ],
-            "category": [(c.slug, str(c), category.get(c.slug, 0)) for c in Category.objects.all()],
+            "category": [(c.slug, str(c), category.get(c.slug, 0)) for c in self.places.categories],
             "nationality": sorted(
                 ((code, str(countries.name(code)), n) for code, n in nationality.items() if code),
                 key=lambda facet: facet[1],
@@ -330,24 +331,19 @@ class CaseQuery:
 
     def _search_facet_counts(self) -> list[dict]:
         """:meth:`facet_counts`'s seven counts for a search, counted here from the few hundred results' values
-        rather than by seven queries over them: the same numbers (tests/test_search_long_tail.py compares)."""
+        and their categories, places and authorities (:func:`_facet_values`) rather than by seven queries over them:
+        the same numbers (tests/test_search_long_tail.py compares)."""
         rows = self._search_facet_rows()
         pks = {row[0] for found in rows.values() for row in found}
         categories, facilities, kinds, authorities = (defaultdict(set) for _ in range(4))
-        through = PublishedVersion.categories.through
-        for pk, slug in through.objects.filter(publishedversion_id__in=pks).values_list(
-            "publishedversion_id", "category__slug"
-        ):
-            categories[pk].add(slug)
-        for pk, facility, kind in PublishedPlacement.objects.filter(version_id__in=pks).values_list(
-            "version_id", "facility_id", "facility_kind"
-        ):
-            facilities[pk].add(facility)
-            kinds[pk].add(kind)
-        for pk, authority in PublishedAuthority.objects.filter(version_id__in=pks).values_list(
-            "version_id", "authority_id"
-        ):
-            authorities[pk].add(authority)
+        for pk, which, text, number in _facet_values(pks):
+            if which == CATEGORY:
+                categories[pk].add(text)
+            elif which == PLACEMENT:
+                facilities[pk].add(number)
+                kinds[pk].add(text)
+            else:
+                authorities[pk].add(number)
 
         def found(name: str) -> list[tuple]:
             return rows[self.key("page", "sort", name)]
@@ -410,6 +406,27 @@ class CaseQuery:
         at = [key for key, _value in pairs].index(name)
         before, after = urlencode(pairs[:at]), urlencode(pairs[at + 1 :])
         return f"?{before}{'&' if before else ''}{quote_plus(name)}=", f"&{after}" if after else ""
+
+
+CATEGORY, PLACEMENT, AUTHORITY = 0, 1, 2
+
+
+def _facet_values(pks: set[int]) -> QuerySet:
+    """The categories, the places of detention (facility and kind) and the authorities of the versions ``pks``, in
+    one query: ``(version, CATEGORY, slug, None)``, ``(version, PLACEMENT, kind, facility)`` and ``(version,
+    AUTHORITY, None, authority)`` rows."""
+    through = PublishedVersion.categories.through
+    none_text, none_number = Value(None, output_field=CharField()), Value(None, output_field=BigIntegerField())
+    categories = through.objects.filter(publishedversion_id__in=pks).values_list(
+        "publishedversion_id", Value(CATEGORY), "category__slug", none_number
+    )
+    placements = PublishedPlacement.objects.filter(version_id__in=pks).values_list(
+        "version_id", Value(PLACEMENT), "facility_kind", "facility_id"
+    )
+    authorities = PublishedAuthority.objects.filter(version_id__in=pks).values_list(
+        "version_id", Value(AUTHORITY), none_text, "authority_id"
+    )
+    return categories.union(placements, authorities, all=True)
 
 
 def refused(query: CaseQuery, *, as_json: bool) -> HttpResponse:

@@ -12,7 +12,7 @@ from django import forms
 from django.http import QueryDict
 from django.template import Context, Template
 
-from cases.models import Status
+from cases.models import Category, Status
 from public.filters import CaseFilter
 from public.queries import CaseQuery
 from workflow.models import PublishedVersion
@@ -247,3 +247,19 @@ def test_the_facets_are_drawn_as_a_template_loop_draws_them(params):
         for nonzero in (False, True):
             context = {"values": values, "nonzero": nonzero}
             assert ours.render(Context(context)) == loop.render(Context(context)), name
+
+
+@pytest.mark.parametrize("address", ["/cases/?q=kim", "/cases/?status=detained"])
+def test_the_categories_kept_for_the_filters_are_read_again_once_one_changes(client, address):
+    # The categories are read once per change of the public data (public.filters.PlaceNames): a category
+    # renamed is a change, and the next page names it anew in the select and the facets.
+    category = Category.objects.filter(persons__isnull=False).first()
+    old = category.name
+    before = page(client, address)
+    assert f">{old}</option>" in before
+    category.name = "A category renamed"
+    category.save()
+    after = page(client, address)
+    assert ">A category renamed</option>" in after
+    assert f">{old}</option>" not in after
+    assert after.count(">A category renamed<") == before.count(f">{old}<")

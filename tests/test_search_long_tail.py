@@ -138,12 +138,12 @@ def queries_for(client, url: str) -> int:
 
 def test_an_uncached_search_runs_a_fixed_number_of_queries_whatever_it_finds(client, varied):
     # The generation; the search's steps (one query on PostgreSQL, four elsewhere); its results with their
-    # status, fate and nationality; their categories, facilities and authorities (the facets, the count and the
-    # results' order, counted from these); the page's rows by their ids; the public facilities, authorities
-    # and categories the filters name (no transaction: a public page opens none).
+    # status, fate and nationality; their categories, facilities and authorities in one query (the facets, the
+    # count and the results' order, counted from these); the page's rows by their ids; the public facilities,
+    # authorities and categories the filters name (no transaction: a public page opens none).
     one = queries_for(client, "/cases/?q=kim+cheol-ok+4")
     many = queries_for(client, "/cases/?q=kim+cheol-ok")
-    assert one == many <= (11 if connection.vendor == "postgresql" else 14)
+    assert one == many <= (8 if connection.vendor == "postgresql" else 11)
     # Nothing found: nothing to count, no page to read.
     assert queries_for(client, "/cases/?q=nobody+at+all") < many
 

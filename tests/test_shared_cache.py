@@ -134,7 +134,7 @@ def test_pages_counts_and_searches_are_kept_in_redis_for_every_worker(client, sh
 
     [page] = kept(shared_cache, "whereabouts-pages", "page")
     assert kept(shared_cache, "whereabouts", "search")
-    assert kept(shared_cache, "whereabouts", "count")
+    assert kept(shared_cache, "whereabouts", "found")  # the results in their order: the search's count too
     assert kept(shared_cache, "whereabouts", "facets")
     # Another worker (a cache of its own, with its own connections) reads the page this one rendered.
     other_worker = caches.create_connection("pages")

@@ -211,6 +211,7 @@ def version_published(sender, instance: PublishedVersion, raw=False, created=Fal
 
 
 @receiver(post_save, sender=Category)
+@receiver(post_delete, sender=Category)
 @receiver(post_save, sender=Authority)
 def public_data_changed(sender, raw=False, **kwargs):
     """Whatever the public sees changed: cached counts and ETags start again (PublicGeneration)."""
