@@ -36,8 +36,8 @@ from functools import reduce
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
-from django.db.models import F, FloatField, Q, QuerySet, Value
-from django.db.models.functions import Length, Substr
+from django.db.models import F, FloatField, Func, IntegerField, Q, QuerySet, Value
+from django.db.models.functions import Substr
 from rapidfuzz import fuzz
 
 from . import names
@@ -86,7 +86,17 @@ class NameTable:
         family name (the expression the PostgreSQL index of migration 0022 holds, written the same way)."""
         assert self.family is not None, "a table searched by the given name has a family name column"
         rows = self.within_family(family)
-        return rows.annotate(given_name=Substr(self.folded, Length(F(self.family)) + 1))
+        return rows.annotate(given_name=Substr(self.folded, _AfterFamily(F(self.family))))
+
+
+class _AfterFamily(Func):
+    """Where the given name starts in the folded key: ``LENGTH(family) + 1``, the 1 written into the SQL as the
+    index of migration 0022 writes it. As a parameter, the statement prepared on PostgreSQL (public.search) could
+    not use that index in a plan made once for every value (a generic plan)."""
+
+    function = "LENGTH"
+    template = "(%(function)s(%(expressions)s) + 1)"
+    output_field = IntegerField()
 
 
 def search(

@@ -35,7 +35,7 @@ from functools import wraps
 from typing import TypeVar
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -88,15 +88,16 @@ def _or_without_cache(operation: Callable[[], T], fallback: T) -> T:
         return fallback
 
 
-def cached(request: HttpRequest, kind: str, key: str, compute: Callable[[], T]) -> T:
-    """``compute()``, or what it gave for the same ``kind`` and ``key`` in this generation."""
+def cached(request: HttpRequest, kind: str, key: str, compute: Callable[[], T], *, store: str = "default") -> T:
+    """``compute()``, or what it gave for the same ``kind`` and ``key`` in this generation; kept in the cache
+    ``store`` (``pages`` for what is as large as a page, bounded by ``PUBLIC_PAGE_CACHE_ENTRIES``)."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     name = f"public:{kind}:{generation(request)[0]}:{digest}"
-    kept = _or_without_cache(lambda: cache.get(name, _MISSING), _MISSING)
+    kept = _or_without_cache(lambda: caches[store].get(name, _MISSING), _MISSING)
     if kept is not _MISSING:
         return kept  # type: ignore[return-value]
     value = compute()
-    _or_without_cache(lambda: cache.set(name, value, TIMEOUT), None)
+    _or_without_cache(lambda: caches[store].set(name, value, TIMEOUT), None)
     return value
 
 

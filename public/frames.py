@@ -5,9 +5,9 @@ shows the same heading, count, filter form, chips and links; only its rows,
 its pagination and the page number in its addresses in other languages
 differ. The *frame* is that page rendered once with a mark in place of each,
 kept for the public data's generation (``public.caching.cached``, so a
-redaction takes it away with everything else), and each page of the list is
-its rows and pagination written into it: a page nobody has just read is
-rendered without the templates.
+redaction takes it away with everything else) beside the whole pages, and
+each page of the list is its rows and pagination written into it: a page
+nobody has just read renders only its pagination's small template.
 
 A frame is used only where it gives exactly the page the templates would
 give (``tests/test_list_frames.py`` compares them byte for byte): for a
@@ -22,6 +22,7 @@ from urllib.parse import unquote_plus
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -69,7 +70,10 @@ def framed(request: HttpRequest, template: str, context: dict, rows: str, pages:
         between, after = rest.split(PAGES)
         return before, between, after
 
-    frame = cached(request, "frame", f"{get_language()} {request.path} {query}", render)
+    # Keyed as the whole page is (public.caching): the language, the day (the year filters stop at this year), the
+    # address with its host (the other languages' links are absolute).
+    address = f"{request.scheme}://{request.get_host()}{request.path}?{query}"
+    frame = cached(request, "frame", f"{get_language()} {timezone.localdate()} {address}", render, store="pages")
     if frame is None:
         return None
     before, between, after = (part.replace(NUMBER, number) for part in frame)

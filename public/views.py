@@ -125,7 +125,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "statistics_querystring": data_querystring(request, query, without=("sort",)),
     }
     if query.valid and page.object_list:
-        # Another page of a list already shown: its rows and pagination written into the list's frame.
+        # A page of a list (page=N): its rows and pagination written into the list's frame (rendered once).
         html = framed(request, "public/case_list.html", context, rows_html, pagination)
         if html is not None:
             return HttpResponse(html)

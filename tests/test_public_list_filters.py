@@ -263,3 +263,11 @@ def test_the_categories_kept_for_the_filters_are_read_again_once_one_changes(cli
     assert ">A category renamed</option>" in after
     assert f">{old}</option>" not in after
     assert after.count(">A category renamed<") == before.count(f">{old}<")
+
+
+def test_a_category_deleted_is_no_longer_offered(client):
+    # Deleting a category is a change of the public data too (workflow.signals): the categories are read again.
+    category = Category.objects.create(slug="a-category-to-delete", name="A category to delete")
+    assert ">A category to delete</option>" in page(client, "/cases/?q=kim")
+    category.delete()
+    assert ">A category to delete</option>" not in page(client, "/cases/?q=kim")

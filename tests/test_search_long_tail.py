@@ -2,6 +2,7 @@
 queries per uncached search, and facet counts over the search's results the same as the SQL ones."""
 
 import itertools
+import re
 
 import pytest
 from django.core.cache import caches
@@ -217,6 +218,21 @@ def plan(sql: str, params: tuple) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
+def generic_plan(sql: str, params: tuple) -> str:
+    """The plan PostgreSQL makes once for every value of a prepared step (a *generic* plan), as for the prepared
+    statement the public search sends (workflow.prepared.rows) once it has run a few times."""
+    plan(sql, params)  # the statistics, and the test table's indexes as above
+    numbers = iter(range(1, len(params) + 1))
+    prepared = re.sub(r"%(%|s)", lambda match: "%" if match.group(1) == "%" else f"${next(numbers)}", sql)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE step AS {prepared}")  # no parameters: its text is sent as it is
+        cursor.execute(f"EXPLAIN EXECUTE step({', '.join(['%s'] * len(params))})", params)
+        text = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("DEALLOCATE step")
+    return text
+
+
 @pytest.fixture
 def families(kims):
     """As in a real collection, the names of many families beside the Kims': one family is a few per cent."""
@@ -238,6 +254,22 @@ def test_the_contained_and_fuzzy_steps_read_the_given_name_index(families, query
     for sql, params in steps:
         text = plan(sql, params)
         assert INDEX in text, text
+        assert "Seq Scan on workflow_publishedname" not in text, text
+
+
+@postgresql_only
+@pytest.mark.parametrize(("query", "operator"), [("Kim Kook-kit", "%"), ("Kook-ki", "%"), ("Kook-ki", "LIKE")])
+def test_the_prepared_steps_read_the_given_name_index_in_a_plan_for_every_value(families, query, operator):
+    # The search is a prepared statement: its plan, once made for every value, must still find the given name
+    # in the index, whose expression (substring(folded, length(family) + 1)) the query writes the same way.
+    steps = [(sql, params) for sql, params in search_steps(query) if f" {operator} " in sql.replace("%%", "%")]
+    assert steps, query
+    for sql, params in steps:
+        text = generic_plan(sql, params)
+        assert "$" in text, text  # a generic plan: the values are parameters
+        assert INDEX in text, text
+        condition = text.split(INDEX, 1)[1]
+        assert ("% $" if operator == "%" else "~~ $") in condition, text
         assert "Seq Scan on workflow_publishedname" not in text, text
 
 
