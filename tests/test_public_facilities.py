@@ -513,7 +513,7 @@ def more_of_everything(planted, count: int) -> None:
 # kept pages are dropped before each count, so that it is rendered each time). The list filtered by facility: as
 # tests/test_query_budgets.py's. The facility list and a facility's page also read every authority once (the
 # bodies above one are walked in memory).
-BUDGETS = {"list": 6, "detail": 9, "case": 8, "filtered list": 14}
+BUDGETS = {"list": 6, "detail": 9, "case": 8, "filtered list": 13}
 
 
 def test_the_facility_pages_case_page_and_filtered_list_run_a_fixed_number_of_queries(client):
