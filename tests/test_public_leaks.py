@@ -426,6 +426,10 @@ def test_no_public_response_contains_a_restricted_value(client, prefix):
         f"/sources/{restricted_source.pk}/",
         f"/sources/{withdrawn_source.pk}/",
         "/cases/?page=999",
+        # A page of the list written into its frame (public.frames), of a search's list too.
+        "/cases/?page=1",
+        "/cases/?sort=date&page=1",
+        f"/cases/?q={person.name}&page=1",
         "/facilities/",
         f"/cases/{places['anchor'].case_id}/",
         f"/cases/{places['relative'].case_id}/",
